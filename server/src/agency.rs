@@ -1,0 +1,60 @@
+//! The agency (tenant) a request is for, taken from the first path segment.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::response::Html;
+use minijinja::Value;
+
+use crate::app::AppState;
+use crate::config::AgencyConfig;
+use crate::error::{AppError, AppResult};
+use crate::themes::AgencyTheme;
+
+/// An agency as the running server knows it.
+#[derive(Debug)]
+pub struct Agency {
+    /// Row id in `agencies`; every query of the agency's data filters by it.
+    pub id: i64,
+    pub slug: String,
+    pub config: AgencyConfig,
+    pub theme: Arc<AgencyTheme>,
+}
+
+impl Agency {
+    /// Renders one of the theme's pages.
+    pub fn render(&self, template: &str, ctx: Value) -> AppResult<Html<String>> {
+        Ok(Html(self.theme.render(template, ctx)?))
+    }
+}
+
+/// Extractor for routes under `/{agency}/…`: unknown slugs are a 404 before any handler runs.
+#[derive(Debug, Clone)]
+pub struct CurrentAgency(pub Arc<Agency>);
+
+impl std::ops::Deref for CurrentAgency {
+    type Target = Agency;
+
+    fn deref(&self) -> &Agency {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentAgency {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let slug = params
+            .iter()
+            .find_map(|(name, value)| (name == "agency").then_some(value))
+            .ok_or(AppError::NotFound)?;
+        state
+            .agency(slug)
+            .map(CurrentAgency)
+            .ok_or(AppError::NotFound)
+    }
+}

@@ -1,0 +1,406 @@
+//! Configuration, layered with figment: built-in defaults → `portal.toml` →
+//! `agencies/*.toml` (one file per agency) → environment (`PORTAL_…`, `__` for nesting).
+//!
+//! Extracted once at start and validated; every error names the file (or variable) and key.
+
+mod agency;
+mod secret;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::Deserialize;
+
+pub use agency::{AgencyConfig, AgencyPlugins, Branding, Color, IMAGE_EXTENSIONS, slug_problem};
+pub use secret::Secret;
+
+/// Every setting of one Portal installation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub paths: PathsConfig,
+    pub mail: MailConfig,
+    pub log: LogConfig,
+    /// Agencies keyed by their configuration file name (`agencies/<key>.toml`).
+    pub agencies: BTreeMap<String, AgencyConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// The address people use to reach the portal; links in emails start with it.
+    pub public_url: String,
+    /// Reload templates and assets on change.
+    pub dev_mode: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            dev_mode: false,
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Cookies are marked `Secure` (and `__Host-` prefixed) when the portal is served over TLS.
+    pub fn tls(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://data/portal.db` (embedded default) or `postgres://user@host/db`.
+    pub url: Secret,
+    pub max_connections: u32,
+    pub acquire_timeout_seconds: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("sqlite://data/portal.db"),
+            max_connections: 16,
+            acquire_timeout_seconds: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PathsConfig {
+    /// Runtime data: the SQLite database, the compiled-plugin cache, mail written to files.
+    pub data: PathBuf,
+    /// Folders holding themes, searched in order.
+    pub themes: Vec<PathBuf>,
+    /// Folders holding built plugins (`<id>/plugin.toml` + `<id>/plugin.wasm`), searched in order.
+    pub plugins: Vec<PathBuf>,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        Self {
+            data: "data".into(),
+            themes: vec!["themes".into()],
+            plugins: vec!["dist/plugins".into()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// `.eml` files under `<data>/mail/`: the embedded default, so every email can be read.
+    File,
+    Smtp,
+    /// Kept in memory; for tests.
+    Memory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    /// Sender used when an agency sets none.
+    pub from: String,
+    pub smtp: SmtpConfig,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            transport: MailTransport::File,
+            from: "Portal <no-reply@localhost>".into(),
+            smtp: SmtpConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `portal_server=debug,info`. `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Configuration that cannot be used, with one line per problem, each naming file and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    pub fn one(problem: impl Into<String>) -> Self {
+        Self {
+            problems: vec![problem.into()],
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The top-level sections an environment variable may set; other `PORTAL_*` variables
+/// (such as the test suite's) are not configuration.
+const ENV_SECTIONS: &[&str] = &["server", "database", "paths", "mail", "log", "agencies"];
+
+/// Settings as loaded, with the figment kept to say where each value came from.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    figment: Figment,
+}
+
+impl Loaded {
+    /// Where a key's value came from, as a person would look for it: a file path or a variable.
+    pub fn source_of(&self, key: &str) -> String {
+        self.figment
+            .find_metadata(key)
+            .map(describe_source)
+            .unwrap_or_else(|| "built-in default".to_owned())
+    }
+}
+
+/// Reads the configuration folder: `portal.toml` and `agencies/*.toml`, then the environment.
+pub fn load(dir: &Path) -> Result<Loaded, ConfigError> {
+    if !dir.is_dir() {
+        return Err(ConfigError::one(format!(
+            "{}: the configuration folder does not exist (set it with --config DIR)",
+            dir.display()
+        )));
+    }
+    let mut figment = Figment::new();
+    let main_file = dir.join("portal.toml");
+    if main_file.is_file() {
+        figment = figment.merge(Toml::file_exact(main_file));
+    }
+    for file in agency_files(dir)? {
+        figment = figment.merge(file);
+    }
+    figment = figment.merge(Env::prefixed("PORTAL_").split("__").filter(|key| {
+        let section = key.as_str().split("__").next().unwrap_or_default();
+        ENV_SECTIONS.iter().any(|s| section.eq_ignore_ascii_case(s))
+    }));
+    let settings: Settings = figment.extract().map_err(|err| ConfigError {
+        problems: err.into_iter().map(describe_figment_error).collect(),
+    })?;
+    let loaded = Loaded { settings, figment };
+    agency::validate(&loaded)?;
+    Ok(loaded)
+}
+
+fn agency_files(dir: &Path) -> Result<Vec<AgencyFile>, ConfigError> {
+    let folder = dir.join("agencies");
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => {
+            return Err(ConfigError::one(format!(
+                "{}: cannot read the folder: {err}",
+                folder.display()
+            )));
+        }
+    };
+    let mut files: Vec<AgencyFile> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .filter_map(|path| {
+            let key = path.file_stem()?.to_str()?.to_owned();
+            Some(AgencyFile { path, key })
+        })
+        .collect();
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(files)
+}
+
+/// One `agencies/<key>.toml` file, placed under `agencies.<key>` so the file name is the
+/// agency's stable configuration key.
+struct AgencyFile {
+    path: PathBuf,
+    key: String,
+}
+
+impl Provider for AgencyFile {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("agency file").source(figment::Source::File(self.path.clone()))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let text = std::fs::read_to_string(&self.path).map_err(|e| e.to_string())?;
+        let table: Dict = toml::from_str(&text).map_err(|e| e.to_string())?;
+        let agency = Dict::from([(self.key.clone(), Value::from(table))]);
+        let root = Dict::from([("agencies".to_owned(), Value::from(agency))]);
+        Ok(Map::from([(Profile::Default, root)]))
+    }
+}
+
+fn describe_source(metadata: &Metadata) -> String {
+    match &metadata.source {
+        Some(figment::Source::File(path)) => path.display().to_string(),
+        Some(other) => other.to_string(),
+        None => metadata.name.to_string(),
+    }
+}
+
+/// `config/agencies/acme.toml: key `branding.primary_color`: invalid type: …`
+fn describe_figment_error(err: figment::Error) -> String {
+    let source = err
+        .metadata
+        .as_ref()
+        .map(describe_source)
+        .unwrap_or_else(|| "configuration".to_owned());
+    let in_agency_file = err
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name == "agency file");
+    // Inside an agency file, keys are named as they are written there.
+    let path = if in_agency_file && err.path.first().is_some_and(|p| p == "agencies") {
+        err.path.iter().skip(2).cloned().collect::<Vec<_>>()
+    } else {
+        err.path.clone()
+    };
+    let message = err.kind.to_string();
+    if path.is_empty() {
+        format!("{source}: {message}")
+    } else {
+        format!("{source}: key `{}`: {message}", path.join("."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
+        Ok(())
+    }
+
+    #[test]
+    fn defaults_apply_when_no_file_exists() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let loaded = load(dir.path())?;
+        assert_eq!(loaded.settings.server.listen.port(), 8080);
+        assert_eq!(
+            loaded.settings.database.url.expose(),
+            "sqlite://data/portal.db"
+        );
+        assert!(loaded.settings.agencies.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn type_errors_name_file_and_key() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        write(dir.path(), "portal.toml", "[server]\nlisten = 8080\n")?;
+        let err = load(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("portal.toml: key `server.listen`"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        write(dir.path(), "portal.toml", "[server]\nlisten_on = \"x\"\n")?;
+        let err = load(dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("unknown field: found `listen_on`"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn database_url_is_redacted_in_debug_output() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        write(
+            dir.path(),
+            "portal.toml",
+            "[database]\nurl = \"postgres://portal:hunter2@db/portal\"\n",
+        )?;
+        let loaded = load(dir.path())?;
+        let debug = format!("{:?}", loaded.settings);
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert_eq!(
+            loaded.settings.database.url.expose(),
+            "postgres://portal:hunter2@db/portal"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! Agency staff: admins manage portal users and settings, staff see the agency's data.
+
+use sqlx::AnyExecutor;
+
+use super::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffRole {
+    Admin,
+    Staff,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Staff => "staff",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffUser {
+    pub id: i64,
+    pub agency_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    #[sqlx(try_from = "super::Flag")]
+    pub must_change_password: bool,
+    pub last_login_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug)]
+pub struct NewStaffUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: StaffRole,
+    pub password_hash: &'a str,
+    pub must_change_password: bool,
+}
+
+/// Creates an active staff user. A taken email is a unique violation
+/// (see [`super::is_unique_violation`]).
+#[tracing::instrument(skip_all, fields(agency = agency_id))]
+pub async fn create<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    new: &NewStaffUser<'_>,
+) -> sqlx::Result<i64> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO staff_users (agency_id, email, name, role, status, password_hash, \
+         must_change_password, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(agency_id)
+    .bind(normalize_email(new.email))
+    .bind(new.name.trim())
+    .bind(new.role.as_str())
+    .bind(new.password_hash)
+    .bind(super::Flag(new.must_change_password))
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn list<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<Vec<StaffUser>> {
+    sqlx::query_as(
+        "SELECT id, agency_id, email, name, role, status, must_change_password, last_login_at, \
+         created_at FROM staff_users WHERE agency_id = $1 ORDER BY lower(name), id",
+    )
+    .bind(agency_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Emails are compared and stored trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}

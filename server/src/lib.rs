@@ -1,0 +1,15 @@
+//! Portal: a plugin-extensible client portal server for staffing agencies and service
+//! businesses. `portal serve` runs [`app::serve`]; everything else is reached from [`cli`].
+
+pub mod agency;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod plugins;
+pub mod telemetry;
+pub mod themes;

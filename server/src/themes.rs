@@ -1,0 +1,298 @@
+//! Themes: minijinja templates and static assets in a folder with a `theme.toml`. Template and
+//! asset lookup walks the agency's override folder, its theme, the theme's parents, and `base`.
+
+mod assets;
+mod routes;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
+use serde::Deserialize;
+
+pub use assets::{Asset, AssetIndex, content_type};
+pub use routes::routes;
+
+use crate::config::AgencyConfig;
+
+pub const MANIFEST: &str = "theme.toml";
+/// The theme every chain ends with; it has a template for every page.
+pub const BASE: &str = "base";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeManifest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The parent theme this one changes; `base` when absent.
+    #[serde(default)]
+    pub extends: Option<String>,
+}
+
+/// Theme names found in the theme folders, with the folder of each (first folder wins).
+pub fn catalog(dirs: &[PathBuf]) -> BTreeMap<String, PathBuf> {
+    let mut found = BTreeMap::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut folders: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join(MANIFEST).is_file())
+            .collect();
+        folders.sort();
+        for folder in folders {
+            if let Some(name) = folder.file_name().and_then(|n| n.to_str()) {
+                found.entry(name.to_owned()).or_insert(folder);
+            }
+        }
+    }
+    found
+}
+
+pub fn read_manifest(folder: &Path) -> anyhow::Result<ThemeManifest> {
+    let path = folder.join(MANIFEST);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid theme manifest", path.display()))
+}
+
+/// The folders searched for a theme, nearest first: the theme, its parent, …, `base`.
+pub fn chain(
+    catalog: &BTreeMap<String, PathBuf>,
+    theme: &str,
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut chain: Vec<(String, PathBuf)> = Vec::new();
+    let mut next = Some(theme.to_owned());
+    while let Some(name) = next {
+        if chain.iter().any(|(seen, _)| *seen == name) {
+            bail!("theme \"{theme}\" extends itself through \"{name}\"");
+        }
+        let folder = catalog
+            .get(&name)
+            .with_context(|| format!("theme \"{name}\" is not installed"))?;
+        let manifest = read_manifest(folder)?;
+        next = match manifest.extends {
+            Some(parent) => Some(parent),
+            None if name != BASE => Some(BASE.to_owned()),
+            None => None,
+        };
+        chain.push((name, folder.clone()));
+    }
+    Ok(chain)
+}
+
+/// One agency's rendering environment: templates resolved through its chain, branding as
+/// globals, assets indexed by content hash.
+#[derive(Debug)]
+pub struct AgencyTheme {
+    pub name: String,
+    env: Environment<'static>,
+    pub assets: AssetIndex,
+    /// Templates reload on change and assets are never cached for good.
+    pub dev_mode: bool,
+}
+
+impl AgencyTheme {
+    pub fn build(
+        slug: &str,
+        agency: &AgencyConfig,
+        catalog: &BTreeMap<String, PathBuf>,
+        config_dir: &Path,
+        dev_mode: bool,
+    ) -> anyhow::Result<Self> {
+        let mut folders: Vec<(String, PathBuf)> = Vec::new();
+        if let Some(overrides) = &agency.overrides {
+            folders.push(("overrides".into(), config_dir.join(overrides)));
+        }
+        folders.extend(chain(catalog, &agency.theme)?);
+        let assets = AssetIndex::build(slug, &folders, agency, config_dir)?;
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env.set_auto_escape_callback(|name| {
+            if [".html", ".htm", ".svg", ".xml"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+            {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        let lookup = folders.clone();
+        env.set_loader(move |name| load_template(&lookup, name));
+        env.set_auto_reload(dev_mode);
+        env.add_global("agency", agency_globals(slug, agency, &assets));
+        let asset_urls = assets.clone();
+        env.add_function(
+            "asset",
+            move |path: &str| -> Result<Value, minijinja::Error> {
+                // Asset URLs are built here from hashes and theme file names, never from input.
+                asset_urls
+                    .url(path)
+                    .map(Value::from_safe_string)
+                    .ok_or_else(|| {
+                        minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("no asset \"{path}\" in this theme"),
+                        )
+                    })
+            },
+        );
+        Ok(Self {
+            name: agency.theme.clone(),
+            env,
+            assets,
+            dev_mode,
+        })
+    }
+
+    /// Renders a template; errors name the template and line.
+    pub fn render(&self, template: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(template)?.render(ctx)
+    }
+
+    /// Loads every page template once so a broken theme is found at start, not by a visitor.
+    pub fn check(&self, templates: &[&str]) -> anyhow::Result<()> {
+        for name in templates {
+            self.env
+                .get_template(name)
+                .map_err(|e| anyhow::anyhow!("{}", describe_template_error(&e)))?;
+        }
+        Ok(())
+    }
+}
+
+/// `login.html line 12: undefined value` — what an operator needs to find the fault.
+pub fn describe_template_error(err: &minijinja::Error) -> String {
+    let mut text = match (err.name(), err.line()) {
+        (Some(name), Some(line)) => format!("{name} line {line}: {}", err.kind()),
+        (Some(name), None) => format!("{name}: {}", err.kind()),
+        _ => err.kind().to_string(),
+    };
+    if let Some(detail) = err.detail() {
+        text.push_str(": ");
+        text.push_str(detail);
+    }
+    text
+}
+
+/// Templates every theme chain must provide (through `base` at least).
+pub const REQUIRED_TEMPLATES: &[&str] = &["layout.html", "login.html", "error.html"];
+
+/// `name` is `page.html` (from `templates/`), `emails/...` (from `emails/`), or
+/// `@theme/page.html` for one theme's own copy, so a child template can extend the parent's
+/// template of the same name and override a single block.
+fn load_template(
+    folders: &[(String, PathBuf)],
+    name: &str,
+) -> Result<Option<minijinja::TemplateSource>, minijinja::Error> {
+    let (search, relative): (&[(String, PathBuf)], &str) = match name.strip_prefix('@') {
+        Some(rest) => {
+            let (theme, path) = rest.split_once('/').unwrap_or((rest, ""));
+            match folders.iter().position(|(n, _)| n == theme) {
+                Some(at) => (&folders[at..], path),
+                None => return Ok(None),
+            }
+        }
+        None => (folders, name),
+    };
+    if relative
+        .split('/')
+        .any(|part| part == ".." || part.is_empty())
+    {
+        return Ok(None);
+    }
+    let sub = if relative.starts_with("emails/") {
+        PathBuf::from(relative)
+    } else {
+        Path::new("templates").join(relative)
+    };
+    let candidates: Vec<PathBuf> = search.iter().map(|(_, folder)| folder.join(&sub)).collect();
+    let Some(found) = candidates.iter().position(|path| path.is_file()) else {
+        return Ok(None);
+    };
+    let path = candidates[found].clone();
+    let stamp = file_stamp(&path);
+    let source = std::fs::read_to_string(&path).map_err(|err| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "cannot read template",
+        )
+        .with_source(err)
+    })?;
+    // Out of date once the file changes or a nearer folder gains a template of that name.
+    let nearer: Vec<PathBuf> = candidates[..found].to_vec();
+    Ok(Some(
+        minijinja::TemplateSource::new(source).with_uptodate_check(move || {
+            file_stamp(&path) == stamp && !nearer.iter().any(|p| p.is_file())
+        }),
+    ))
+}
+
+fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok()?, metadata.len()))
+}
+
+fn agency_globals(slug: &str, agency: &AgencyConfig, assets: &AssetIndex) -> Value {
+    let branding = &agency.branding;
+    context! {
+        slug => slug,
+        name => &agency.display_name,
+        portal_enabled => agency.portal_enabled,
+        primary_color => branding.primary_color.as_ref().map(|c| c.to_string()),
+        accent_color => branding.accent_color.as_ref().map(|c| c.to_string()),
+        logo_url => assets.branding_url("logo").map(Value::from_safe_string),
+        wallpaper_url => assets.branding_url("wallpaper").map(Value::from_safe_string),
+        favicon_url => assets.branding_url("favicon").map(Value::from_safe_string),
+        support_email => &branding.support_email,
+        support_phone => &branding.support_phone,
+        footer_text => &branding.footer_text,
+    }
+}
+
+/// Every agency's theme, built at start.
+#[derive(Debug, Default)]
+pub struct Themes {
+    by_agency: BTreeMap<String, Arc<AgencyTheme>>,
+}
+
+impl Themes {
+    pub fn load(settings: &crate::config::Settings, config_dir: &Path) -> anyhow::Result<Self> {
+        let catalog = catalog(&settings.paths.themes);
+        let mut by_agency = BTreeMap::new();
+        for agency in settings.agencies.values() {
+            let theme = AgencyTheme::build(
+                &agency.slug,
+                agency,
+                &catalog,
+                config_dir,
+                settings.server.dev_mode,
+            )
+            .with_context(|| format!("agency \"{}\": theme \"{}\"", agency.slug, agency.theme))?;
+            theme.check(REQUIRED_TEMPLATES).with_context(|| {
+                format!("agency \"{}\": theme \"{}\"", agency.slug, agency.theme)
+            })?;
+            by_agency.insert(agency.slug.clone(), Arc::new(theme));
+        }
+        Ok(Self { by_agency })
+    }
+
+    pub fn for_agency(&self, slug: &str) -> Option<&Arc<AgencyTheme>> {
+        self.by_agency.get(slug)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_agency.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_agency.is_empty()
+    }
+}

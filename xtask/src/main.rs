@@ -1,0 +1,276 @@
+//! `cargo xtask …`: the project's set-up and test commands.
+//!
+//! - `cargo xtask demo`    build the plugins, seed demo data, serve on 127.0.0.1:8080
+//! - `cargo xtask test`    every test: SQLite, then PostgreSQL, then the browser tests
+//! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+const USAGE: &str = "usage: cargo xtask <demo|test|plugins>
+
+  demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
+  test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
+  plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/";
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("test") => test(),
+        Some("plugins") => plugins().map(|_| ()),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn run(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn banner(text: &str) {
+    println!("\n==== {text} ====\n");
+}
+
+/// Builds every built-in plugin and lays them out as the server loads them:
+/// `dist/plugins/<id>/plugin.toml` and `dist/plugins/<id>/plugin.wasm`.
+fn plugins() -> anyhow::Result<Vec<String>> {
+    ensure_wasm_target()?;
+    banner("building plugins (wasm32-wasip2)");
+    run(cargo().args([
+        "build",
+        "--release",
+        "--manifest-path",
+        "plugins/Cargo.toml",
+    ]))?;
+    let root = root();
+    let built = root.join("target/plugins/wasm32-wasip2/release");
+    let dist = root.join("dist/plugins");
+    let mut installed = Vec::new();
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("plugin.toml").is_file() && p.join("Cargo.toml").is_file())
+        .collect();
+    folders.sort();
+    for folder in folders {
+        let id = folder
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("plugin folder name is not UTF-8")?
+            .to_owned();
+        let wasm = built.join(format!("{}.wasm", id.replace('-', "_")));
+        let target = dist.join(&id);
+        std::fs::create_dir_all(&target)?;
+        std::fs::copy(folder.join("plugin.toml"), target.join("plugin.toml"))?;
+        std::fs::copy(&wasm, target.join("plugin.wasm"))
+            .with_context(|| format!("plugin {id}: {} was not built", wasm.display()))?;
+        installed.push(id);
+    }
+    println!(
+        "installed {} plugins into dist/plugins: {}",
+        installed.len(),
+        installed.join(", ")
+    );
+    Ok(installed)
+}
+
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output();
+    match output {
+        Ok(output) if String::from_utf8_lossy(&output.stdout).contains("wasm32-wasip2") => Ok(()),
+        Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"])),
+        // Without rustup the toolchain must already have the target; cargo will say if not.
+        Err(_) => Ok(()),
+    }
+}
+
+fn portal_binary(profile: &str) -> PathBuf {
+    root().join("target").join(profile).join("portal")
+}
+
+fn demo() -> anyhow::Result<()> {
+    plugins()?;
+    banner("building the portal");
+    run(cargo().args(["build", "--package", "portal-server", "--bin", "portal"]))?;
+    let portal = portal_binary("debug");
+    run(Command::new(&portal).args(["demo", "seed"]))?;
+    println!(
+        "\nPortal is starting on http://127.0.0.1:8080 with embedded SQLite (data/portal.db).\n\n\
+         Client portals:\n  \
+           Acme Staffing (staffing):          http://127.0.0.1:8080/acme/portal/login\n  \
+           BrightFix Facilities (field work): http://127.0.0.1:8080/brightfix/portal/login\n\
+         Staff sign-in:\n  \
+           http://127.0.0.1:8080/acme/manage/login\n  \
+           http://127.0.0.1:8080/brightfix/manage/login\n\n\
+         Demo logins (password for all: lantern-harbour-orbit):\n  \
+           acme admin          admin@acme-staffing.example\n  \
+           acme client         david@northwind.example (Customer Supervisor)\n  \
+           acme partner        helen@wardpartners.example (all clients)\n  \
+           brightfix admin     admin@brightfix.example\n  \
+           brightfix client    laura@oakridge.example (Client admin)\n\n\
+         Emails are written to data/mail/. Press Ctrl+C to stop.\n"
+    );
+    run(Command::new(&portal).arg("serve"))
+}
+
+fn test() -> anyhow::Result<()> {
+    let started = Instant::now();
+    plugins()?;
+    banner("plugin unit tests (native)");
+    run(cargo().args([
+        "test",
+        "--manifest-path",
+        "plugins/Cargo.toml",
+        "--target",
+        host_triple()?.as_str(),
+    ]))?;
+
+    banner("building the portal and its tests");
+    run(cargo().args(["build", "--package", "portal-server", "--bin", "portal"]))?;
+    run(cargo().args(["test", "--workspace", "--no-run"]))?;
+    let portal = portal_binary("debug");
+
+    let chromedriver = find_chromedriver()?;
+    banner("test suite on SQLite");
+    suite("sqlite", &portal, chromedriver.as_deref())?;
+
+    let postgres_url =
+        std::env::var("PORTAL_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+    if postgres_reachable(&postgres_url) {
+        banner("test suite on PostgreSQL");
+        suite("postgres", &portal, None)?;
+    } else if ci() {
+        bail!("PostgreSQL is not reachable at {postgres_url}; CI runs the suite on PostgreSQL too");
+    } else {
+        loud_skip(&format!(
+            "PostgreSQL is not reachable at {postgres_url}: the PostgreSQL pass was SKIPPED. \
+             Start PostgreSQL or set PORTAL_TEST_POSTGRES_URL."
+        ));
+    }
+    println!("\nall test passes finished in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Runs every test of the workspace against one database backend. Browser tests run in the
+/// SQLite pass only, when ChromeDriver is available.
+fn suite(backend: &str, portal: &Path, chromedriver: Option<&Path>) -> anyhow::Result<()> {
+    let mut command = cargo();
+    command
+        .args(["test", "--workspace"])
+        .env("PORTAL_TEST_DATABASE", backend)
+        .env("PORTAL_BIN", portal);
+    if let Some(driver) = chromedriver {
+        command.env("PORTAL_CHROMEDRIVER", driver);
+    }
+    run(&mut command)
+}
+
+fn find_chromedriver() -> anyhow::Result<Option<PathBuf>> {
+    let found = [
+        "chromedriver",
+        "/usr/bin/chromedriver",
+        "/usr/lib/chromium/chromedriver",
+    ]
+    .iter()
+    .find_map(|name| which(name));
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| which(name));
+    match (found, chromium) {
+        (Some(driver), Some(_)) => Ok(Some(driver)),
+        _ if ci() => bail!("Chromium and ChromeDriver are needed for the browser tests under CI"),
+        _ => {
+            loud_skip(
+                "Chromium/ChromeDriver not found: the browser tests will be SKIPPED. \
+                 Install them with `apt-get install chromium chromium-driver`.",
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let candidate = Path::new(name);
+    if candidate.is_absolute() {
+        return candidate.is_file().then(|| candidate.to_path_buf());
+    }
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn postgres_reachable(url: &str) -> bool {
+    let authority = url.split("://").nth(1).unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host_port = host_port.split(['/', '?']).next().unwrap_or_default();
+    let address = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    address
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok())
+}
+
+fn host_triple() -> anyhow::Result<String> {
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .current_dir(root())
+        .output()?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: ").map(str::to_owned))
+        .context("cannot tell the host target from `rustc -vV`")
+}
+
+fn loud_skip(message: &str) {
+    let line = "!".repeat(78);
+    eprintln!("\n{line}\n!! SKIPPED: {message}\n{line}\n");
+}
