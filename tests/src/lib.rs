@@ -1,1 +1,173 @@
+//! Black-box tests of the whole system: the real `portal` binary, real HTTP, a real browser.
+//! This library holds what the tests share: finding the binary, writing a configuration
+//! folder, starting and stopping server processes.
 
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use portal_server::db::testing::{TestDatabase, backend};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The `portal` binary: `PORTAL_BIN` (set by `cargo xtask test`), else the debug build.
+pub fn portal_bin() -> PathBuf {
+    let path = std::env::var_os("PORTAL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/debug/portal"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask test` (or `cargo build -p portal-server`) first",
+        path.display()
+    );
+    path
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A configuration folder copied from the repository's `config/`, pointed at a scratch
+/// database, the repository's themes and built plugins, and its own data folder.
+#[derive(Debug)]
+pub struct Installation {
+    pub database: TestDatabase,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+impl Installation {
+    pub async fn new() -> Self {
+        let database = TestDatabase::create().await.expect("scratch database");
+        let config = database.dir().join("config");
+        copy_dir(&repo_root().join("config"), &config);
+        let port = free_port();
+        let installation = Self {
+            database,
+            config,
+            port,
+        };
+        installation.write_main_config(port);
+        installation
+    }
+
+    /// Rewrites `portal.toml` for a server on `port`.
+    pub fn write_main_config(&self, port: u16) {
+        let root = repo_root();
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
+             [database]\nurl = \"{}\"\nmax_connections = 4\n\n\
+             [paths]\ndata = \"{}\"\nthemes = [\"{}\"]\nplugins = [\"{}\"]\n\n\
+             [mail]\ntransport = \"file\"\n\n[log]\nlevel = \"warn\"\n",
+            self.database.url,
+            self.database.dir().join("data").display(),
+            root.join("themes").display(),
+            root.join("dist/plugins").display(),
+        );
+        std::fs::write(self.config.join("portal.toml"), text).expect("write portal.toml");
+    }
+
+    pub fn agency_file(&self, key: &str) -> PathBuf {
+        self.config.join("agencies").join(format!("{key}.toml"))
+    }
+
+    /// Runs `portal --config <this> ARGS…` to completion.
+    pub fn portal(&self, args: &[&str]) -> Output {
+        Command::new(portal_bin())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run portal")
+    }
+
+    /// Starts `portal serve` and waits until `/readyz` answers 200.
+    pub async fn serve(&self) -> Server {
+        self.serve_on(self.port).await
+    }
+
+    pub async fn serve_on(&self, port: u16) -> Server {
+        let child = Command::new(portal_bin())
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .env("PORTAL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start portal serve");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_ready().await;
+        server
+    }
+}
+
+/// A running `portal serve`; killed when dropped.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(response) = client.get(self.url("/readyz")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{} did not become ready within 60 s", self.base);
+    }
+
+    /// Sends SIGTERM and returns the exit status once the server has finished.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("wait for portal")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from)
+        .expect("read dir")
+        .filter_map(Result::ok)
+    {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}

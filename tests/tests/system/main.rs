@@ -1,0 +1,6 @@
+//! The real `portal` binary: configuration errors, serving over HTTP, several processes on one
+//! database, and the pages in headless Chromium.
+
+mod browser;
+mod config_errors;
+mod serving;
