@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("test") => test(),
-        Some("plugins") => plugins().map(|_| ()),
+        Some("plugins") => plugins(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -51,9 +51,13 @@ fn ci() -> bool {
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
+    run_in(&root(), command)
+}
+
+fn run_in(dir: &Path, command: &mut Command) -> anyhow::Result<()> {
     let shown = format!("{command:?}");
     let status = command
-        .current_dir(root())
+        .current_dir(dir)
         .status()
         .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
@@ -71,24 +75,22 @@ fn banner(text: &str) {
 }
 
 /// Builds every built-in plugin and lays them out as the server loads them:
-/// `dist/plugins/<id>/plugin.toml` and `dist/plugins/<id>/plugin.wasm`.
-fn plugins() -> anyhow::Result<Vec<String>> {
+/// `dist/plugins/<id>/plugin.toml` and `dist/plugins/<id>/plugin.wasm`. Rust plugins are
+/// members of the `plugins/` workspace; a plugin in another language has a `build.sh` that
+/// writes `target/plugins/<id>.wasm`.
+fn plugins() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     banner("building plugins (wasm32-wasip2)");
-    run(cargo().args([
-        "build",
-        "--release",
-        "--manifest-path",
-        "plugins/Cargo.toml",
-    ]))?;
+    // Inside plugins/ so its .cargo/config.toml (wasm target, target dir) applies.
     let root = root();
+    run_in(&root.join("plugins"), cargo().args(["build", "--release"]))?;
     let built = root.join("target/plugins/wasm32-wasip2/release");
     let dist = root.join("dist/plugins");
     let mut installed = Vec::new();
     let mut folders: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.join("plugin.toml").is_file() && p.join("Cargo.toml").is_file())
+        .filter(|p| p.join("plugin.toml").is_file())
         .collect();
     folders.sort();
     for folder in folders {
@@ -97,7 +99,15 @@ fn plugins() -> anyhow::Result<Vec<String>> {
             .and_then(|n| n.to_str())
             .context("plugin folder name is not UTF-8")?
             .to_owned();
-        let wasm = built.join(format!("{}.wasm", id.replace('-', "_")));
+        let wasm = if folder.join("Cargo.toml").is_file() {
+            built.join(format!("{}.wasm", id.replace('-', "_")))
+        } else if folder.join("build.sh").is_file() {
+            println!("building {id} with its build.sh");
+            run(Command::new("bash").arg(folder.join("build.sh")))?;
+            root.join("target/plugins").join(format!("{id}.wasm"))
+        } else {
+            bail!("plugin {id} has neither Cargo.toml nor build.sh");
+        };
         let target = dist.join(&id);
         std::fs::create_dir_all(&target)?;
         std::fs::copy(folder.join("plugin.toml"), target.join("plugin.toml"))?;
@@ -110,7 +120,7 @@ fn plugins() -> anyhow::Result<Vec<String>> {
         installed.len(),
         installed.join(", ")
     );
-    Ok(installed)
+    Ok(())
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {
@@ -159,13 +169,10 @@ fn test() -> anyhow::Result<()> {
     let started = Instant::now();
     plugins()?;
     banner("plugin unit tests (native)");
-    run(cargo().args([
-        "test",
-        "--manifest-path",
-        "plugins/Cargo.toml",
-        "--target",
-        host_triple()?.as_str(),
-    ]))?;
+    run_in(
+        &root().join("plugins"),
+        cargo().args(["test", "--target", host_triple()?.as_str()]),
+    )?;
 
     banner("building the portal and its tests");
     run(cargo().args(["build", "--package", "portal-server", "--bin", "portal"]))?;

@@ -66,8 +66,9 @@ impl AssetIndex {
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
-                if !entries.contains_key(&key) {
-                    entries.insert(key, entry(file)?);
+                // Nearer folders were indexed first and win.
+                if let std::collections::btree_map::Entry::Vacant(slot) = entries.entry(key) {
+                    slot.insert(entry(file)?);
                 }
             }
         }

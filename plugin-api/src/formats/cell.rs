@@ -1,0 +1,128 @@
+//! Reading cells in their canonical text forms (see the WIT `column-type`).
+//!
+//! Exporters mostly copy canonical text through; these are the pieces every
+//! format needs and none should write again.
+
+use crate::PluginError;
+
+/// Checks a canonical `integer` cell (an optional `-`, then ASCII digits
+/// without leading zeros) and hands it back. Formats copy integers into the
+/// output as they are (JSON numbers, XLSX values, CSV fields), so checking
+/// first means a host bug cannot break the file's syntax.
+pub fn check_integer(text: &str) -> Result<&str, PluginError> {
+    if is_integer(text) {
+        Ok(text)
+    } else {
+        Err(PluginError::InvalidInput(
+            "an integer cell is not in canonical form".to_owned(),
+        ))
+    }
+}
+
+/// Reads a canonical `boolean` cell: `1` or `0`.
+pub fn parse_boolean(text: &str) -> Result<bool, PluginError> {
+    match text {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        _ => Err(PluginError::InvalidInput(
+            "a boolean cell is not 0 or 1".to_owned(),
+        )),
+    }
+}
+
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    match digits.as_bytes() {
+        [] => false,
+        [b'0'] => digits.len() == text.len(),
+        [b'0', ..] => false,
+        bytes => bytes.iter().all(u8::is_ascii_digit),
+    }
+}
+
+/// Appends a canonical `decimal(scale)` cell as a plain decimal number:
+/// `12345` at scale 2 is `123.45`, `-5` is `-0.05`, and scale 0 adds no
+/// point. Working on the digits keeps every value exact, with no float in
+/// between.
+pub fn write_decimal(out: &mut Vec<u8>, units: &str, scale: u8) -> Result<(), PluginError> {
+    if !is_integer(units) {
+        return Err(PluginError::InvalidInput(
+            "a decimal cell is not an integer count of units".to_owned(),
+        ));
+    }
+    let (negative, digits) = match units.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, units),
+    };
+    let scale = usize::from(scale);
+    if negative {
+        out.push(b'-');
+    }
+    if scale == 0 {
+        out.extend_from_slice(digits.as_bytes());
+    } else if digits.len() > scale {
+        let (whole, fraction) = digits.as_bytes().split_at(digits.len() - scale);
+        out.extend_from_slice(whole);
+        out.push(b'.');
+        out.extend_from_slice(fraction);
+    } else {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + scale - digits.len(), b'0');
+        out.extend_from_slice(digits.as_bytes());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decimal(units: &str, scale: u8) -> String {
+        let mut out = Vec::new();
+        write_decimal(&mut out, units, scale).expect("canonical decimal");
+        String::from_utf8(out).expect("ASCII")
+    }
+
+    #[test]
+    fn integers_are_canonical() {
+        for good in ["0", "7", "-7", "42", "-9223372036854775808"] {
+            assert!(is_integer(good), "{good}");
+        }
+        for bad in ["", "-", "-0", "007", "+1", "1.5", " 1", "1e3", "٣"] {
+            assert!(!is_integer(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn checks_hand_back_canonical_cells() {
+        assert_eq!(check_integer("-42"), Ok("-42"));
+        assert!(matches!(
+            check_integer("4 2"),
+            Err(PluginError::InvalidInput(_))
+        ));
+        assert_eq!(parse_boolean("1"), Ok(true));
+        assert_eq!(parse_boolean("0"), Ok(false));
+        assert!(parse_boolean("true").is_err());
+    }
+
+    #[test]
+    fn decimals_keep_every_digit() {
+        assert_eq!(decimal("12345", 2), "123.45");
+        assert_eq!(decimal("-12345", 2), "-123.45");
+        assert_eq!(decimal("5", 2), "0.05");
+        assert_eq!(decimal("-5", 2), "-0.05");
+        assert_eq!(decimal("0", 2), "0.00");
+        assert_eq!(decimal("100", 2), "1.00");
+        assert_eq!(decimal("42", 0), "42");
+        assert_eq!(decimal("9223372036854775807", 18), "9.223372036854775807");
+        assert_eq!(decimal("1", 18), "0.000000000000000001");
+    }
+
+    #[test]
+    fn decimals_reject_non_canonical_cells() {
+        let mut out = Vec::new();
+        assert!(write_decimal(&mut out, "1.50", 2).is_err());
+        assert!(write_decimal(&mut out, "", 2).is_err());
+        assert!(out.is_empty());
+    }
+}
