@@ -268,8 +268,13 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     let public_url = state.settings().server.public_url.clone();
-    tracing::info!(%listen, %public_url, backend = state.db().backend.name(), "portal is serving");
+    tracing::info!(%bound, %public_url, backend = state.db().backend.name(), "portal is serving");
+    // One plain line on stdout, so scripts can learn the port when `listen` asked for port 0.
+    println!("listening on http://{bound}");
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -11,6 +11,7 @@ pub mod clock_events;
 pub mod documents;
 pub mod invoices;
 pub mod jobs;
+pub mod outbox;
 pub mod portal_users;
 pub mod quotes;
 pub mod staff_users;

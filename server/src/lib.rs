@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod health;
+pub mod mail;
 pub mod plugins;
 pub mod telemetry;
 pub mod themes;

@@ -2,6 +2,7 @@
 //! This library holds what the tests share: finding the binary, writing a configuration
 //! folder, starting and stopping server processes.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -43,7 +44,6 @@ pub fn free_port() -> u16 {
 pub struct Installation {
     pub database: TestDatabase,
     pub config: PathBuf,
-    pub port: u16,
 }
 
 impl Installation {
@@ -51,21 +51,16 @@ impl Installation {
         let database = TestDatabase::create().await.expect("scratch database");
         let config = database.dir().join("config");
         copy_dir(&repo_root().join("config"), &config);
-        let port = free_port();
-        let installation = Self {
-            database,
-            config,
-            port,
-        };
-        installation.write_main_config(port);
+        let installation = Self { database, config };
+        installation.write_main_config();
         installation
     }
 
-    /// Rewrites `portal.toml` for a server on `port`.
-    pub fn write_main_config(&self, port: u16) {
+    /// Writes `portal.toml`: port 0 (the kernel picks a free one), scratch paths.
+    fn write_main_config(&self) {
         let root = repo_root();
         let text = format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\n\
+            "[server]\nlisten = \"127.0.0.1:0\"\n\n\
              [database]\nurl = \"{}\"\nmax_connections = 4\n\n\
              [paths]\ndata = \"{}\"\nthemes = [\"{}\"]\nplugins = [\"{}\"]\n\n\
              [mail]\ntransport = \"file\"\n\n[log]\nlevel = \"warn\"\n",
@@ -92,24 +87,29 @@ impl Installation {
             .expect("run portal")
     }
 
-    /// Starts `portal serve` and waits until `/readyz` answers 200.
+    /// Starts `portal serve` on a port the kernel picks (so no two tests can collide), learns
+    /// the address from its first line of output, and waits until `/readyz` answers 200.
     pub async fn serve(&self) -> Server {
-        self.serve_on(self.port).await
-    }
-
-    pub async fn serve_on(&self, port: u16) -> Server {
-        let child = Command::new(portal_bin())
+        let mut child = Command::new(portal_bin())
             .arg("--config")
             .arg(&self.config)
             .arg("serve")
-            .env("PORTAL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start portal serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let base = tokio::task::spawn_blocking(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .find_map(|line| line.strip_prefix("listening on ").map(str::to_owned))
+        })
+        .await
+        .expect("read stdout");
         let server = Server {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: base.expect("portal serve printed no address"),
         };
         server.wait_ready().await;
         server

@@ -1,7 +1,7 @@
 //! `portal serve` over real HTTP.
 
 use portal_server::db::Backend;
-use portal_tests::{Installation, backend, free_port};
+use portal_tests::{Installation, backend};
 
 #[tokio::test]
 async fn serves_the_sign_in_page_and_stops_gracefully() {
@@ -28,7 +28,7 @@ async fn two_servers_on_one_postgres_migrate_without_racing() {
     }
     let installation = Installation::new().await;
     // Both start at once against a database that has never been migrated.
-    let (first, second) = tokio::join!(installation.serve(), installation.serve_on(free_port()));
+    let (first, second) = tokio::join!(installation.serve(), installation.serve());
     for server in [&first, &second] {
         let page = reqwest::get(server.url("/brightfix/portal/login"))
             .await
