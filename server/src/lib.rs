@@ -11,6 +11,8 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod mail;
+pub mod manage;
 pub mod plugins;
+pub mod portal;
 pub mod telemetry;
 pub mod themes;
