@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
     let hsts = state.settings().server.tls();
     Router::new()
         .merge(crate::health::routes())
+        .merge(crate::api::routes())
         .route("/{agency}", get(crate::auth::login::start_page))
         .route("/{agency}/", get(crate::auth::login::start_page))
         .nest("/{agency}", agency_routes)

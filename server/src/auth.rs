@@ -2,6 +2,7 @@
 //! account — agency staff (`/{agency}/manage/…`) and portal users (`/{agency}/portal/…`).
 
 pub mod account;
+pub mod api_tokens;
 mod cookies;
 pub mod csrf;
 pub mod login;

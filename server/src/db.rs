@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod agencies;
+pub mod api_tokens;
 pub mod audit;
 pub mod clients;
 pub mod clock_events;

@@ -2,6 +2,7 @@
 //! businesses. `portal serve` runs [`app::serve`]; everything else is reached from [`cli`].
 
 pub mod agency;
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -2,6 +2,7 @@
 //! `PORTAL_TEST_DATABASE=postgres`).
 
 mod agencies;
+mod api_tokens;
 mod auth;
 mod demo;
 mod pages;
