@@ -6,11 +6,13 @@ pub mod api_tokens;
 mod cookies;
 pub mod csrf;
 pub mod login;
+pub mod mfa;
 pub mod password;
 pub mod passwords;
 pub mod session;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
 use std::net::SocketAddr;
 
@@ -50,7 +52,16 @@ pub fn routes() -> Router<AppState> {
             .route(
                 &format!("/{area}/account/sessions/{{id}}/end"),
                 post(account::end_session),
-            );
+            )
+            .route(
+                &format!("/{area}/login/mfa"),
+                get(mfa::challenge_page).post(mfa::challenge_submit),
+            )
+            .route(
+                &format!("/{area}/account/mfa"),
+                get(mfa::settings_page).post(mfa::enable),
+            )
+            .route(&format!("/{area}/account/mfa/disable"), post(mfa::disable));
     }
     router
 }

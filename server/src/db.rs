@@ -15,6 +15,7 @@ pub mod documents;
 pub mod invoices;
 pub mod jobs;
 pub mod login_throttle;
+pub mod mfa;
 pub mod outbox;
 pub mod portal_users;
 pub mod quotes;

@@ -15,7 +15,7 @@ use super::password::AreaKind;
 use super::session::{self, RequestSessions};
 use super::throttle::{self, Keys, Verdict};
 use super::{ClientIp, audit_actor, cookies, passwords};
-use crate::agency::CurrentAgency;
+use crate::agency::{Agency, CurrentAgency};
 use crate::app::AppState;
 use crate::db::accounts::{self, Account, AccountKind};
 use crate::db::audit::{self, Target};
@@ -191,10 +191,39 @@ pub async fn sign_in(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let cookie = session::start(&state, &agency, kind, &account, &ip, user_agent).await?;
+    if account.has_mfa() {
+        // Half signed in: the session only opens the second-factor page.
+        let cookie =
+            session::start(&state, &agency, kind, &account, (&ip, user_agent), true).await?;
+        let next = format!("/{}/{}/login/mfa", agency.slug, kind.area());
+        return Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response());
+    }
+    complete_sign_in(
+        &state,
+        &agency,
+        kind,
+        &account,
+        (&ip, user_agent),
+        "signed in",
+    )
+    .await
+}
+
+/// The last step of signing in (after the password, or after the second factor): a fresh
+/// session, the sign-in recorded, and on to the area.
+pub async fn complete_sign_in(
+    state: &AppState,
+    agency: &Agency,
+    kind: AccountKind,
+    account: &Account,
+    client: (&str, &str),
+    action: &str,
+) -> AppResult<Response> {
+    let pool = &state.db().pool;
+    let cookie = session::start(state, agency, kind, account, client, false).await?;
     accounts::record_sign_in(pool, kind, agency.id, account.id).await?;
-    let actor = audit_actor(kind.as_str(), Some(account.id), &account.email, &ip);
-    audit::record(pool, agency.id, actor, "signed in", Target::default(), "").await?;
+    let actor = audit_actor(kind.as_str(), Some(account.id), &account.email, client.0);
+    audit::record(pool, agency.id, actor, action, Target::default(), "").await?;
     let next = if account.must_change_password {
         format!("/{}/{}/account/password", agency.slug, kind.area())
     } else {

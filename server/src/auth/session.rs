@@ -128,14 +128,16 @@ async fn resolve(
 
 /// Starts a session for an account that just proved who it is; returns the cookie to set.
 /// A new token every time: a session id planted before sign-in is worthless after it.
+/// With `mfa_pending`, the session only allows the second-factor page until it is passed.
 pub async fn start(
     state: &AppState,
     agency: &Agency,
     kind: AccountKind,
     account: &Account,
-    ip: &str,
-    user_agent: &str,
+    client: (&str, &str),
+    mfa_pending: bool,
 ) -> Result<header::HeaderValue, sqlx::Error> {
+    let (ip, user_agent) = client;
     let token = tokens::generate();
     let csrf = tokens::generate();
     let absolute = state.settings().security.session_absolute_hours * 3600;
@@ -149,6 +151,7 @@ pub async fn start(
         expires_at: Timestamp::now().plus_seconds(absolute),
         ip,
         user_agent: &user_agent,
+        mfa_pending,
     };
     sessions::create(&state.db().pool, &new).await?;
     let tls = state.settings().server.tls();
@@ -188,17 +191,33 @@ fn signed_in(parts: &Parts, kind: AccountKind) -> Result<Arc<SignedIn>, Rejectio
         .and_then(|sessions| sessions.get(kind))
         .cloned()
         .ok_or_else(|| sign_in_redirect(parts, kind))?;
-    // Until an admin-set password is replaced, the account can only replace it or sign out.
+    // Steps that come before anything else, each allowing only its own page (and sign-out):
+    // the second factor, then replacing an admin-set password, then enrolling in two-factor
+    // sign-in where the agency requires it.
     let path = crate::agency::full_path(&parts.extensions, &parts.uri);
-    let allowed = path.ends_with("/account/password") || path.ends_with("/logout");
-    if found.account.must_change_password && !allowed {
-        return Err(Rejection::Redirect(format!(
-            "/{}/{}/account/password",
-            found.agency.slug,
-            kind.area()
-        )));
+    let due = if found.session.mfa_pending {
+        Some("login/mfa")
+    } else if found.account.must_change_password {
+        Some("account/password")
+    } else if mfa_required(&found.agency, kind) && !found.account.has_mfa() {
+        Some("account/mfa")
+    } else {
+        None
+    };
+    match due {
+        Some(step) if !path.ends_with(&format!("/{step}")) && !path.ends_with("/logout") => Err(
+            Rejection::Redirect(format!("/{}/{}/{step}", found.agency.slug, kind.area())),
+        ),
+        _ => Ok(found),
     }
-    Ok(found)
+}
+
+/// Whether the agency requires two-factor sign-in of this kind of account.
+pub fn mfa_required(agency: &Agency, kind: AccountKind) -> bool {
+    match kind {
+        AccountKind::Staff => agency.config.security.require_mfa_staff,
+        AccountKind::Portal => agency.config.security.require_mfa_portal,
+    }
 }
 
 /// A signed-in agency staff member (admin or staff).

@@ -40,16 +40,17 @@ impl AccountKind {
         match self {
             Self::Staff => {
                 "SELECT id, agency_id, email, name, status, password_hash, must_change_password, \
-                 role AS role_id FROM staff_users"
+                 role AS role_id, mfa_secret, mfa_pending_secret, mfa_last_step FROM staff_users"
             }
             Self::Portal => {
                 "SELECT id, agency_id, email, first_name || ' ' || last_name AS name, status, \
-                 password_hash, must_change_password, role_id FROM portal_users"
+                 password_hash, must_change_password, role_id, mfa_secret, mfa_pending_secret, \
+                 mfa_last_step FROM portal_users"
             }
         }
     }
 
-    fn table(self) -> &'static str {
+    pub(crate) fn table(self) -> &'static str {
         match self {
             Self::Staff => "staff_users",
             Self::Portal => "portal_users",
@@ -69,11 +70,19 @@ pub struct Account {
     pub must_change_password: bool,
     /// `admin`/`staff` for staff; the role-set role id for portal users.
     pub role_id: String,
+    /// Set once two-factor sign-in is enrolled.
+    pub mfa_secret: Option<String>,
+    pub mfa_pending_secret: Option<String>,
+    pub mfa_last_step: Option<i64>,
 }
 
 impl Account {
     pub fn is_active(&self) -> bool {
         self.status == "active"
+    }
+
+    pub fn has_mfa(&self) -> bool {
+        self.mfa_secret.is_some()
     }
 }
 

@@ -18,6 +18,9 @@ pub struct SessionRow {
     pub expires_at: Timestamp,
     pub ip: String,
     pub user_agent: String,
+    /// The password was right; the second factor is still due.
+    #[sqlx(try_from = "super::Flag")]
+    pub mfa_pending: bool,
 }
 
 #[derive(Debug)]
@@ -30,14 +33,15 @@ pub struct NewSession<'a> {
     pub expires_at: Timestamp,
     pub ip: &'a str,
     pub user_agent: &'a str,
+    pub mfa_pending: bool,
 }
 
 pub async fn create<'e>(db: impl AnyExecutor<'e>, new: &NewSession<'_>) -> sqlx::Result<i64> {
     let now = Timestamp::now();
     sqlx::query_scalar(
         "INSERT INTO sessions (token_hash, agency_id, user_kind, user_id, csrf_token, created_at, \
-         last_seen_at, expires_at, ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING id",
+         last_seen_at, expires_at, ip, user_agent, mfa_pending) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(new.token_hash)
     .bind(new.agency_id)
@@ -48,12 +52,13 @@ pub async fn create<'e>(db: impl AnyExecutor<'e>, new: &NewSession<'_>) -> sqlx:
     .bind(new.expires_at)
     .bind(new.ip)
     .bind(new.user_agent)
+    .bind(super::Flag(new.mfa_pending))
     .fetch_one(db)
     .await
 }
 
 const COLUMNS: &str = "id, agency_id, user_kind, user_id, csrf_token, created_at, last_seen_at, \
-                       expires_at, ip, user_agent";
+                       expires_at, ip, user_agent, mfa_pending";
 
 pub async fn by_token_hash<'e>(
     db: impl AnyExecutor<'e>,

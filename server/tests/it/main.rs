@@ -5,5 +5,6 @@ mod agencies;
 mod api_tokens;
 mod auth;
 mod demo;
+mod mfa;
 mod pages;
 mod support;
