@@ -46,6 +46,10 @@ pub struct ServerConfig {
     pub dev_mode: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Behind a load balancer: the header carrying the client's address (e.g.
+    /// `x-forwarded-for`; its first address is used). Only set it when every request passes
+    /// through a proxy that sets the header, or clients could pick their own address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +59,7 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             dev_mode: false,
             max_body_bytes: 16 * 1024 * 1024,
+            client_ip_header: None,
         }
     }
 }

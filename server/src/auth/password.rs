@@ -22,26 +22,38 @@ use crate::db::{self, Timestamp, sessions};
 use crate::error::AppResult;
 use crate::mail::{self, Email};
 
-/// The words a password must not contain for this account: its email and the agency's name.
-pub fn personal_words<'a>(agency: &'a Agency, email: &'a str) -> [&'a str; 2] {
-    [email, agency.config.display_name.as_str()]
-}
-
-/// Checks a new password pair; the problem, in words, when refused.
-fn new_password_problem(
+/// Checks a new password pair; the problem, in words, when refused. The password must not
+/// contain the account's email or name, the agency's name, or (for portal users) the names
+/// of their companies.
+async fn new_password_problem(
+    state: &AppState,
     agency: &Agency,
-    email: &str,
+    kind: AccountKind,
+    account: &Account,
     password: &str,
     confirm: &str,
-) -> Option<String> {
+) -> AppResult<Option<String>> {
     if password != confirm {
-        return Some("The two passwords are not the same.".into());
+        return Ok(Some("The two passwords are not the same.".into()));
     }
-    passwords::policy_problem(
-        password,
-        agency.config.security.password_min_length,
-        &personal_words(agency, email),
-    )
+    let mut words = vec![
+        account.email.clone(),
+        account.name.clone(),
+        agency.config.display_name.clone(),
+    ];
+    if kind == AccountKind::Portal {
+        let pool = &state.db().pool;
+        let visible = db::clients::visible_to(pool, agency.id, account.id).await?;
+        let all = db::clients::list(pool, agency.id).await?;
+        words.extend(
+            all.into_iter()
+                .filter(|c| visible.contains(&c.id))
+                .map(|c| c.name),
+        );
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let min = agency.config.security.password_min_length;
+    Ok(passwords::policy_problem(password, min, &words))
 }
 
 // ---- forgot password ----
@@ -280,8 +292,15 @@ pub async fn set_submit(
     let Some((link, account)) = valid_link(&state, &agency, kind, &form.token).await? else {
         return link_expired(&agency, kind);
     };
-    if let Some(problem) =
-        new_password_problem(&agency, &account.email, &form.password, &form.confirm)
+    if let Some(problem) = new_password_problem(
+        &state,
+        &agency,
+        kind,
+        &account,
+        &form.password,
+        &form.confirm,
+    )
+    .await?
     {
         return set_form(&agency, kind, &csrf, &form.token, &account, Some(problem));
     }
@@ -360,8 +379,15 @@ pub async fn change_submit(
             Some("Choose a password different from the current one.".into()),
         );
     }
-    if let Some(problem) =
-        new_password_problem(agency, &account.email, &form.password, &form.confirm)
+    if let Some(problem) = new_password_problem(
+        state,
+        agency,
+        signed_in.kind,
+        account,
+        &form.password,
+        &form.confirm,
+    )
+    .await?
     {
         return change_page(signed_in, Some(problem));
     }

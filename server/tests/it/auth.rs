@@ -636,3 +636,75 @@ async fn a_disabled_portal_refuses_portal_sign_in() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("not open"));
 }
+
+#[tokio::test]
+async fn a_portal_password_may_not_contain_the_company_name() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind Manufacturing").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        true,
+    )
+    .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    let page = "/acme/portal/account/password";
+    let fields = [
+        ("current", PASSWORD),
+        ("password", "manufacturing-rocks"),
+        ("confirm", "manufacturing-rocks"),
+    ];
+    let refused = browser.submit(page, page, &fields).await;
+    assert!(refused.body.contains("company name"), "{}", refused.body);
+    let mismatch = browser
+        .submit(
+            page,
+            page,
+            &[
+                ("current", PASSWORD),
+                ("password", "copper-meadow-violin"),
+                ("confirm", "copper-meadow-viola"),
+            ],
+        )
+        .await;
+    assert!(mismatch.body.contains("not the same"), "{}", mismatch.body);
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_client_address_comes_from_the_configured_header() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.server.client_ip_header = Some("x-forwarded-for".into());
+    })
+    .await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut browser = app.browser();
+    browser.get("/acme/manage/login").await;
+    let token = csrf_token(&browser.get("/acme/manage/login").await.body);
+    let body = serde_urlencoded::to_string([
+        ("email", "ops@acme.example"),
+        ("password", PASSWORD),
+        ("csrf_token", &token),
+    ])
+    .expect("form");
+    let request = axum::http::Request::post("/acme/manage/login")
+        .header(
+            "cookie",
+            format!("csrf={}", browser.cookie("csrf").unwrap_or_default()),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    assert_eq!(app.request(request).await.status, StatusCode::SEE_OTHER);
+    let ip: String = sqlx::query_scalar("SELECT ip FROM audit_log WHERE action = 'signed in'")
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("audit");
+    assert_eq!(ip, "203.0.113.7");
+}
