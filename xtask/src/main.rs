@@ -3,6 +3,9 @@
 //! - `cargo xtask demo`    build the plugins, seed demo data, serve on 127.0.0.1:8080
 //! - `cargo xtask test`    every test: SQLite, then PostgreSQL, then the browser tests
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
+//! - `cargo xtask bench`   measure a release build; results go to BENCHMARKS.md
+
+mod bench;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -11,11 +14,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo|test|plugins>
+const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
   test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
-  plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/";
+  plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/
+  bench     measure a release build under load and write BENCHMARKS.md";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("test") => test(),
         Some("plugins") => plugins(),
+        Some("bench") => bench::bench(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -39,7 +44,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
@@ -50,7 +55,7 @@ fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-fn run(command: &mut Command) -> anyhow::Result<()> {
+pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
     run_in(&root(), command)
 }
 
@@ -66,11 +71,11 @@ fn run_in(dir: &Path, command: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn banner(text: &str) {
+pub(crate) fn banner(text: &str) {
     println!("\n==== {text} ====\n");
 }
 
@@ -78,7 +83,7 @@ fn banner(text: &str) {
 /// `dist/plugins/<id>/plugin.toml` and `dist/plugins/<id>/plugin.wasm`. Rust plugins are
 /// members of the `plugins/` workspace; a plugin in another language has a `build.sh` that
 /// writes `target/plugins/<id>.wasm`.
-fn plugins() -> anyhow::Result<()> {
+pub(crate) fn plugins() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     banner("building plugins (wasm32-wasip2)");
     // Inside plugins/ so its .cargo/config.toml (wasm target, target dir) applies.

@@ -152,3 +152,96 @@ async fn each_agency_sign_in_page_shows_its_own_branding() {
     }
     assert_ne!(looks[0], looks[1], "both agencies look the same: {looks:?}");
 }
+
+#[tokio::test]
+async fn a_client_contact_signs_in_with_the_keyboard_and_out_again() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let installation = Installation::new().await;
+    let seeded = installation.portal(&["demo", "seed"]);
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let server = installation.serve().await;
+    let client = driver.client(390, 844).await;
+    client
+        .goto(&server.url("/acme/portal/login"))
+        .await
+        .expect("goto");
+    // Keyboard only: focus the email field, type, Tab to the password, Enter submits.
+    client
+        .find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .click()
+        .await
+        .expect("focus");
+    client
+        .active_element()
+        .await
+        .expect("active")
+        .send_keys("david@northwind.example\u{E004}lantern-harbour-orbit\u{E007}")
+        .await
+        .expect("type");
+    for _ in 0..50 {
+        if client
+            .current_url()
+            .await
+            .map(|u| u.path() == "/acme/portal")
+            .unwrap_or(false)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        client.current_url().await.expect("url").path(),
+        "/acme/portal"
+    );
+    let heading = client
+        .find(Locator::Css("main h1"))
+        .await
+        .expect("h1")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(heading, "Welcome, David Thompson");
+    let page = client.source().await.expect("source");
+    assert!(
+        page.contains("Northwind Manufacturing") && !page.contains("Contoso"),
+        "only their company"
+    );
+    save_screenshot(
+        "portal-home-acme-390x844.png",
+        &client.screenshot().await.expect("screenshot"),
+    );
+    client
+        .find(Locator::Css(".site-nav button"))
+        .await
+        .expect("sign out")
+        .click()
+        .await
+        .expect("click");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let url = client.current_url().await.expect("url");
+    assert_eq!(url.path(), "/acme/portal/login");
+    assert!(
+        client
+            .source()
+            .await
+            .expect("source")
+            .contains("You have signed out.")
+    );
+    client
+        .goto(&server.url("/acme/portal"))
+        .await
+        .expect("goto");
+    assert_eq!(
+        client.current_url().await.expect("url").path(),
+        "/acme/portal/login"
+    );
+    client.close().await.expect("close");
+}
