@@ -213,6 +213,7 @@ async fn render_errors(State(state): State<AppState>, request: Request, next: Ne
                 "title": info.status.canonical_reason().unwrap_or("Error"),
                 "status": info.status.as_u16(),
                 "detail": info.message,
+                "errors": info.fields,
             })
             .to_string(),
         )

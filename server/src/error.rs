@@ -15,6 +15,8 @@ pub enum AppError {
     Forbidden,
     #[error("{0}")]
     BadRequest(String),
+    #[error("Some fields need attention.")]
+    Invalid(crate::forms::FieldErrors),
     #[error("The service is not ready yet. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -28,6 +30,7 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -57,6 +60,8 @@ impl From<minijinja::Error> for AppError {
 pub struct ErrorInfo {
     pub status: StatusCode,
     pub message: String,
+    /// Problems per field, for API clients.
+    pub fields: Option<crate::forms::FieldErrors>,
 }
 
 impl IntoResponse for AppError {
@@ -65,9 +70,15 @@ impl IntoResponse for AppError {
         if let Self::Internal(err) = &self {
             tracing::error!(error = format!("{err:#}"), "request failed");
         }
+        let message = self.to_string();
+        let fields = match self {
+            Self::Invalid(fields) => Some(fields),
+            _ => None,
+        };
         let info = ErrorInfo {
             status,
-            message: self.to_string(),
+            message,
+            fields,
         };
         let mut response = (status, info.message.clone()).into_response();
         response.extensions_mut().insert(info);

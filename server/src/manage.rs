@@ -2,6 +2,7 @@
 
 mod api_tokens;
 mod audit;
+pub mod clients;
 mod home;
 
 use axum::Router;
@@ -13,6 +14,26 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/manage", get(home::page))
         .route("/manage/audit", get(audit::page))
+        .route("/manage/clients", get(clients::list))
+        .route(
+            "/manage/clients/new",
+            get(clients::new_form).post(clients::new_submit),
+        )
+        .route(
+            "/manage/clients/{id}",
+            get(clients::show).post(clients::update),
+        )
+        .route("/manage/clients/{id}/archive", post(clients::archive))
+        .route("/manage/clients/{id}/restore", post(clients::restore))
+        .route("/manage/clients/{id}/delete", post(clients::delete))
+        .route(
+            "/manage/clients/{id}/worksites",
+            post(clients::add_worksite),
+        )
+        .route(
+            "/manage/clients/{id}/worksites/{worksite}/delete",
+            post(clients::remove_worksite),
+        )
         .route(
             "/manage/api-tokens",
             get(api_tokens::page).post(api_tokens::create),

@@ -14,6 +14,27 @@ pub struct Client {
     #[sqlx(try_from = "super::Flag")]
     pub portal_enabled: bool,
     pub notes: String,
+    pub archived_at: Option<Timestamp>,
+}
+
+const CLIENT_COLUMNS: &str = "id, name, email, phone, address, portal_enabled, notes, archived_at";
+
+/// A row of the manage area's client list.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ClientSummary {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub client: Client,
+    pub worksites: i64,
+    pub portal_users: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Worksite {
+    pub id: i64,
+    pub client_id: i64,
+    pub name: String,
+    pub address: String,
 }
 
 #[derive(Debug, Default)]
@@ -48,14 +69,200 @@ pub async fn create<'e>(
     .await
 }
 
+/// The agency's active clients, by name.
 pub async fn list<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<Vec<Client>> {
-    sqlx::query_as(
-        "SELECT id, name, email, phone, address, portal_enabled, notes FROM clients \
-         WHERE agency_id = $1 AND archived_at IS NULL ORDER BY lower(name), id",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE agency_id = $1 AND archived_at IS NULL \
+         ORDER BY lower(name), id"
+    )))
     .bind(agency_id)
     .fetch_all(db)
     .await
+}
+
+/// Clients whose name, email or phone contains `search`, with their worksite and portal-user
+/// counts; archived ones only when asked.
+pub async fn search<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    search: &str,
+    include_archived: bool,
+) -> sqlx::Result<Vec<ClientSummary>> {
+    sqlx::query_as(
+        "SELECT c.id, c.name, c.email, c.phone, c.address, c.portal_enabled, c.notes, c.archived_at, \
+         (SELECT COUNT(*) FROM worksites w WHERE w.agency_id = c.agency_id AND w.client_id = c.id) AS worksites, \
+         (SELECT COUNT(*) FROM portal_user_clients l WHERE l.agency_id = c.agency_id AND l.client_id = c.id) AS portal_users \
+         FROM clients c WHERE c.agency_id = $1 AND ($2 = 1 OR c.archived_at IS NULL) \
+         AND (lower(c.name) LIKE $3 OR lower(c.email) LIKE $3 OR c.phone LIKE $3) \
+         ORDER BY lower(c.name), c.id",
+    )
+    .bind(agency_id)
+    .bind(i64::from(include_archived))
+    .bind(format!("%{}%", search.trim().to_lowercase()))
+    .fetch_all(db)
+    .await
+}
+
+pub async fn get<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<Client>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE agency_id = $1 AND id = $2"
+    )))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether another client of the agency already has this name (case-insensitively).
+pub async fn name_taken<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    name: &str,
+    except: Option<i64>,
+) -> sqlx::Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM clients WHERE agency_id = $1 AND lower(name) = $2 AND id <> $3",
+    )
+    .bind(agency_id)
+    .bind(name.trim().to_lowercase())
+    .bind(except.unwrap_or(-1))
+    .fetch_one(db)
+    .await?;
+    Ok(count > 0)
+}
+
+/// Changes a client's details; false when the agency has no such client.
+pub async fn update<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+    fields: &NewClient<'_>,
+    portal_enabled: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE clients SET name = $1, email = $2, phone = $3, address = $4, notes = $5, \
+         portal_enabled = $6, updated_at = $7 WHERE agency_id = $8 AND id = $9",
+    )
+    .bind(fields.name.trim())
+    .bind(super::staff_users::normalize_email(fields.email))
+    .bind(fields.phone.trim())
+    .bind(fields.address.trim())
+    .bind(fields.notes)
+    .bind(super::Flag(portal_enabled))
+    .bind(Timestamp::now())
+    .bind(agency_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_archived<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+    archived: bool,
+) -> sqlx::Result<bool> {
+    let now = Timestamp::now();
+    let done = sqlx::query(
+        "UPDATE clients SET archived_at = $1, updated_at = $2 WHERE agency_id = $3 AND id = $4",
+    )
+    .bind(archived.then_some(now))
+    .bind(now)
+    .bind(agency_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What stops a client from being deleted: the kinds of data it still has, in words.
+pub async fn data_kept<'e>(
+    db: impl AnyExecutor<'e> + Copy,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Vec<String>> {
+    let mut kept = Vec::new();
+    let tables = [
+        ("timesheets", "timesheets"),
+        ("invoices", "invoices"),
+        ("portal_user_clients", "portal users"),
+        ("work_requests", "work requests"),
+        ("documents", "documents"),
+        ("jobs", "jobs"),
+        ("quotes", "quotes"),
+        ("clock_events", "clock events"),
+    ];
+    for (table, words) in tables {
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table} WHERE agency_id = $1 AND client_id = $2"
+        )))
+        .bind(agency_id)
+        .bind(id)
+        .fetch_one(db)
+        .await?;
+        if count > 0 {
+            kept.push(format!("{count} {words}"));
+        }
+    }
+    Ok(kept)
+}
+
+/// Deletes a client without data, and its worksites. Run inside a transaction.
+pub async fn delete(conn: &mut sqlx::AnyConnection, agency_id: i64, id: i64) -> sqlx::Result<bool> {
+    sqlx::query("DELETE FROM worksites WHERE agency_id = $1 AND client_id = $2")
+        .bind(agency_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query("DELETE FROM clients WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn worksites<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_id: i64,
+) -> sqlx::Result<Vec<Worksite>> {
+    sqlx::query_as(
+        "SELECT id, client_id, name, address FROM worksites WHERE agency_id = $1 AND client_id = $2 \
+         ORDER BY lower(name), id",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Removes a worksite nothing refers to; false when it is in use or not this client's.
+pub async fn delete_worksite<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_id: i64,
+    id: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM worksites WHERE agency_id = $1 AND client_id = $2 AND id = $3 \
+         AND NOT EXISTS (SELECT 1 FROM timesheets t WHERE t.worksite_id = worksites.id) \
+         AND NOT EXISTS (SELECT 1 FROM clock_events e WHERE e.worksite_id = worksites.id) \
+         AND NOT EXISTS (SELECT 1 FROM portal_user_clients l WHERE l.worksite_id = worksites.id) \
+         AND NOT EXISTS (SELECT 1 FROM work_requests r WHERE r.worksite_id = worksites.id) \
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.worksite_id = worksites.id)",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn create_worksite<'e>(

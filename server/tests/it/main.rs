@@ -4,6 +4,7 @@
 mod agencies;
 mod api_tokens;
 mod auth;
+mod clients;
 mod demo;
 mod mfa;
 mod pages;
