@@ -7,8 +7,19 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
 
+mod clients;
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/{agency}/token", get(token))
+    Router::new()
+        .route("/api/v1/{agency}/token", get(token))
+        .route(
+            "/api/v1/{agency}/clients",
+            get(clients::list).post(clients::add),
+        )
+        .route(
+            "/api/v1/{agency}/clients/{id}",
+            get(clients::show).put(clients::replace),
+        )
 }
 
 /// Which agency and token a request authenticates as: a first call to check a set-up.

@@ -58,6 +58,13 @@ pub struct ApiClient {
     pub token: ApiToken,
 }
 
+impl ApiClient {
+    /// How the audit log names what this token did.
+    pub fn actor(&self) -> crate::db::audit::Actor<'_> {
+        super::audit_actor("api", Some(self.token.id), &self.token.name, "")
+    }
+}
+
 impl FromRequestParts<AppState> for ApiClient {
     type Rejection = AppError;
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::agency::Agency;
 use crate::app::AppState;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, StaffSession, audit_actor};
-use crate::db::audit::{self, Target};
+use crate::db::audit::{self, Actor, Target};
 use crate::db::clients::{self, NewClient};
 use crate::error::{AppError, AppResult};
 use crate::forms::{FieldErrors, checked};
@@ -83,23 +83,59 @@ pub async fn validate(
     Ok(errors)
 }
 
-/// Creates a client from checked input and audits it; returns its id.
+/// Creates a client from checked input and audits it; returns its id. Used by the page and
+/// the API alike.
 pub async fn create(
     state: &AppState,
-    me: &SignedIn,
+    agency: &Agency,
     input: &ClientInput,
-    ip: &str,
+    actor: Actor<'_>,
 ) -> AppResult<i64> {
-    validate(state, &me.agency, input, None)
+    validate(state, agency, input, None).await?.into_result()?;
+    let pool = &state.db().pool;
+    let id = clients::create(pool, agency.id, &input.as_new()).await?;
+    if !checked(&input.portal_enabled) {
+        clients::update(pool, agency.id, id, &input.as_new(), false).await?;
+    }
+    audit_client(state, agency, actor, "client created", id, &input.name).await?;
+    Ok(id)
+}
+
+/// Changes a client from checked input and audits it; false when the agency has no such
+/// client.
+pub async fn change(
+    state: &AppState,
+    agency: &Agency,
+    id: i64,
+    input: &ClientInput,
+    actor: Actor<'_>,
+) -> AppResult<bool> {
+    validate(state, agency, input, Some(id))
         .await?
         .into_result()?;
-    let pool = &state.db().pool;
-    let id = clients::create(pool, me.agency.id, &input.as_new()).await?;
-    if !checked(&input.portal_enabled) {
-        clients::update(pool, me.agency.id, id, &input.as_new(), false).await?;
+    let enabled = checked(&input.portal_enabled);
+    if !clients::update(&state.db().pool, agency.id, id, &input.as_new(), enabled).await? {
+        return Ok(false);
     }
-    record(state, me, ip, "client created", id, &input.name).await?;
-    Ok(id)
+    audit_client(state, agency, actor, "client changed", id, &input.name).await?;
+    Ok(true)
+}
+
+async fn audit_client(
+    state: &AppState,
+    agency: &Agency,
+    actor: Actor<'_>,
+    action: &str,
+    id: i64,
+    name: &str,
+) -> AppResult<()> {
+    let target = Target {
+        kind: Some("client"),
+        id: Some(id),
+        label: Some(name.trim()),
+    };
+    audit::record(&state.db().pool, agency.id, actor, action, target, "").await?;
+    Ok(())
 }
 
 async fn record(
@@ -110,14 +146,11 @@ async fn record(
     id: i64,
     name: &str,
 ) -> AppResult<()> {
-    let actor = audit_actor(me.kind.as_str(), Some(me.account.id), &me.account.email, ip);
-    let target = Target {
-        kind: Some("client"),
-        id: Some(id),
-        label: Some(name.trim()),
-    };
-    audit::record(&state.db().pool, me.agency.id, actor, action, target, "").await?;
-    Ok(())
+    audit_client(state, &me.agency, staff_actor(me, ip), action, id, name).await
+}
+
+fn staff_actor<'a>(me: &'a SignedIn, ip: &'a str) -> Actor<'a> {
+    audit_actor(me.kind.as_str(), Some(me.account.id), &me.account.email, ip)
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,7 +212,7 @@ pub async fn new_submit(
     ClientIp(ip): ClientIp,
     Form(input): Form<ClientInput>,
 ) -> AppResult<Response> {
-    match create(&state, &me, &input, &ip).await {
+    match create(&state, &me.agency, &input, staff_actor(&me, &ip)).await {
         Ok(id) => Ok(Redirect::to(&format!(
             "/{}/manage/clients/{id}?done=created",
             me.agency.slug
@@ -254,38 +287,29 @@ pub async fn update(
     Path((_, id)): Path<(String, i64)>,
     Form(input): Form<ClientInput>,
 ) -> AppResult<Response> {
-    let errors = validate(&state, &me.agency, &input, Some(id)).await?;
-    if !errors.is_empty() {
-        let client = clients::get(&state.db().pool, me.agency.id, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let worksites = clients::worksites(&state.db().pool, me.agency.id, id).await?;
-        return page(
-            &me,
-            "manage/client.html",
-            context! {
-                title => &client.name, client => Serde(&client), worksites => Serde(&worksites),
-                input => Serde(&input), errors => Serde(&errors),
-            },
-        );
+    match change(&state, &me.agency, id, &input, staff_actor(&me, &ip)).await {
+        Ok(true) => {
+            let to = format!("/{}/manage/clients/{id}?done=saved", me.agency.slug);
+            Ok(Redirect::to(&to).into_response())
+        }
+        Ok(false) => Err(AppError::NotFound),
+        Err(AppError::Invalid(errors)) => {
+            let pool = &state.db().pool;
+            let client = clients::get(pool, me.agency.id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let worksites = clients::worksites(pool, me.agency.id, id).await?;
+            page(
+                &me,
+                "manage/client.html",
+                context! {
+                    title => &client.name, client => Serde(&client), worksites => Serde(&worksites),
+                    input => Serde(&input), errors => Serde(&errors),
+                },
+            )
+        }
+        Err(other) => Err(other),
     }
-    if !clients::update(
-        &state.db().pool,
-        me.agency.id,
-        id,
-        &input.as_new(),
-        checked(&input.portal_enabled),
-    )
-    .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    record(&state, &me, &ip, "client changed", id, &input.name).await?;
-    Ok(Redirect::to(&format!(
-        "/{}/manage/clients/{id}?done=saved",
-        me.agency.slug
-    ))
-    .into_response())
 }
 
 pub async fn archive(

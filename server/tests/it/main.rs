@@ -2,6 +2,7 @@
 //! `PORTAL_TEST_DATABASE=postgres`).
 
 mod agencies;
+mod api_clients;
 mod api_tokens;
 mod auth;
 mod clients;
