@@ -4,6 +4,7 @@ mod api_tokens;
 mod audit;
 pub mod clients;
 mod home;
+mod staff;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -14,6 +15,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/manage", get(home::page))
         .route("/manage/audit", get(audit::page))
+        .route("/manage/staff", get(staff::list).post(staff::invite))
+        .route("/manage/staff/{id}/role", post(staff::change_role))
+        .route("/manage/staff/{id}/deactivate", post(staff::deactivate))
+        .route("/manage/staff/{id}/reactivate", post(staff::reactivate))
         .route("/manage/clients", get(clients::list))
         .route(
             "/manage/clients/new",

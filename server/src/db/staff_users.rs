@@ -12,6 +12,14 @@ pub enum StaffRole {
 }
 
 impl StaffRole {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(Self::Admin),
+            "staff" => Some(Self::Staff),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
@@ -20,7 +28,7 @@ impl StaffRole {
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct StaffUser {
     pub id: i64,
     pub agency_id: i64,
@@ -81,4 +89,75 @@ pub async fn list<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<
 /// Emails are compared and stored trimmed and lower-cased.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// Creates a staff account waiting for its invitation to be accepted (no password yet).
+pub async fn create_invited<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    email: &str,
+    name: &str,
+    role: StaffRole,
+) -> sqlx::Result<i64> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO staff_users (agency_id, email, name, role, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'invited', $5, $5) RETURNING id",
+    )
+    .bind(agency_id)
+    .bind(normalize_email(email))
+    .bind(name.trim())
+    .bind(role.as_str())
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn get<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<StaffUser>> {
+    sqlx::query_as(
+        "SELECT id, agency_id, email, name, role, status, must_change_password, last_login_at, \
+         created_at FROM staff_users WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn set_role<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+    role: StaffRole,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE staff_users SET role = $1, updated_at = $2 WHERE agency_id = $3 AND id = $4",
+    )
+    .bind(role.as_str())
+    .bind(Timestamp::now())
+    .bind(agency_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Active admins other than `except`: an agency must always keep one.
+pub async fn other_active_admins<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    except: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff_users WHERE agency_id = $1 AND role = 'admin' \
+         AND status = 'active' AND id <> $2",
+    )
+    .bind(agency_id)
+    .bind(except)
+    .fetch_one(db)
+    .await
 }

@@ -9,4 +9,5 @@ mod clients;
 mod demo;
 mod mfa;
 mod pages;
+mod staff;
 mod support;
