@@ -237,7 +237,7 @@ async fn sign_in_storm(base: &str) -> anyhow::Result<String> {
     Ok(format!(
         "Dashboard (`GET /acme/portal`, signed in) read by {READERS} clients for {}s, first quiet, \
          then while {SIGN_INS} clients sign in over and over (argon2id m=19456 KiB, t=2, p=1; \
-         hashing bounded to 4 at a time on the blocking pool). Release build, SQLite.\n\n\
+         hashing bounded to half the cores at a time on the blocking pool). Release build, SQLite.\n\n\
          | phase | requests | req/s | p50 | p99 |\n|---|---|---|---|---|\n\
          | quiet | {} | {:.0} | {} | {} |\n\
          | during sign-in storm | {} | {:.0} | {} | {} |\n\n\

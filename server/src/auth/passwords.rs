@@ -10,9 +10,12 @@ use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Versio
 use rand::seq::IndexedRandom;
 use tokio::sync::Semaphore;
 
-/// At most this many hashes run at once; the rest wait their turn.
-const CONCURRENT_HASHES: usize = 4;
-static HASHING: Semaphore = Semaphore::const_new(CONCURRENT_HASHES);
+/// Hashes running at once: half the cores (at least one), so a burst of sign-ins always
+/// leaves processor time for every other request; the rest wait their turn.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    Semaphore::new((cores / 2).max(1))
+});
 
 fn argon2() -> anyhow::Result<Argon2<'static>> {
     let params =
