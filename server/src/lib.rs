@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod mail;
+pub mod manage;
 pub mod plugins;
 pub mod telemetry;
 pub mod themes;

@@ -3,5 +3,7 @@
 
 mod agencies;
 mod demo;
+mod mail;
 mod pages;
 mod support;
+mod themes;

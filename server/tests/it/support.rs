@@ -50,18 +50,37 @@ impl TestResponse {
 impl TestApp {
     /// The two demo agencies: `acme` (base theme) and `brightfix` (harbor theme).
     pub async fn spawn() -> Self {
-        let mut agencies = BTreeMap::new();
-        for key in ["acme", "brightfix"] {
-            let path = repo_root()
-                .join("config/agencies")
-                .join(format!("{key}.toml"));
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            agencies.insert(key.to_owned(), agency(&text));
-        }
-        Self::with_agencies(agencies).await
+        Self::with_agencies(Self::demo_agencies()).await
+    }
+
+    pub fn agency(&self, slug: &str) -> std::sync::Arc<portal_server::agency::Agency> {
+        self.state.agency(slug).expect("agency exists")
     }
 
     pub async fn with_agencies(agencies: BTreeMap<String, AgencyConfig>) -> Self {
+        Self::with_settings(agencies, |_| {}).await
+    }
+
+    /// The demo agencies' configuration files, by key, to adjust before spawning.
+    pub fn demo_agencies() -> BTreeMap<String, AgencyConfig> {
+        ["acme", "brightfix"]
+            .into_iter()
+            .map(|key| {
+                let path = repo_root()
+                    .join("config/agencies")
+                    .join(format!("{key}.toml"));
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                (key.to_owned(), agency(&text))
+            })
+            .collect()
+    }
+
+    /// Like [`TestApp::with_agencies`], with settings changed by `adjust` (after the scratch
+    /// database and paths are filled in).
+    pub async fn with_settings(
+        agencies: BTreeMap<String, AgencyConfig>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let database = TestDatabase::create().await.expect("scratch database");
         let mut settings = Settings::default();
         settings.database.url = Secret::new(database.url.clone());
@@ -69,6 +88,7 @@ impl TestApp {
         settings.paths.data = database.dir().join("data");
         settings.paths.themes = vec![repo_root().join("themes")];
         settings.agencies = agencies;
+        adjust(&mut settings);
         let db = Db::connect(&settings.database).await.expect("connect");
         db.migrate().await.expect("migrate");
         let state = AppState::with_db(settings, &repo_root().join("config"), db)
