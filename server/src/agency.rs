@@ -58,3 +58,18 @@ impl FromRequestParts<AppState> for CurrentAgency {
             .ok_or(AppError::NotFound)
     }
 }
+
+/// The request's full path. Routes under `/{agency}` are nested, and nesting strips the
+/// prefix from the URI a handler sees; the original is kept in an extension.
+pub fn full_path<'a>(extensions: &'a axum::http::Extensions, uri: &'a axum::http::Uri) -> &'a str {
+    extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(uri.path(), |original| original.0.path())
+}
+
+/// The agency slug and the area (`portal`, `manage`, …) a full path starts with.
+pub fn path_segments(path: &str) -> (&str, &str) {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let slug = segments.next().unwrap_or_default();
+    (slug, segments.next().unwrap_or_default())
+}

@@ -103,11 +103,23 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let agency_routes = Router::new()
         .merge(crate::auth::routes())
-        .merge(crate::themes::routes());
+        .merge(crate::portal::routes())
+        .merge(crate::manage::routes())
+        .merge(crate::themes::routes())
+        // Outermost first: sessions are resolved, then the CSRF check can use them.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::csrf::verify_csrf,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session::load_sessions,
+        ));
     let max_body = state.settings().server.max_body_bytes;
     let hsts = state.settings().server.tls();
     Router::new()
         .merge(crate::health::routes())
+        .merge(crate::api::routes())
         .route("/{agency}", get(crate::auth::login::start_page))
         .route("/{agency}/", get(crate::auth::login::start_page))
         .nest("/{agency}", agency_routes)

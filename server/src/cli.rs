@@ -46,6 +46,9 @@ pub enum Command {
     /// Agency staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// API tokens for an agency's back-office systems.
+    #[command(subcommand, name = "api-token")]
+    ApiToken(ApiTokenCommand),
     /// Demonstration data.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -61,6 +64,31 @@ pub enum ThemeCommand {
     Check {
         /// The theme folder (holding theme.toml).
         dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Create a token; it is printed once and never shown again.
+    Create {
+        /// The agency's slug.
+        #[arg(long)]
+        agency: String,
+        /// What the token is for, e.g. "Payroll sync".
+        #[arg(long)]
+        name: String,
+    },
+    /// List an agency's tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        agency: String,
+    },
+    /// Revoke a token by its id (from `list`).
+    Revoke {
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -131,6 +159,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => check_config(&loaded, &cli.config),
         Command::Agency(AgencyCommand::List) => list_agencies(&loaded, &cli.config).await,
         Command::Staff(command) => staff(command, &loaded, &cli.config).await,
+        Command::ApiToken(command) => {
+            let state = AppState::build(loaded.settings, &cli.config).await?;
+            api_token(command, &state).await
+        }
         Command::Demo(DemoCommand::Seed) => {
             let state = AppState::build(loaded.settings, &cli.config).await?;
             crate::demo::seed(&state).await
@@ -307,4 +339,69 @@ async fn staff(
             Ok(())
         }
     }
+}
+
+async fn api_token(command: ApiTokenCommand, state: &AppState) -> anyhow::Result<()> {
+    let agency = |slug: &str| {
+        state
+            .agency(slug)
+            .with_context(|| format!("no agency \"{slug}\""))
+    };
+    let pool = &state.db().pool;
+    match command {
+        ApiTokenCommand::Create { agency: slug, name } => {
+            let agency = agency(&slug)?;
+            let token = crate::auth::api_tokens::create(state, &agency, &name, None)
+                .await
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            let actor = crate::auth::audit_actor("system", None, "command line", "");
+            let target = crate::db::audit::Target {
+                kind: Some("api token"),
+                id: None,
+                label: Some(&name),
+            };
+            crate::db::audit::record(pool, agency.id, actor, "api token created", target, "")
+                .await?;
+            println!("{token}");
+            eprintln!("token \"{name}\" created for agency \"{slug}\"; it is not shown again");
+        }
+        ApiTokenCommand::List { agency: slug } => {
+            let agency = agency(&slug)?;
+            println!(
+                "{:<6} {:<30} {:<16} {:<22} STATUS",
+                "ID", "NAME", "STARTS WITH", "LAST USED"
+            );
+            for token in crate::db::api_tokens::list(pool, agency.id).await? {
+                let last = token
+                    .last_used_at
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "never".into());
+                let status = if token.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<6} {:<30} {:<16} {:<22} {status}",
+                    token.id, token.name, token.prefix, last
+                );
+            }
+        }
+        ApiTokenCommand::Revoke { agency: slug, id } => {
+            let agency = agency(&slug)?;
+            if !crate::db::api_tokens::revoke(pool, agency.id, id).await? {
+                bail!("agency \"{slug}\" has no active token with id {id}");
+            }
+            let actor = crate::auth::audit_actor("system", None, "command line", "");
+            let target = crate::db::audit::Target {
+                kind: Some("api token"),
+                id: Some(id),
+                label: None,
+            };
+            crate::db::audit::record(pool, agency.id, actor, "api token revoked", target, "")
+                .await?;
+            println!("revoked token {id} of agency \"{slug}\"");
+        }
+    }
+    Ok(())
 }

@@ -16,7 +16,9 @@ use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use serde::Deserialize;
 
-pub use agency::{AgencyConfig, AgencyPlugins, Branding, Color, IMAGE_EXTENSIONS, slug_problem};
+pub use agency::{
+    AgencyConfig, AgencyPlugins, AgencySecurity, Branding, Color, IMAGE_EXTENSIONS, slug_problem,
+};
 pub use secret::Secret;
 
 /// Every setting of one Portal installation.
@@ -28,6 +30,7 @@ pub struct Settings {
     pub paths: PathsConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
+    pub security: SecurityConfig,
     /// Agencies keyed by their configuration file name (`agencies/<key>.toml`).
     pub agencies: BTreeMap<String, AgencyConfig>,
 }
@@ -43,6 +46,10 @@ pub struct ServerConfig {
     pub dev_mode: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Behind a load balancer: the header carrying the client's address (e.g.
+    /// `x-forwarded-for`; its first address is used). Only set it when every request passes
+    /// through a proxy that sets the header, or clients could pick their own address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +59,7 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             dev_mode: false,
             max_body_bytes: 16 * 1024 * 1024,
+            client_ip_header: None,
         }
     }
 }
@@ -227,6 +235,42 @@ impl Default for LogConfig {
     }
 }
 
+/// Sign-in, session and link lifetimes shared by every agency.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute_hours: i64,
+    pub invite_hours: i64,
+    pub reset_minutes: i64,
+    /// Failed sign-ins (per account and per address) before each attempt is slowed down.
+    pub throttle_delay_after: i64,
+    /// Failed sign-ins within the window that lock the account or address for a while.
+    pub throttle_lock_after: i64,
+    pub throttle_window_minutes: i64,
+    pub throttle_lock_minutes: i64,
+    /// Password reset and invitation emails one address may trigger per hour.
+    pub emails_per_address_per_hour: i64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            invite_hours: 72,
+            reset_minutes: 60,
+            throttle_delay_after: 5,
+            throttle_lock_after: 20,
+            throttle_window_minutes: 15,
+            throttle_lock_minutes: 15,
+            emails_per_address_per_hour: 5,
+        }
+    }
+}
+
 /// Configuration that cannot be used, with one line per problem, each naming file and key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -251,7 +295,9 @@ impl std::error::Error for ConfigError {}
 
 /// The top-level sections an environment variable may set; other `PORTAL_*` variables
 /// (such as the test suite's) are not configuration.
-const ENV_SECTIONS: &[&str] = &["server", "database", "paths", "mail", "log", "agencies"];
+const ENV_SECTIONS: &[&str] = &[
+    "server", "database", "paths", "mail", "log", "security", "agencies",
+];
 
 /// Settings as loaded, with the figment kept to say where each value came from.
 #[derive(Debug)]

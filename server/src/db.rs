@@ -5,19 +5,26 @@
 //!
 //! One module per table, plain async functions, the agency id first.
 
+pub mod accounts;
 pub mod agencies;
+pub mod api_tokens;
+pub mod audit;
 pub mod clients;
 pub mod clock_events;
 pub mod documents;
 pub mod invoices;
 pub mod jobs;
+pub mod login_throttle;
+pub mod mfa;
 pub mod outbox;
 pub mod portal_users;
 pub mod quotes;
+pub mod sessions;
 pub mod staff_users;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod timesheets;
+pub mod tokens;
 mod types;
 pub mod work_requests;
 pub mod workers;

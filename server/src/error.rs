@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 pub enum AppError {
     #[error("The page you asked for does not exist.")]
     NotFound,
+    #[error("Sign in or send a valid API token.")]
+    Unauthorized,
     #[error("You do not have access to this page.")]
     Forbidden,
     #[error("{0}")]
@@ -23,6 +25,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

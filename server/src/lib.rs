@@ -2,6 +2,7 @@
 //! businesses. `portal serve` runs [`app::serve`]; everything else is reached from [`cli`].
 
 pub mod agency;
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -13,5 +14,6 @@ pub mod health;
 pub mod mail;
 pub mod manage;
 pub mod plugins;
+pub mod portal;
 pub mod telemetry;
 pub mod themes;

@@ -56,6 +56,66 @@ async fn run_bounded<T: Send + 'static>(
         .context("password hashing task failed")?
 }
 
+/// The longest password accepted: long enough for any passphrase, short enough that hashing
+/// cannot be abused with megabyte inputs.
+pub const MAX_LENGTH: usize = 128;
+
+static COMMON: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../assets/common-passwords.txt")
+        .lines()
+        .filter(|w| !w.is_empty())
+        .collect()
+});
+
+/// Why a new password is refused, in words for the person choosing it; `None` when it is
+/// fine. No composition rules: length, not a common password, and not made of the person's
+/// own email or company name (`context`).
+pub fn policy_problem(password: &str, min_length: usize, context: &[&str]) -> Option<String> {
+    let length = password.chars().count();
+    if length < min_length {
+        return Some(format!("Use at least {min_length} characters."));
+    }
+    if length > MAX_LENGTH {
+        return Some(format!("Use at most {MAX_LENGTH} characters."));
+    }
+    let lowered = password.to_lowercase();
+    if COMMON.contains(lowered.as_str()) {
+        return Some(
+            "This password is one of the most common and easy to guess. A few unrelated words \
+             make a strong password."
+                .into(),
+        );
+    }
+    let personal = context
+        .iter()
+        .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
+        .map(str::to_lowercase)
+        .filter(|word| word.chars().count() >= 4)
+        .any(|word| lowered.contains(&word));
+    if personal {
+        return Some("Don't use your name, email address or company name in your password.".into());
+    }
+    None
+}
+
+/// Whether a stored hash was made with other parameters than today's and should be redone.
+pub fn needs_rehash(phc: &str) -> bool {
+    !phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+}
+
+/// Verifies against a fixed hash, so an unknown email takes as long as a wrong password.
+pub async fn verify_dummy(password: &str) -> anyhow::Result<()> {
+    static DUMMY: LazyLock<String> = LazyLock::new(|| {
+        argon2()
+            .ok()
+            .and_then(|a| a.hash_password(b"portal-dummy-password").ok())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    });
+    let dummy = DUMMY.clone();
+    verify(password, &dummy).await.map(|_| ())
+}
+
 static WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     include_str!("../../assets/eff-large-wordlist.txt")
         .lines()
@@ -93,6 +153,27 @@ mod tests {
         assert!(!verify("correct horse batterY", &phc).await?);
         assert!(!verify("anything", "not a hash").await?);
         Ok(())
+    }
+
+    #[test]
+    fn policy_refuses_short_common_and_personal_passwords() {
+        assert!(policy_problem("short", 8, &[]).is_some_and(|p| p.contains("at least 8")));
+        assert!(policy_problem("password123", 8, &[]).is_some_and(|p| p.contains("common")));
+        assert!(policy_problem("Password123", 8, &[]).is_some_and(|p| p.contains("common")));
+        assert!(
+            policy_problem("davidrocks2026", 8, &["david@northwind.example"])
+                .is_some_and(|p| p.contains("name"))
+        );
+        assert!(policy_problem("northwind-harbour", 8, &["Northwind Manufacturing"]).is_some());
+        assert_eq!(
+            policy_problem("lantern-harbour-orbit", 8, &["david@northwind.example"]),
+            None
+        );
+        assert!(
+            policy_problem("lantern-harbor", 15, &[]).is_some_and(|p| p.contains("at least 15"))
+        );
+        assert!(policy_problem(&"x".repeat(129), 8, &[]).is_some());
+        assert_eq!(policy_problem(&"xy".repeat(64), 8, &[]), None);
     }
 
     #[test]

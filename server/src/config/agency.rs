@@ -31,6 +31,28 @@ pub struct AgencyConfig {
     pub branding: Branding,
     #[serde(default)]
     pub plugins: AgencyPlugins,
+    #[serde(default)]
+    pub security: AgencySecurity,
+}
+
+/// Sign-in rules an agency chooses for its own users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgencySecurity {
+    /// Shortest password accepted (at least 8; 15 is recommended).
+    pub password_min_length: usize,
+    pub require_mfa_staff: bool,
+    pub require_mfa_portal: bool,
+}
+
+impl Default for AgencySecurity {
+    fn default() -> Self {
+        Self {
+            password_min_length: 8,
+            require_mfa_staff: false,
+            require_mfa_portal: false,
+        }
+    }
 }
 
 fn default_theme() -> String {
@@ -188,6 +210,12 @@ pub(super) fn validate(loaded: &Loaded) -> Result<(), ConfigError> {
                 "{}: slug \"{}\" is already used by agency \"{other}\"",
                 at("slug"),
                 agency.slug
+            ));
+        }
+        if agency.security.password_min_length < 8 || agency.security.password_min_length > 64 {
+            problems.push(format!(
+                "{}: must be between 8 and 64",
+                at("security.password_min_length")
             ));
         }
         if agency.display_name.trim().is_empty() {

@@ -77,3 +77,23 @@ pub async fn create_worksite<'e>(
     .fetch_one(db)
     .await
 }
+
+/// The ids of the clients a portal user may see: every active client of the agency for a
+/// multi-client user with "all clients", otherwise the linked ones.
+pub async fn visible_to<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    portal_user_id: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT c.id FROM clients c JOIN portal_users u ON u.agency_id = c.agency_id \
+         WHERE c.agency_id = $1 AND u.id = $2 AND c.archived_at IS NULL AND ( \
+           u.all_clients = 1 OR EXISTS (SELECT 1 FROM portal_user_clients l \
+             WHERE l.agency_id = c.agency_id AND l.portal_user_id = u.id AND l.client_id = c.id)) \
+         ORDER BY c.id",
+    )
+    .bind(agency_id)
+    .bind(portal_user_id)
+    .fetch_all(db)
+    .await
+}

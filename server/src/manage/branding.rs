@@ -1,12 +1,14 @@
 //! Branding preview for agency admins: the sign-in page and every email, rendered with the
 //! agency's current theme and branding and made-up details, before a client sees them.
 
+use axum::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 
 use crate::agency::Agency;
+use crate::auth::{SignedIn, StaffAdmin};
 use crate::error::{AppError, AppResult};
 
 /// Email HTML is shown as sent, inline styles and all, in a sandboxed frame of the branding
@@ -14,9 +16,47 @@ use crate::error::{AppError, AppResult};
 pub const EMAIL_PREVIEW_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
     img-src 'self' data: https: http:; frame-ancestors 'self'; sandbox";
 
-/// `manage/branding.html`: colours, images, contact details, the list of emails, and
-/// `email` previewed (subject, frame for HTML, plain text) when one is picked.
-pub fn branding_page(agency: &Agency, email: Option<&str>) -> AppResult<Html<String>> {
+/// `GET /{agency}/manage/branding`: colours, images, contact details and the emails.
+pub async fn page(StaffAdmin(me): StaffAdmin) -> AppResult<Response> {
+    branding_page(&me, None).map(IntoResponse::into_response)
+}
+
+/// `GET /{agency}/manage/branding/emails/{template}`: the same page with one email shown.
+pub async fn email_page(
+    StaffAdmin(me): StaffAdmin,
+    Path((_, template)): Path<(String, String)>,
+) -> AppResult<Response> {
+    branding_page(&me, Some(&template)).map(IntoResponse::into_response)
+}
+
+/// `GET /{agency}/manage/branding/sign-in`: the sign-in page exactly as clients get it,
+/// marked as a preview.
+pub async fn sign_in(StaffAdmin(me): StaffAdmin) -> AppResult<Response> {
+    me.agency
+        .render(
+            "login.html",
+            context! { area => "portal", title => "Sign in to your client portal", preview => true },
+        )
+        .map(IntoResponse::into_response)
+}
+
+/// `GET /{agency}/manage/branding/emails/{template}/html`: the HTML part of one email, for
+/// the preview frame, under [`EMAIL_PREVIEW_CSP`].
+pub async fn email_html(
+    StaffAdmin(me): StaffAdmin,
+    Path((_, template)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let rendered = render_email(&me.agency, &template)?;
+    let mut response = Html(rendered.html).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(EMAIL_PREVIEW_CSP),
+    );
+    Ok(response)
+}
+
+fn branding_page(me: &SignedIn, email: Option<&str>) -> AppResult<Html<String>> {
+    let agency = &me.agency;
     let preview = match email {
         Some(template) => Some(render_email(agency, template)?),
         None => None,
@@ -24,32 +64,14 @@ pub fn branding_page(agency: &Agency, email: Option<&str>) -> AppResult<Html<Str
     agency.render(
         "manage/branding.html",
         context! {
-            nav => "branding",
+            area => "manage", title => "Branding", nav => "branding",
+            csrf_token => me.csrf_token(), user => &me.account.name, is_admin => true,
             theme_name => &agency.theme.name,
             email_templates => Value::from(Serde(crate::mail::TEMPLATES)),
             email => email,
             preview => preview.map(|p| context! { subject => p.subject, text => p.text }),
         },
     )
-}
-
-/// The sign-in page exactly as clients get it, marked as a preview.
-pub fn sign_in_preview(agency: &Agency) -> AppResult<Html<String>> {
-    agency.render(
-        "login.html",
-        context! { area => "portal", title => "Sign in to your client portal", preview => true },
-    )
-}
-
-/// The HTML part of one email, to load into the preview frame.
-pub fn email_html_preview(agency: &Agency, template: &str) -> AppResult<Response> {
-    let rendered = render_email(agency, template)?;
-    let mut response = Html(rendered.html).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(EMAIL_PREVIEW_CSP),
-    );
-    Ok(response)
 }
 
 fn render_email(agency: &Agency, template: &str) -> AppResult<crate::mail::Rendered> {

@@ -1,13 +1,16 @@
 //! The agency's email outbox: what was sent, what waits for a retry, what failed and why,
 //! and sending one again.
 
-use axum::response::Html;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 
-use crate::agency::Agency;
+use crate::app::AppState;
+use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor};
+use crate::db::audit::{self, Target};
 use crate::db::outbox::{self, Filter, Page, Status};
 use crate::error::{AppError, AppResult};
 
@@ -18,6 +21,9 @@ pub struct OutboxQuery {
     pub status: Option<String>,
     pub page: Option<u32>,
     pub size: Option<u32>,
+    /// Set by the redirect after a resend, to show that it worked.
+    #[serde(default)]
+    pub resent: bool,
 }
 
 /// Page numbers and counts for the pagination component.
@@ -47,15 +53,29 @@ impl Pager {
     }
 }
 
-/// Renders `manage/outbox.html` for an agency admin. `notice` is a message from the action
-/// that led here (such as a resend); `csrf_token` goes into the resend forms.
-pub async fn outbox_page(
-    agency: &Agency,
+/// `GET /{agency}/manage/outbox`: the agency's email, newest first, filtered and paged.
+pub async fn page(
+    State(state): State<AppState>,
+    StaffAdmin(me): StaffAdmin,
+    Query(query): Query<OutboxQuery>,
+) -> AppResult<Response> {
+    let notice = query.resent.then_some(RESENT_NOTICE);
+    Ok(render(&state.db().pool, &me, query, notice)
+        .await?
+        .into_response())
+}
+
+const RESENT_NOTICE: &str = "The email is queued and will be sent in a moment.";
+
+/// Renders `manage/outbox.html` for a signed-in admin; `notice` is a message from the action
+/// that led here.
+async fn render(
     pool: &AnyPool,
+    me: &SignedIn,
     query: OutboxQuery,
     notice: Option<&str>,
-    csrf_token: Option<&str>,
 ) -> AppResult<Html<String>> {
+    let agency = &me.agency;
     let status = query.status.as_deref().and_then(Status::parse);
     let search = query.q.clone().filter(|q| !q.trim().is_empty());
     let filter = Filter {
@@ -65,19 +85,18 @@ pub async fn outbox_page(
     let page = Page::new(query.page, query.size);
     let listing = outbox::list(pool, agency.id, &filter, page).await?;
     let pager = Pager::new(page, listing.total, listing.entries.len());
-    // Filters carried into the page links; values are URL-encoded by the template filter.
     let base_query = outbox_query_prefix(search.as_deref(), status, page.size);
     agency.render(
         "manage/outbox.html",
         context! {
-            nav => "outbox",
+            area => "manage", title => "Email", nav => "outbox",
+            csrf_token => me.csrf_token(), user => &me.account.name, is_admin => true,
             entries => Value::from(Serde(&listing.entries)),
             pager => Value::from(Serde(pager)),
             page_sizes => Page::SIZES,
             filter => context! { search => search, status => status.map(Status::as_str) },
             base_query => base_query,
             notice => notice,
-            csrf_token => csrf_token,
             portal_disabled_notice => crate::mail::PORTAL_DISABLED_NOTICE,
         },
     )
@@ -112,18 +131,32 @@ fn encode_query_value(value: &str) -> String {
         .collect()
 }
 
-/// Queues one of the agency's emails again and says what happened, for the page's banner.
-/// A disabled portal sends nothing, and the message says so.
-pub async fn resend_email(agency: &Agency, pool: &AnyPool, id: i64) -> AppResult<&'static str> {
+/// `POST /{agency}/manage/outbox/{id}/resend`: queues one of the agency's emails again
+/// (audited), then back to the list. A disabled portal sends nothing, and the page says so.
+pub async fn resend(
+    State(state): State<AppState>,
+    StaffAdmin(me): StaffAdmin,
+    ClientIp(ip): ClientIp,
+    Path((_, id)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    let agency = &me.agency;
     if !agency.config.portal_enabled {
         return Err(AppError::BadRequest(
             crate::mail::PORTAL_DISABLED_NOTICE.to_owned(),
         ));
     }
-    match outbox::resend(pool, agency.id, id).await? {
-        Some(_) => Ok("The email is queued and will be sent in a moment."),
-        None => Err(AppError::NotFound),
-    }
+    let pool = &state.db().pool;
+    let queued = outbox::resend(pool, agency.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let actor = audit_actor("staff", Some(me.account.id), &me.account.email, &ip);
+    let target = Target {
+        kind: Some("email"),
+        id: Some(queued),
+        label: None,
+    };
+    audit::record(pool, agency.id, actor, "email resent", target, "").await?;
+    Ok(Redirect::to(&format!("/{}/manage/outbox?resent=true", agency.slug)).into_response())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use minijinja::context;
 
 use super::{AgencyTheme, REQUIRED_TEMPLATES, chain, read_manifest};
-use crate::config::{AgencyConfig, AgencyPlugins, Branding, Color};
+use crate::config::{AgencyConfig, AgencyPlugins, AgencySecurity, Branding, Color};
 
 /// A theme that passed: its name, its chain (nearest first) and how many of its own
 /// templates were parsed.
@@ -104,6 +104,7 @@ fn sample_agency(theme: &str) -> AgencyConfig {
             ..Branding::default()
         },
         plugins: AgencyPlugins::default(),
+        security: AgencySecurity::default(),
     }
 }
 

@@ -3,14 +3,16 @@
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use minijinja::context;
 use portal_server::db::Timestamp;
 use portal_server::db::outbox::{self, Filter, NewEmail, Page, Status};
+use portal_server::db::staff_users::StaffRole;
 use portal_server::mail::smtp_sink::{Answer, SmtpSink};
 use portal_server::mail::worker::{Pass, Worker};
 use portal_server::mail::{self, Email, Queued, Transport};
 
-use crate::support::{TestApp, agency};
+use crate::support::TestApp;
 
 /// Every template, rendered with each demo agency's theme and branding. The sample values
 /// are fixed, so the output only changes when a template or the branding does.
@@ -258,7 +260,7 @@ async fn a_disabled_portal_queues_no_email_and_says_why() {
 
 /// A worker delivering over SMTP to `port`, retrying after one second.
 async fn smtp_app(port: u16, max_attempts: u32) -> TestApp {
-    TestApp::with_settings(TestApp::demo_agencies(), |settings| {
+    TestApp::with_agencies_adjusted(TestApp::demo_agencies(), |settings| {
         settings.mail.transport = portal_server::config::MailTransport::Smtp;
         settings.mail.smtp.host = "127.0.0.1".into();
         settings.mail.smtp.port = port;
@@ -490,102 +492,237 @@ async fn the_outbox_lists_filters_pages_and_resends_per_agency() {
     assert_eq!(pass.sent, 2);
 }
 
+const PASSWORD: &str = "lantern-harbour-orbit";
+
+/// An app where acme has an admin and a staff member (not an admin), and a browser signed in
+/// as the admin.
+async fn signed_in_admin(app: &TestApp) -> crate::support::Browser<'_> {
+    app.staff("acme", "admin@acme.example", PASSWORD, StaffRole::Admin)
+        .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("acme", "manage", "admin@acme.example", PASSWORD)
+        .await;
+    browser
+}
+
 #[tokio::test]
-async fn the_outbox_page_shows_status_and_escapes_what_people_typed() {
-    let mut agencies = TestApp::demo_agencies();
-    agencies.insert(
-        "evil".into(),
-        agency("slug = \"evil\"\ndisplay_name = \"Evil & Co\"\nportal_enabled = false\n"),
-    );
-    let app = TestApp::with_agencies(agencies).await;
+async fn admins_see_the_outbox_and_can_send_an_email_again() {
+    let app = TestApp::spawn().await;
     let acme = app.agency("acme");
     let mut conn = app.state.db().pool.acquire().await.expect("connection");
     let vars = context! { title => "<img src=x onerror=alert(1)>", client => context! { name => "Northwind" } };
-    mail::enqueue(
+    let id = queued_id(
+        mail::enqueue(
+            &mut conn,
+            &acme,
+            Email {
+                template: "work-request-created",
+                to: "ops@acme-staffing.example",
+                vars,
+            },
+        )
+        .await
+        .expect("enqueue"),
+    );
+    drop(conn);
+    let mut browser = signed_in_admin(&app).await;
+
+    let page = browser.get("/acme/manage/outbox").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("ops@acme-staffing.example"), "{body}");
+    assert!(
+        body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{body}"
+    );
+    assert!(!body.contains("<img src=x"), "{body}");
+    assert!(body.contains("badge badge-queued"));
+    assert!(body.contains(r#"aria-current="page">Email</a>"#), "{body}");
+    assert!(body.contains("1–1 of 1"), "{body}");
+
+    let worker = Worker::new(&app.state, Transport::memory()).expect("worker");
+    assert_eq!(worker.deliver_due(None).await.expect("pass").sent, 1);
+    let failed_only = browser.get("/acme/manage/outbox?status=failed").await;
+    assert!(
+        failed_only.body.contains("No email matches."),
+        "{}",
+        failed_only.body
+    );
+    let sent_only = browser.get("/acme/manage/outbox?status=sent").await;
+    assert!(
+        sent_only.body.contains("badge badge-sent"),
+        "{}",
+        sent_only.body
+    );
+
+    let resent = browser
+        .submit(
+            "/acme/manage/outbox",
+            &format!("/acme/manage/outbox/{id}/resend"),
+            &[],
+        )
+        .await;
+    assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
+    assert_eq!(resent.header("location"), "/acme/manage/outbox?resent=true");
+    let after = browser.get("/acme/manage/outbox?resent=true").await;
+    assert!(after.body.contains("The email is queued"), "{}", after.body);
+    assert_eq!(app.outbox_for("ops@acme-staffing.example").await.len(), 2);
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .iter()
+            .any(|a| a == "email resent")
+    );
+
+    let missing = browser
+        .submit(
+            "/acme/manage/outbox",
+            "/acme/manage/outbox/999999/resend",
+            &[],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // Without the form token nothing is sent.
+    let forged = browser
+        .post(&format!("/acme/manage/outbox/{id}/resend"), &[])
+        .await;
+    assert_ne!(forged.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.outbox_for("ops@acme-staffing.example").await.len(), 2);
+}
+
+#[tokio::test]
+async fn only_admins_see_the_outbox_and_branding() {
+    let app = TestApp::spawn().await;
+    let anonymous = app.get("/acme/manage/outbox").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    app.staff("acme", "staff@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("acme", "manage", "staff@acme.example", PASSWORD)
+        .await;
+    for path in [
+        "/acme/manage/outbox",
+        "/acme/manage/branding",
+        "/acme/manage/branding/emails/invite/html",
+    ] {
+        assert_eq!(
+            browser.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_the_portal_disabled_the_outbox_says_why_and_sends_nothing_again() {
+    let app = TestApp::spawn_with(|settings| {
+        if let Some(acme) = settings.agencies.get_mut("acme") {
+            acme.portal_enabled = false;
+        }
+    })
+    .await;
+    let acme = app.agency("acme");
+    let mut conn = app.state.db().pool.acquire().await.expect("connection");
+    let id = outbox::enqueue(
         &mut conn,
-        &acme,
-        Email {
-            template: "work-request-created",
-            to: "ops@acme-staffing.example",
-            vars,
+        acme.id,
+        &NewEmail {
+            template: "invite",
+            recipient: "laura@oakridge.example",
+            subject: "Invitation",
+            body_text: "t",
+            body_html: "<p>h</p>",
         },
     )
     .await
-    .expect("enqueue");
+    .expect("insert");
     drop(conn);
-    let page = portal_server::manage::outbox::outbox_page(
-        &acme,
-        &app.state.db().pool,
-        Default::default(),
-        Some("The email is queued."),
-        Some("csrf-token-value"),
-    )
-    .await
-    .expect("page")
-    .0;
-    assert!(page.contains("ops@acme-staffing.example"), "{page}");
+    let mut browser = signed_in_admin(&app).await;
+    let page = browser.get("/acme/manage/outbox").await;
     assert!(
-        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
-        "{page}"
+        page.body.contains("client portal is turned off"),
+        "{}",
+        page.body
     );
-    assert!(!page.contains("<img src=x"), "{page}");
-    assert!(page.contains("badge badge-queued"));
-    assert!(page.contains(r#"aria-current="page">Email</a>"#), "{page}");
-    assert!(page.contains("value=\"csrf-token-value\""));
-    assert!(page.contains("1–1 of 1"), "{page}");
-
-    let evil = app.agency("evil");
-    let disabled = portal_server::manage::outbox::outbox_page(
-        &evil,
-        &app.state.db().pool,
-        Default::default(),
-        None,
-        None,
-    )
-    .await
-    .expect("page")
-    .0;
+    let refused = browser
+        .submit(
+            "/acme/manage/outbox",
+            &format!("/acme/manage/outbox/{id}/resend"),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(
-        disabled.contains("client portal is turned off"),
-        "{disabled}"
+        refused.body.contains("client portal is turned off"),
+        "{}",
+        refused.body
     );
-    let resend = portal_server::manage::outbox::resend_email(&evil, &app.state.db().pool, 1).await;
-    assert!(resend.is_err());
 }
 
 #[tokio::test]
 async fn admins_can_preview_their_branding() {
     let app = TestApp::spawn().await;
-    let brightfix = app.agency("brightfix");
-    let sign_in = portal_server::manage::branding::sign_in_preview(&brightfix)
-        .expect("sign-in preview")
-        .0;
-    assert!(sign_in.contains("Preview: this is how your clients see the sign-in page"));
-    assert!(sign_in.contains("/brightfix/assets/"));
-    assert!(sign_in.contains("Track jobs, quotes, invoices"));
-    let page =
-        portal_server::manage::branding::branding_page(&brightfix, Some("timesheet-rejected"))
-            .expect("branding page")
-            .0;
+    app.staff(
+        "brightfix",
+        "admin@brightfix.example",
+        PASSWORD,
+        StaffRole::Admin,
+    )
+    .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("brightfix", "manage", "admin@brightfix.example", PASSWORD)
+        .await;
+    let sign_in = browser.get("/brightfix/manage/branding/sign-in").await;
+    assert_eq!(sign_in.status, StatusCode::OK);
     assert!(
-        page.contains("Subject: Timesheet rejected: Lee Walker"),
-        "{page}"
+        sign_in
+            .body
+            .contains("Preview: this is how your clients see the sign-in page")
     );
-    assert!(page.contains("the site closed at 18:00"));
-    assert!(page.contains("/brightfix/manage/branding/emails/timesheet-rejected/html"));
-    let html = portal_server::manage::branding::email_html_preview(&brightfix, "invite")
-        .expect("html preview");
-    let csp = html
-        .headers()
-        .get("content-security-policy")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    assert!(sign_in.body.contains("/brightfix/assets/"));
+    assert!(sign_in.body.contains("Track jobs, quotes, invoices"));
+
+    let page = browser
+        .get("/brightfix/manage/branding/emails/timesheet-rejected")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Subject: Timesheet rejected: Lee Walker"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("the site closed at 18:00"));
+    assert!(
+        page.body
+            .contains("/brightfix/manage/branding/emails/timesheet-rejected/html")
+    );
+    assert!(
+        page.body.contains(r#"aria-current="page">Branding</a>"#),
+        "{}",
+        page.body
+    );
+
+    let html = browser
+        .get("/brightfix/manage/branding/emails/invite/html")
+        .await;
+    assert_eq!(html.status, StatusCode::OK);
+    let csp = html.header("content-security-policy");
     assert!(
         csp.contains("sandbox") && csp.contains("frame-ancestors 'self'"),
         "{csp}"
     );
-    assert!(portal_server::manage::branding::email_html_preview(&brightfix, "../layout").is_err());
+    assert!(
+        html.body.contains("border-bottom:6px solid #c8553d"),
+        "harbor's frame"
+    );
+    let unknown = browser
+        .get("/brightfix/manage/branding/emails/layout/html")
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
 fn free_port() -> u16 {

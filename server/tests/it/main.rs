@@ -2,8 +2,11 @@
 //! `PORTAL_TEST_DATABASE=postgres`).
 
 mod agencies;
+mod api_tokens;
+mod auth;
 mod demo;
 mod mail;
+mod mfa;
 mod pages;
 mod support;
 mod themes;

@@ -34,7 +34,7 @@ async fn three_levels_of_themes_each_override_one_block() {
         "deep".to_owned(),
         agency("slug = \"deep\"\ndisplay_name = \"Deep Staffing\"\ntheme = \"grandchild\"\n"),
     );
-    let app = TestApp::with_settings(agencies, |settings| {
+    let app = TestApp::with_agencies_adjusted(agencies, |settings| {
         settings.paths.themes = vec![fixture_themes(), repo_root().join("themes")];
     })
     .await;
@@ -78,7 +78,7 @@ async fn app_with_overrides(overrides: &Path, dev_mode: bool) -> TestApp {
     if let Some(acme) = agencies.get_mut("acme") {
         acme.overrides = Some(overrides.to_path_buf());
     }
-    TestApp::with_settings(agencies, |settings| settings.server.dev_mode = dev_mode).await
+    TestApp::with_agencies_adjusted(agencies, |settings| settings.server.dev_mode = dev_mode).await
 }
 
 #[tokio::test]

@@ -1,0 +1,116 @@
+//! Cross-site request forgery: every state-changing request under `/{agency}` must carry a
+//! token only this browser knows — its session's token, or for the sign-in forms (no session
+//! yet) the token in the `csrf` cookie. Checked by middleware, so no handler can forget.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::session::RequestSessions;
+use super::{cookies, tokens};
+use crate::app::AppState;
+use crate::error::AppError;
+
+const ANONYMOUS_COOKIE: &str = "csrf";
+/// The form field (or `x-csrf-token` header) holding the token.
+pub const FIELD: &str = "csrf_token";
+/// Forms larger than this are not read for a token (uploads carry it in the header).
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Refuses unsafe requests without a valid token.
+pub async fn verify_csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let mut expected: Vec<String> = Vec::new();
+    if let Some(sessions) = parts.extensions.get::<RequestSessions>() {
+        expected.extend(sessions.staff.iter().map(|s| s.csrf_token().to_owned()));
+        expected.extend(sessions.portal.iter().map(|s| s.csrf_token().to_owned()));
+    }
+    let anonymous_cookie = cookies::name(ANONYMOUS_COOKIE, state.settings().server.tls());
+    if let Some(anonymous) = cookies::get(&parts.headers, &anonymous_cookie) {
+        expected.push(anonymous.to_owned());
+    }
+    let header_token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let (submitted, body) = match (header_token, is_form) {
+        (Some(token), _) => (Some(token), body),
+        (None, true) => match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+            Ok(bytes) => {
+                let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .ok()
+                    .and_then(|fields| {
+                        fields.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v)
+                    });
+                (token, Body::from(bytes))
+            }
+            Err(_) => return AppError::BadRequest("The form is too large.".into()).into_response(),
+        },
+        (None, false) => (None, body),
+    };
+    let valid = submitted
+        .as_deref()
+        .is_some_and(|token| expected.iter().any(|e| tokens::same(e, token)));
+    if !valid {
+        tracing::warn!(path = %parts.uri.path(), "refused a request without a valid CSRF token");
+        return AppError::Forbidden.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The token for a form shown before sign-in, from the `csrf` cookie or new. When new, the
+/// page must send [`FormToken::cookie`] with it.
+#[derive(Debug, Clone)]
+pub struct FormToken {
+    pub token: String,
+    new_cookie: Option<HeaderValue>,
+}
+
+impl FormToken {
+    /// The `Set-Cookie` value to send when the token was just made.
+    pub fn cookie(&self) -> Option<(header::HeaderName, HeaderValue)> {
+        self.new_cookie
+            .clone()
+            .map(|value| (header::SET_COOKIE, value))
+    }
+}
+
+impl FromRequestParts<AppState> for FormToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let tls = state.settings().server.tls();
+        let name = cookies::name(ANONYMOUS_COOKIE, tls);
+        Ok(match cookies::get(&parts.headers, &name) {
+            Some(token) if token.len() == 64 => FormToken {
+                token: token.to_owned(),
+                new_cookie: None,
+            },
+            _ => {
+                let token = tokens::generate();
+                FormToken {
+                    new_cookie: Some(cookies::set(&name, &token, tls)),
+                    token,
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,293 @@
+//! Who is signed in. A middleware resolves the session cookies once per request (checking
+//! agency, expiry and account status) and the extractors below hand handlers what they may
+//! use: a handler that asks for [`StaffSession`], [`StaffAdmin`] or [`PortalSession`] cannot
+//! run without one, and the agency always comes from the session, never from the request.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::{cookies, tokens};
+use crate::agency::Agency;
+use crate::app::AppState;
+use crate::db::accounts::{self, Account, AccountKind};
+use crate::db::sessions::{self, NewSession, SessionRow};
+use crate::db::{Timestamp, clients};
+use crate::error::AppError;
+
+/// Sessions are touched at most this often, to spare the database a write per request.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// A signed-in account and its session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: SessionRow,
+    pub account: Account,
+    pub kind: AccountKind,
+    pub agency: Arc<Agency>,
+}
+
+impl SignedIn {
+    pub fn csrf_token(&self) -> &str {
+        &self.session.csrf_token
+    }
+}
+
+/// The sessions a request carries, resolved by [`load_sessions`].
+#[derive(Debug, Clone, Default)]
+pub struct RequestSessions {
+    pub staff: Option<Arc<SignedIn>>,
+    pub portal: Option<Arc<SignedIn>>,
+}
+
+impl RequestSessions {
+    pub fn get(&self, kind: AccountKind) -> Option<&Arc<SignedIn>> {
+        match kind {
+            AccountKind::Staff => self.staff.as_ref(),
+            AccountKind::Portal => self.portal.as_ref(),
+        }
+    }
+}
+
+/// The cookie that carries a session of this kind of account.
+pub fn cookie_name(kind: AccountKind, tls: bool) -> String {
+    cookies::name(kind.area(), tls)
+}
+
+/// Middleware for `/{agency}/…`: resolves both session cookies for the agency in the path.
+pub async fn load_sessions(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = crate::agency::full_path(request.extensions(), request.uri());
+    let slug = crate::agency::path_segments(path).0.to_owned();
+    let mut found = RequestSessions::default();
+    if let Some(agency) = state.agency(&slug) {
+        for kind in [AccountKind::Staff, AccountKind::Portal] {
+            match resolve(&state, &agency, request.headers(), kind).await {
+                Ok(Some(signed_in)) => match kind {
+                    AccountKind::Staff => found.staff = Some(Arc::new(signed_in)),
+                    AccountKind::Portal => found.portal = Some(Arc::new(signed_in)),
+                },
+                Ok(None) => {}
+                Err(err) => return AppError::from(err).into_response(),
+            }
+        }
+    }
+    request.extensions_mut().insert(found);
+    next.run(request).await
+}
+
+async fn resolve(
+    state: &AppState,
+    agency: &Arc<Agency>,
+    headers: &HeaderMap,
+    kind: AccountKind,
+) -> Result<Option<SignedIn>, sqlx::Error> {
+    let tls = state.settings().server.tls();
+    let Some(token) = cookies::get(headers, &cookie_name(kind, tls)) else {
+        return Ok(None);
+    };
+    let pool = &state.db().pool;
+    let Some(session) = sessions::by_token_hash(pool, &tokens::hash(token)).await? else {
+        return Ok(None);
+    };
+    // A cookie from another agency or for the other area is no session here.
+    if session.agency_id != agency.id || session.user_kind != kind.as_str() {
+        return Ok(None);
+    }
+    let now = Timestamp::now();
+    let idle = state.settings().security.session_idle_minutes * 60;
+    if now >= session.expires_at || now.0 - session.last_seen_at.0 >= idle {
+        sessions::delete(pool, session.id).await?;
+        return Ok(None);
+    }
+    let Some(account) = accounts::by_id(pool, kind, agency.id, session.user_id).await? else {
+        sessions::delete(pool, session.id).await?;
+        return Ok(None);
+    };
+    if !account.is_active() {
+        sessions::delete(pool, session.id).await?;
+        return Ok(None);
+    }
+    if now.0 - session.last_seen_at.0 >= TOUCH_EVERY_SECONDS {
+        sessions::touch(pool, session.id, now).await?;
+    }
+    Ok(Some(SignedIn {
+        session,
+        account,
+        kind,
+        agency: agency.clone(),
+    }))
+}
+
+/// Starts a session for an account that just proved who it is; returns the cookie to set.
+/// A new token every time: a session id planted before sign-in is worthless after it.
+/// With `mfa_pending`, the session only allows the second-factor page until it is passed.
+pub async fn start(
+    state: &AppState,
+    agency: &Agency,
+    kind: AccountKind,
+    account: &Account,
+    client: (&str, &str),
+    mfa_pending: bool,
+) -> Result<header::HeaderValue, sqlx::Error> {
+    let (ip, user_agent) = client;
+    let token = tokens::generate();
+    let csrf = tokens::generate();
+    let absolute = state.settings().security.session_absolute_hours * 3600;
+    let user_agent: String = user_agent.chars().take(200).collect();
+    let new = NewSession {
+        token_hash: &tokens::hash(&token),
+        agency_id: agency.id,
+        kind,
+        user_id: account.id,
+        csrf_token: &csrf,
+        expires_at: Timestamp::now().plus_seconds(absolute),
+        ip,
+        user_agent: &user_agent,
+        mfa_pending,
+    };
+    sessions::create(&state.db().pool, &new).await?;
+    let tls = state.settings().server.tls();
+    Ok(cookies::set(&cookie_name(kind, tls), &token, tls))
+}
+
+/// Why a request needing a session did not get one.
+#[derive(Debug)]
+pub enum Rejection {
+    /// Not signed in (or the session ended): to this page.
+    Redirect(String),
+    Forbidden,
+    Failed(AppError),
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Redirect(to) => Redirect::to(&to).into_response(),
+            Self::Forbidden => AppError::Forbidden.into_response(),
+            Self::Failed(err) => err.into_response(),
+        }
+    }
+}
+
+/// Where a request without the right session is sent: the area's sign-in page.
+fn sign_in_redirect(parts: &Parts, kind: AccountKind) -> Rejection {
+    let (slug, _) =
+        crate::agency::path_segments(crate::agency::full_path(&parts.extensions, &parts.uri));
+    Rejection::Redirect(format!("/{slug}/{}/login", kind.area()))
+}
+
+fn signed_in(parts: &Parts, kind: AccountKind) -> Result<Arc<SignedIn>, Rejection> {
+    let found = parts
+        .extensions
+        .get::<RequestSessions>()
+        .and_then(|sessions| sessions.get(kind))
+        .cloned()
+        .ok_or_else(|| sign_in_redirect(parts, kind))?;
+    // Steps that come before anything else, each allowing only its own page (and sign-out):
+    // the second factor, then replacing an admin-set password, then enrolling in two-factor
+    // sign-in where the agency requires it.
+    let path = crate::agency::full_path(&parts.extensions, &parts.uri);
+    let due = if found.session.mfa_pending {
+        Some("login/mfa")
+    } else if found.account.must_change_password {
+        Some("account/password")
+    } else if mfa_required(&found.agency, kind) && !found.account.has_mfa() {
+        Some("account/mfa")
+    } else {
+        None
+    };
+    match due {
+        Some(step) if !path.ends_with(&format!("/{step}")) && !path.ends_with("/logout") => Err(
+            Rejection::Redirect(format!("/{}/{}/{step}", found.agency.slug, kind.area())),
+        ),
+        _ => Ok(found),
+    }
+}
+
+/// Whether the agency requires two-factor sign-in of this kind of account.
+pub fn mfa_required(agency: &Agency, kind: AccountKind) -> bool {
+    match kind {
+        AccountKind::Staff => agency.config.security.require_mfa_staff,
+        AccountKind::Portal => agency.config.security.require_mfa_portal,
+    }
+}
+
+/// A signed-in agency staff member (admin or staff).
+#[derive(Debug, Clone)]
+pub struct StaffSession(pub Arc<SignedIn>);
+
+impl FromRequestParts<AppState> for StaffSession {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Rejection> {
+        signed_in(parts, AccountKind::Staff).map(StaffSession)
+    }
+}
+
+/// A signed-in agency admin: only admins manage users and settings.
+#[derive(Debug, Clone)]
+pub struct StaffAdmin(pub Arc<SignedIn>);
+
+impl FromRequestParts<AppState> for StaffAdmin {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Rejection> {
+        let StaffSession(staff) = StaffSession::from_request_parts(parts, state).await?;
+        if staff.account.role_id == "admin" {
+            Ok(StaffAdmin(staff))
+        } else {
+            Err(Rejection::Forbidden)
+        }
+    }
+}
+
+/// A signed-in portal user with the clients they may see. Every client-side query filters by
+/// `agency.id` and `client_ids`.
+#[derive(Debug, Clone)]
+pub struct PortalSession {
+    pub user: Arc<SignedIn>,
+    pub client_ids: Arc<[i64]>,
+}
+
+impl FromRequestParts<AppState> for PortalSession {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Rejection> {
+        let user = signed_in(parts, AccountKind::Portal)?;
+        if !user.agency.config.portal_enabled {
+            return Err(sign_in_redirect(parts, AccountKind::Portal));
+        }
+        let client_ids = clients::visible_to(&state.db().pool, user.agency.id, user.account.id)
+            .await
+            .map_err(|err| Rejection::Failed(err.into()))?;
+        Ok(PortalSession {
+            user,
+            client_ids: client_ids.into(),
+        })
+    }
+}
+
+/// The signed-in account of the area in the path (`/{agency}/portal/…` or
+/// `/{agency}/manage/…`), for pages both kinds of account share (account, password).
+#[derive(Debug, Clone)]
+pub struct AreaSession(pub Arc<SignedIn>);
+
+impl FromRequestParts<AppState> for AreaSession {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Rejection> {
+        let super::password::AreaKind(kind, _) =
+            super::password::AreaKind::from_request_parts(parts, state)
+                .await
+                .map_err(Rejection::Failed)?;
+        signed_in(parts, kind).map(AreaSession)
+    }
+}

@@ -1,0 +1,53 @@
+//! The audit log, for agency admins: who did what, when, from where.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::StaffAdmin;
+use crate::db::audit::{self, AuditFilter};
+use crate::error::AppResult;
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    #[serde(flatten)]
+    filter: AuditFilter,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    StaffAdmin(me): StaffAdmin,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Response> {
+    let page = query.page.unwrap_or(1).max(1);
+    let offset = (page - 1) * PAGE_SIZE;
+    // One more than a page tells whether a next page exists.
+    let mut entries = audit::list(
+        &state.db().pool,
+        me.agency.id,
+        &query.filter,
+        PAGE_SIZE + 1,
+        offset,
+    )
+    .await?;
+    let has_next = entries.len() as i64 > PAGE_SIZE;
+    entries.truncate(PAGE_SIZE as usize);
+    Ok(me
+        .agency
+        .render(
+            "manage/audit.html",
+            context! {
+                area => "manage", title => "Audit log", csrf_token => me.csrf_token(),
+                user => &me.account.name, is_admin => true, page,
+                entries => minijinja::value::Serde(&entries),
+                has_next, action => &query.filter.action, actor => &query.filter.actor,
+            },
+        )?
+        .into_response())
+}

@@ -1,0 +1,710 @@
+//! Identity: sign-in and sign-out for both kinds of account, generic errors, throttling and
+//! lockout, sessions ending, single-use links, forced password change, CSRF, and tenancy.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use portal_server::auth::login::GENERIC_ERROR;
+use portal_server::db::accounts::{self, AccountKind};
+use portal_server::db::staff_users::StaffRole;
+
+use crate::support::{TestApp, csrf_token};
+
+const PASSWORD: &str = "lantern-harbour-orbit";
+
+#[tokio::test]
+async fn staff_sign_in_and_sign_out() {
+    let app = TestApp::spawn().await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Admin)
+        .await;
+    let mut browser = app.browser();
+    let signed_in = browser
+        .sign_in("acme", "manage", "Ops@Acme.Example ", PASSWORD)
+        .await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    assert_eq!(signed_in.header("location"), "/acme/manage");
+    let cookie = signed_in.header("set-cookie");
+    assert!(
+        cookie.starts_with("manage=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let home = browser.get("/acme/manage").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Sam Staff"));
+    let audit = browser.get("/acme/manage/audit").await;
+    assert!(audit.body.contains("signed in"), "{}", audit.body);
+
+    let out = browser
+        .submit("/acme/manage", "/acme/manage/logout", &[])
+        .await;
+    assert_eq!(out.header("location"), "/acme/manage/login?done=signed-out");
+    let after = browser.get("/acme/manage").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.header("location"), "/acme/manage/login");
+    assert_eq!(app.audit_actions("acme").await, ["signed in", "signed out"]);
+}
+
+#[tokio::test]
+async fn portal_user_sign_in_sees_only_their_company() {
+    let app = TestApp::spawn().await;
+    let northwind = app.client("acme", "Northwind").await;
+    app.client("acme", "Contoso").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        northwind,
+        false,
+    )
+    .await;
+    let mut browser = app.browser();
+    let response = browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    assert_eq!(response.header("location"), "/acme/portal");
+    let home = browser.get("/acme/portal").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Northwind"));
+    assert!(!home.body.contains("Contoso"));
+    // A portal session is no staff session.
+    let manage = browser.get("/acme/manage").await;
+    assert_eq!(manage.header("location"), "/acme/manage/login");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_look_the_same() {
+    let app = TestApp::spawn().await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut browser = app.browser();
+    let wrong = browser
+        .sign_in("acme", "manage", "ops@acme.example", "not-the-password")
+        .await;
+    let unknown = browser
+        .sign_in("acme", "manage", "nobody@acme.example", "not-the-password")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, unknown.status);
+    assert!(wrong.body.contains(GENERIC_ERROR) && unknown.body.contains(GENERIC_ERROR));
+    let strip = |body: &str, email: &str| body.replace(email, "").replace(&csrf_token(body), "");
+    assert_eq!(
+        strip(&wrong.body, "ops@acme.example"),
+        strip(&unknown.body, "nobody@acme.example")
+    );
+    assert!(browser.cookie("manage").is_none());
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_tell_the_owner() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.security.throttle_lock_after = 3;
+        settings.security.throttle_delay_after = 100;
+    })
+    .await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut browser = app.browser();
+    for _ in 0..3 {
+        let failed = browser
+            .sign_in("acme", "manage", "ops@acme.example", "wrong-password-1")
+            .await;
+        assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = browser
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
+    assert!(locked.body.contains("Too many failed sign-ins"));
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"account locked".to_owned())
+    );
+    let mail = app.outbox_for("ops@acme.example").await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0].0, "lockout");
+    assert!(mail[0].2.contains("/acme/manage/forgot-password"));
+}
+
+#[tokio::test]
+async fn a_deactivated_user_is_signed_out_on_the_next_request() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    let id = app
+        .portal_user(
+            "acme",
+            "david@northwind.example",
+            Some(PASSWORD),
+            client,
+            false,
+        )
+        .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    assert_eq!(browser.get("/acme/portal").await.status, StatusCode::OK);
+    let pool = &app.state.db().pool;
+    accounts::set_status(
+        pool,
+        AccountKind::Portal,
+        app.agency_id("acme"),
+        id,
+        "deactivated",
+    )
+    .await
+    .expect("deactivate");
+    let after = browser.get("/acme/portal").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.header("location"), "/acme/portal/login");
+    let again = browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNAUTHORIZED,
+        "a deactivated user cannot sign in"
+    );
+}
+
+/// The reset link from the newest email to `email`, once the background task queued it.
+async fn reset_link(app: &TestApp, email: &str) -> String {
+    for _ in 0..100 {
+        if let Some((_, _, body)) = app.outbox_for(email).await.into_iter().next() {
+            let url = body
+                .split_whitespace()
+                .find(|w| w.contains("/set-password?token="))
+                .unwrap_or_default();
+            return url.trim_start_matches("http://127.0.0.1:8080").to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no reset email for {email}");
+}
+
+#[tokio::test]
+async fn reset_links_work_once() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        false,
+    )
+    .await;
+    let mut browser = app.browser();
+    let asked = browser
+        .submit(
+            "/acme/portal/forgot-password",
+            "/acme/portal/forgot-password",
+            &[("email", "david@northwind.example")],
+        )
+        .await;
+    assert_eq!(
+        asked.header("location"),
+        "/acme/portal/login?done=reset-sent"
+    );
+    let link = reset_link(&app, "david@northwind.example").await;
+    let page = browser.get(&link).await;
+    assert!(page.body.contains("Choose your password"), "{}", page.body);
+
+    let token = link.split("token=").nth(1).unwrap_or_default().to_owned();
+    let weak = browser
+        .submit(
+            &link,
+            "/acme/portal/set-password",
+            &[
+                ("token", &token),
+                ("password", "password123"),
+                ("confirm", "password123"),
+            ],
+        )
+        .await;
+    assert!(weak.body.contains("most common"), "{}", weak.body);
+    let new_password = "copper-meadow-violin";
+    let set = browser
+        .submit(
+            &link,
+            "/acme/portal/set-password",
+            &[
+                ("token", &token),
+                ("password", new_password),
+                ("confirm", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(
+        set.header("location"),
+        "/acme/portal/login?done=password-set"
+    );
+    let reused = browser.get(&link).await;
+    assert!(reused.body.contains("no longer works"), "{}", reused.body);
+    assert_eq!(
+        browser
+            .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        browser
+            .sign_in("acme", "portal", "david@northwind.example", new_password)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_never_reveals_whether_an_email_exists() {
+    let app = TestApp::spawn().await;
+    let mut browser = app.browser();
+    let asked = browser
+        .submit(
+            "/acme/portal/forgot-password",
+            "/acme/portal/forgot-password",
+            &[("email", "nobody@nowhere.example")],
+        )
+        .await;
+    assert_eq!(
+        asked.header("location"),
+        "/acme/portal/login?done=reset-sent"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(app.outbox_for("nobody@nowhere.example").await.is_empty());
+}
+
+#[tokio::test]
+async fn invitation_and_reset_links_expire() {
+    use portal_server::db::tokens::{self, Purpose};
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    let id = app
+        .portal_user("acme", "new@northwind.example", None, client, false)
+        .await;
+    let agency = app.agency_id("acme");
+    let mut conn = app.state.db().pool.acquire().await.expect("conn");
+    let past = portal_server::db::Timestamp::now().plus_seconds(-1);
+    let token = "a".repeat(64);
+    let hash = portal_server::auth::tokens::hash(&token);
+    tokens::create(
+        &mut conn,
+        agency,
+        Purpose::Invite,
+        AccountKind::Portal,
+        id,
+        &hash,
+        past,
+    )
+    .await
+    .expect("token");
+    let mut browser = app.browser();
+    let page = browser
+        .get(&format!("/acme/portal/set-password?token={token}"))
+        .await;
+    assert!(page.body.contains("no longer works"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn an_invitation_activates_the_account() {
+    use portal_server::db::tokens::Purpose;
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    let id = app
+        .portal_user("acme", "new@northwind.example", None, client, false)
+        .await;
+    let agency = app.state.agency("acme").expect("acme");
+    let account = accounts::by_id(&app.state.db().pool, AccountKind::Portal, agency.id, id)
+        .await
+        .expect("db")
+        .expect("account");
+    assert_eq!(account.status, "invited");
+    let mut conn = app.state.db().pool.acquire().await.expect("conn");
+    let url = portal_server::auth::password::issue_link(
+        &app.state,
+        &mut conn,
+        &agency,
+        AccountKind::Portal,
+        &account,
+        Purpose::Invite,
+        3600,
+    )
+    .await
+    .expect("link");
+    drop(conn);
+    let link = url.trim_start_matches("http://127.0.0.1:8080").to_owned();
+    let token = link.split("token=").nth(1).unwrap_or_default().to_owned();
+    let mut browser = app.browser();
+    let password = "copper-meadow-violin";
+    let set = browser
+        .submit(
+            &link,
+            "/acme/portal/set-password",
+            &[
+                ("token", &token),
+                ("password", password),
+                ("confirm", password),
+            ],
+        )
+        .await;
+    assert_eq!(
+        set.header("location"),
+        "/acme/portal/login?done=password-set"
+    );
+    let signed_in = browser
+        .sign_in("acme", "portal", "new@northwind.example", password)
+        .await;
+    assert_eq!(signed_in.header("location"), "/acme/portal");
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"invitation accepted".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn an_admin_set_password_must_be_changed_first() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        true,
+    )
+    .await;
+    let mut browser = app.browser();
+    let signed_in = browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    assert_eq!(
+        signed_in.header("location"),
+        "/acme/portal/account/password"
+    );
+    let home = browser.get("/acme/portal").await;
+    assert_eq!(
+        home.header("location"),
+        "/acme/portal/account/password",
+        "nothing else until changed"
+    );
+    let page = "/acme/portal/account/password";
+    let same = browser
+        .submit(
+            page,
+            page,
+            &[
+                ("current", PASSWORD),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(
+        same.body.contains("different from the current"),
+        "{}",
+        same.body
+    );
+    let fresh = "copper-meadow-violin";
+    let changed = browser
+        .submit(
+            page,
+            page,
+            &[
+                ("current", PASSWORD),
+                ("password", fresh),
+                ("confirm", fresh),
+            ],
+        )
+        .await;
+    assert_eq!(
+        changed.header("location"),
+        "/acme/portal/account?done=password-changed"
+    );
+    assert_eq!(browser.get("/acme/portal").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let app = TestApp::spawn().await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut laptop = app.browser();
+    let mut phone = app.browser();
+    laptop
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    phone
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    let account = laptop.get("/acme/manage/account").await;
+    assert_eq!(
+        account.body.matches("/end\"").count(),
+        1,
+        "the other session can be ended"
+    );
+    let page = "/acme/manage/account/password";
+    let fresh = "copper-meadow-violin";
+    laptop
+        .submit(
+            page,
+            page,
+            &[
+                ("current", PASSWORD),
+                ("password", fresh),
+                ("confirm", fresh),
+            ],
+        )
+        .await;
+    assert_eq!(laptop.get("/acme/manage").await.status, StatusCode::OK);
+    assert_eq!(
+        phone.get("/acme/manage").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_user_can_end_another_of_their_sessions_but_not_someone_elses() {
+    let app = TestApp::spawn().await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    app.staff("acme", "other@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut laptop = app.browser();
+    let mut phone = app.browser();
+    let mut other = app.browser();
+    laptop
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    phone
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    other
+        .sign_in("acme", "manage", "other@acme.example", PASSWORD)
+        .await;
+    let page = laptop.get("/acme/manage/account").await.body;
+    let end = page
+        .split("action=\"")
+        .filter_map(|p| p.split('"').next())
+        .find(|a| a.ends_with("/end"))
+        .unwrap_or_default()
+        .to_owned();
+    let stolen = other.submit("/acme/manage/account", &end, &[]).await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    assert_eq!(phone.get("/acme/manage").await.status, StatusCode::OK);
+    let ended = laptop.submit("/acme/manage/account", &end, &[]).await;
+    assert_eq!(
+        ended.header("location"),
+        "/acme/manage/account?done=session-ended"
+    );
+    assert_eq!(
+        phone.get("/acme/manage").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(laptop.get("/acme/manage").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let app = TestApp::spawn().await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut browser = app.browser();
+    browser.get("/acme/manage/login").await;
+    let fields = [("email", "ops@acme.example"), ("password", PASSWORD)];
+    let without = browser.post("/acme/manage/login", &fields).await;
+    assert_eq!(without.status, StatusCode::FORBIDDEN);
+    let forged = browser
+        .post(
+            "/acme/manage/login",
+            &[fields[0], fields[1], ("csrf_token", &"f".repeat(64))],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    browser
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    let logout = browser.post("/acme/manage/logout", &[]).await;
+    assert_eq!(logout.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/acme/manage").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn sessions_do_not_cross_agencies() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        false,
+    )
+    .await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Admin)
+        .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    browser
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    for path in [
+        "/brightfix/portal",
+        "/brightfix/portal/account",
+        "/brightfix/manage",
+        "/brightfix/manage/audit",
+    ] {
+        let response = browser.get(path).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            response.header("location").starts_with("/brightfix/"),
+            "{path}"
+        );
+    }
+    // The same account name does not exist at the other agency either.
+    let elsewhere = browser
+        .sign_in("brightfix", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::UNAUTHORIZED);
+    // A portal cookie presented as a staff cookie is no staff session.
+    let portal_cookie = browser.cookie("portal").unwrap_or_default().to_owned();
+    let mut forger = app.browser();
+    forger.set_cookie("manage", &portal_cookie);
+    assert_eq!(
+        forger.get("/acme/manage").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn staff_without_admin_role_cannot_see_the_audit_log() {
+    let app = TestApp::spawn().await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    assert_eq!(
+        browser.get("/acme/manage/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_portal_refuses_portal_sign_in() {
+    let app = TestApp::spawn_with(|settings| {
+        if let Some(acme) = settings.agencies.get_mut("acme") {
+            acme.portal_enabled = false;
+        }
+    })
+    .await;
+    let client = app.client("acme", "Northwind").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        false,
+    )
+    .await;
+    let mut browser = app.browser();
+    let refused = browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("not open"));
+}
+
+#[tokio::test]
+async fn a_portal_password_may_not_contain_the_company_name() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind Manufacturing").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        true,
+    )
+    .await;
+    let mut browser = app.browser();
+    browser
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    let page = "/acme/portal/account/password";
+    let fields = [
+        ("current", PASSWORD),
+        ("password", "manufacturing-rocks"),
+        ("confirm", "manufacturing-rocks"),
+    ];
+    let refused = browser.submit(page, page, &fields).await;
+    assert!(refused.body.contains("company name"), "{}", refused.body);
+    let mismatch = browser
+        .submit(
+            page,
+            page,
+            &[
+                ("current", PASSWORD),
+                ("password", "copper-meadow-violin"),
+                ("confirm", "copper-meadow-viola"),
+            ],
+        )
+        .await;
+    assert!(mismatch.body.contains("not the same"), "{}", mismatch.body);
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_client_address_comes_from_the_configured_header() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.server.client_ip_header = Some("x-forwarded-for".into());
+    })
+    .await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    let mut browser = app.browser();
+    browser.get("/acme/manage/login").await;
+    let token = csrf_token(&browser.get("/acme/manage/login").await.body);
+    let body = serde_urlencoded::to_string([
+        ("email", "ops@acme.example"),
+        ("password", PASSWORD),
+        ("csrf_token", &token),
+    ])
+    .expect("form");
+    let request = axum::http::Request::post("/acme/manage/login")
+        .header(
+            "cookie",
+            format!("csrf={}", browser.cookie("csrf").unwrap_or_default()),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    assert_eq!(app.request(request).await.status, StatusCode::SEE_OTHER);
+    let ip: String = sqlx::query_scalar("SELECT ip FROM audit_log WHERE action = 'signed in'")
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("audit");
+    assert_eq!(ip, "203.0.113.7");
+}
