@@ -540,6 +540,10 @@ async fn admins_see_the_outbox_and_can_send_an_email_again() {
     assert!(body.contains("badge badge-queued"));
     assert!(body.contains(r#"aria-current="page">Email</a>"#), "{body}");
     assert!(body.contains("1–1 of 1"), "{body}");
+    assert!(
+        body.contains(r#"name="q" type="search" value="""#),
+        "an empty search box: {body}"
+    );
 
     let worker = Worker::new(&app.state, Transport::memory()).expect("worker");
     assert_eq!(worker.deliver_due(None).await.expect("pass").sent, 1);
