@@ -216,20 +216,18 @@ async fn an_admin_sees_the_email_outbox_and_the_branding_preview() {
             .goto(&server.url("/acme/manage/login"))
             .await
             .expect("goto");
-        client
-            .find(Locator::Css("#email"))
-            .await
-            .expect("email field")
-            .send_keys("ada@acme-staffing.example")
-            .await
-            .expect("type");
-        client
-            .find(Locator::Css("#password"))
-            .await
-            .expect("password field")
-            .send_keys("lantern-harbour-orbit")
-            .await
-            .expect("type");
+        for (field, text) in [
+            ("#email", "ada@acme-staffing.example"),
+            ("#password", "lantern-harbour-orbit"),
+        ] {
+            client
+                .find(Locator::Css(field))
+                .await
+                .expect("sign-in field")
+                .send_keys(text)
+                .await
+                .expect("type");
+        }
         client
             .find(Locator::Css("button[type=submit]"))
             .await
