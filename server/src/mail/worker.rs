@@ -109,6 +109,8 @@ impl Worker {
             }
             match self.deliver(row).await {
                 Ok(()) => {
+                    // Should this update fail, the row stays leased and is sent again when the
+                    // lease ends: a rare duplicate rather than a lost email.
                     outbox::mark_sent(&self.db.pool, row.id, Timestamp::now()).await?;
                     tracing::info!(
                         id = row.id,

@@ -140,6 +140,13 @@ impl AssetIndex {
 
     /// The entry as it is now: from the index, or in development mode from the files.
     fn current(&self, path: &str) -> Option<Entry> {
+        // Generated assets (the branding stylesheet) come from configuration, which does not
+        // reload, and win over a theme file of the same name as they do at start.
+        if let Some(entry) = self.entries.get(path)
+            && matches!(entry.asset.source, AssetSource::Generated(_))
+        {
+            return Some(entry.clone());
+        }
         let fresh = self
             .live
             .as_ref()
