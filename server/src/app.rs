@@ -288,6 +288,8 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     tracing::info!(%bound, %public_url, backend = state.db().backend.name(), "portal is serving");
     // One plain line on stdout, so scripts can learn the port when `listen` asked for port 0.
     println!("listening on http://{bound}");
+    let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
+    let worker = crate::mail::worker::spawn(&state, worker_stop)?;
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -295,6 +297,11 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
+    // The worker finishes the email it is sending; the rest stays queued for the next start.
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        worker.await.context("the outbox worker panicked")?;
+    }
     tracing::info!("portal stopped");
     Ok(())
 }

@@ -52,6 +52,19 @@ pub enum Command {
     /// Demonstration data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Themes: check one before agencies use it.
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ThemeCommand {
+    /// Check a theme folder: its parent chain, every template parses, and every page and
+    /// email template is there (its own or inherited). Exits 1 listing each problem.
+    Check {
+        /// The theme folder (holding theme.toml).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +140,10 @@ pub enum DemoCommand {
 
 /// Runs a command; errors come back for `main` to print as one line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // A theme author may have no configuration at all, so this one runs without it.
+    if let Command::Theme(ThemeCommand::Check { dir }) = &cli.command {
+        return check_theme(dir, &cli.config);
+    }
     let loaded = config::load(&cli.config).map_err(anyhow::Error::new)?;
     crate::telemetry::init(&loaded.settings.log);
     match cli.command {
@@ -149,6 +166,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(DemoCommand::Seed) => {
             let state = AppState::build(loaded.settings, &cli.config).await?;
             crate::demo::seed(&state).await
+        }
+        Command::Theme(ThemeCommand::Check { dir }) => check_theme(&dir, &cli.config),
+    }
+}
+
+/// Parents are looked for beside the theme and in the configured theme folders (the
+/// defaults when the configuration cannot be read).
+fn check_theme(dir: &std::path::Path, config_dir: &std::path::Path) -> anyhow::Result<()> {
+    let theme_dirs = config::load(config_dir)
+        .map(|loaded| loaded.settings.paths.themes)
+        .unwrap_or_else(|_| config::PathsConfig::default().themes);
+    match crate::themes::check::check_folder(dir, &theme_dirs) {
+        Ok(checked) => {
+            println!(
+                "theme \"{}\" in {} is complete: {} templates parsed, chain {}",
+                checked.name,
+                dir.display(),
+                checked.parsed,
+                checked.chain.join(" → ")
+            );
+            Ok(())
+        }
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            bail!(
+                "theme in {} has {} problem(s)",
+                dir.display(),
+                problems.len()
+            )
         }
     }
 }

@@ -136,6 +136,7 @@ pub struct MailConfig {
     /// Sender used when an agency sets none.
     pub from: String,
     pub smtp: SmtpConfig,
+    pub worker: MailWorkerConfig,
 }
 
 impl Default for MailConfig {
@@ -144,6 +145,43 @@ impl Default for MailConfig {
             transport: MailTransport::File,
             from: "Portal <no-reply@localhost>".into(),
             smtp: SmtpConfig::default(),
+            worker: MailWorkerConfig::default(),
+        }
+    }
+}
+
+/// The outbox worker that `portal serve` runs: how often it looks for due email and how it
+/// retries. Every server process runs one; on PostgreSQL they share the outbox safely.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailWorkerConfig {
+    /// Off for a process that should only answer HTTP (another process delivers).
+    pub enabled: bool,
+    /// Pause between looks at the outbox when it had nothing due.
+    pub poll_seconds: u64,
+    /// Most emails claimed at once.
+    pub batch_size: u32,
+    /// After this many failed attempts an email is marked failed for good.
+    pub max_attempts: u32,
+    /// The wait after the first failure; it doubles with each further failure.
+    pub retry_base_seconds: u64,
+    /// The longest wait between two attempts.
+    pub retry_max_seconds: u64,
+    /// How long a claimed email stays reserved for one worker. A worker that dies mid-send
+    /// releases it when the lease runs out, so it must outlast the SMTP timeout.
+    pub lease_seconds: u64,
+}
+
+impl Default for MailWorkerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_seconds: 5,
+            batch_size: 20,
+            max_attempts: 8,
+            retry_base_seconds: 60,
+            retry_max_seconds: 6 * 60 * 60,
+            lease_seconds: 300,
         }
     }
 }
@@ -156,6 +194,8 @@ pub struct SmtpConfig {
     pub tls: SmtpTls,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// Give up on one connection or command after this long; the email is retried later.
+    pub timeout_seconds: u64,
 }
 
 impl Default for SmtpConfig {
@@ -166,6 +206,7 @@ impl Default for SmtpConfig {
             tls: SmtpTls::Starttls,
             username: None,
             password: None,
+            timeout_seconds: 30,
         }
     }
 }
@@ -299,8 +340,60 @@ pub fn load(dir: &Path) -> Result<Loaded, ConfigError> {
         problems: err.into_iter().map(describe_figment_error).collect(),
     })?;
     let loaded = Loaded { settings, figment };
-    agency::validate(&loaded)?;
-    Ok(loaded)
+    let mut problems = mail_problems(&loaded);
+    if let Err(err) = agency::validate(&loaded) {
+        problems.extend(err.problems);
+    }
+    if problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+/// A sender that is not an address, or worker timings that would deliver an email twice,
+/// are found at start rather than at the first delivery.
+fn mail_problems(loaded: &Loaded) -> Vec<String> {
+    let mail = &loaded.settings.mail;
+    let at = |key: &str| format!("{}: key `{key}`", loaded.source_of(key));
+    let mut problems = Vec::new();
+    if let Err(problem) = crate::mail::parse_sender(&mail.from) {
+        problems.push(format!("{}: {problem}", at("mail.from")));
+    }
+    let worker = &mail.worker;
+    if worker.poll_seconds == 0 {
+        problems.push(format!(
+            "{}: must be at least 1",
+            at("mail.worker.poll_seconds")
+        ));
+    }
+    if worker.batch_size == 0 {
+        problems.push(format!(
+            "{}: must be at least 1",
+            at("mail.worker.batch_size")
+        ));
+    }
+    if worker.max_attempts == 0 {
+        problems.push(format!(
+            "{}: must be at least 1",
+            at("mail.worker.max_attempts")
+        ));
+    }
+    if worker.retry_base_seconds == 0 || worker.retry_max_seconds < worker.retry_base_seconds {
+        problems.push(format!(
+            "{}: must be at least 1 and no more than `mail.worker.retry_max_seconds`",
+            at("mail.worker.retry_base_seconds")
+        ));
+    }
+    if worker.lease_seconds <= mail.smtp.timeout_seconds.saturating_mul(2) {
+        problems.push(format!(
+            "{}: must be more than twice `mail.smtp.timeout_seconds` ({}), or a slow \
+             delivery could be claimed and sent again by another worker",
+            at("mail.worker.lease_seconds"),
+            mail.smtp.timeout_seconds
+        ));
+    }
+    problems
 }
 
 fn agency_files(dir: &Path) -> Result<Vec<AgencyFile>, ConfigError> {

@@ -1,12 +1,49 @@
 //! Email. Every message is rendered from the agency's theme and written to the `outbox` table
 //! in the same transaction as the action that caused it, so nothing is lost when the mail
-//! server is down or the process dies; a worker delivers it later.
+//! server is down or the process dies; the [`worker`] delivers it later through a
+//! [`Transport`].
 
+#[cfg(feature = "test-support")]
+pub mod smtp_sink;
+mod transport;
+pub mod worker;
+
+use lettre::message::Mailbox;
 use minijinja::Value;
 use sqlx::AnyConnection;
 
+pub use transport::{Delivered, SendError, Transport};
+
 use crate::agency::Agency;
 use crate::db::outbox::{self, NewEmail};
+use crate::themes::AgencyTheme;
+
+/// Every email template a theme provides (`emails/<name>/{subject.txt,body.txt,body.html}`).
+/// `portal theme check` insists on all of them and the snapshot tests render each with both
+/// themes. Besides the `agency` global, templates see the notification's variables (hyphens
+/// turned into underscores) and the host's `client`, `worksite`, `actor` and `subject` (the
+/// person an event is about); the README lists each template's variables.
+pub const TEMPLATES: &[&str] = &[
+    "invite",
+    "welcome",
+    "password-reset",
+    "lockout",
+    "work-request-created",
+    "timesheet-approved",
+    "timesheet-rejected",
+    "staff-invite",
+];
+
+/// The files of one email template.
+pub const TEMPLATE_FILES: &[&str] = &["subject.txt", "body.txt", "body.html"];
+
+/// The only template that may carry a password: the welcome email staff send when they set
+/// a portal user's password themselves and tick "Send email".
+pub const PASSWORD_TEMPLATE: &str = "welcome";
+
+/// What to tell the staff member whose action queued no email because the portal is off.
+pub const PORTAL_DISABLED_NOTICE: &str = "No email was sent: the client portal is turned off \
+     for this agency. Turn the portal on, then send the email again.";
 
 /// One email to queue: a theme template set (`emails/<template>/subject.txt`, `body.txt`,
 /// `body.html`), one recipient, and the variables the templates see.
@@ -26,6 +63,53 @@ pub enum Queued {
     PortalDisabled,
 }
 
+impl Queued {
+    /// The message to show staff when no email went out, so they are not left waiting.
+    pub fn notice(self) -> Option<&'static str> {
+        match self {
+            Self::Yes(_) => None,
+            Self::PortalDisabled => Some(PORTAL_DISABLED_NOTICE),
+        }
+    }
+}
+
+/// An email rendered with an agency's theme, ready for the outbox or a preview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// One line: whitespace (including any newline a person typed into a title) is folded.
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders the three parts of `template`. Template errors name the file and line.
+pub fn render(theme: &AgencyTheme, template: &str, vars: &Value) -> anyhow::Result<Rendered> {
+    if template != PASSWORD_TEMPLATE && has_password(vars) {
+        anyhow::bail!(
+            "email \"{template}\" was given a password; only \"{PASSWORD_TEMPLATE}\" may carry one"
+        );
+    }
+    let part = |file: &str| {
+        theme
+            .render(&format!("emails/{template}/{file}"), vars.clone())
+            .map_err(|err| anyhow::anyhow!("{}", crate::themes::describe_template_error(&err)))
+    };
+    let subject = part("subject.txt")?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Rendered {
+        subject,
+        text: part("body.txt")?,
+        html: part("body.html")?,
+    })
+}
+
+fn has_password(vars: &Value) -> bool {
+    vars.get_attr("password")
+        .is_ok_and(|value| !value.is_undefined() && !value.is_none())
+}
+
 /// Renders `email` with the agency's theme and adds it to the outbox on `conn` (pass the
 /// transaction of the action that sends it).
 pub async fn enqueue(
@@ -36,24 +120,111 @@ pub async fn enqueue(
     if !agency.config.portal_enabled {
         return Ok(Queued::PortalDisabled);
     }
-    let dir = format!("emails/{}", email.template);
-    let subject = agency
-        .theme
-        .render(&format!("{dir}/subject.txt"), email.vars.clone())?;
-    let body_text = agency
-        .theme
-        .render(&format!("{dir}/body.txt"), email.vars.clone())?;
-    let body_html = agency
-        .theme
-        .render(&format!("{dir}/body.html"), email.vars)?;
+    let rendered = render(&agency.theme, email.template, &email.vars)?;
     let new = NewEmail {
         template: email.template,
         recipient: email.to,
-        subject: subject.trim(),
-        body_text: &body_text,
-        body_html: &body_html,
+        subject: &rendered.subject,
+        body_text: &rendered.text,
+        body_html: &rendered.html,
     };
     Ok(Queued::Yes(outbox::enqueue(conn, agency.id, &new).await?))
+}
+
+/// Made-up but realistic variables for `template`, for branding previews, `portal theme
+/// check` and the snapshot tests. Links start with `base_url` and carry no real token.
+pub fn sample_variables(template: &str, base_url: &str) -> Value {
+    let base = base_url.trim_end_matches('/');
+    let mut fields: Vec<(&str, String)> = match template {
+        "invite" | "staff-invite" => vec![
+            ("invite-url", format!("{base}/invite/SAMPLE-TOKEN")),
+            ("expires-at", "2025-03-14T17:00:00Z".into()),
+        ],
+        "welcome" => vec![
+            ("login-url", format!("{base}/portal/login")),
+            ("password", "lantern-harbour-orbit".into()),
+        ],
+        "password-reset" => vec![
+            ("reset-url", format!("{base}/reset/SAMPLE-TOKEN")),
+            ("expires-at", "2025-03-07T18:30:00Z".into()),
+        ],
+        "lockout" => vec![
+            ("locked-until", "2025-03-07T16:45:00Z".into()),
+            ("reset-url", format!("{base}/reset/SAMPLE-TOKEN")),
+        ],
+        "work-request-created" => vec![
+            ("work-request-id", "31".into()),
+            ("title", "Two forklift drivers for the night shift".into()),
+            (
+                "details",
+                "Both need a valid licence.\nStart at 22:00 at gate 3.".into(),
+            ),
+            ("needed-by", "2025-03-10".into()),
+            ("manage-url", format!("{base}/manage/work-requests/31")),
+        ],
+        "timesheet-approved" | "timesheet-rejected" => vec![
+            ("timesheet-id", "1207".into()),
+            ("worker-name", "Lee Walker".into()),
+            ("week-ending", "2025-03-09".into()),
+            ("hours", "3750".into()),
+            ("manage-url", format!("{base}/manage/timesheets/1207")),
+        ],
+        _ => Vec::new(),
+    };
+    if template == "timesheet-rejected" {
+        fields.push((
+            "reason",
+            "Tuesday shows 12 hours; the site closed at 18:00.".into(),
+        ));
+    }
+    let mut vars: std::collections::BTreeMap<String, Value> = fields
+        .iter()
+        .map(|(key, value)| (key.replace('-', "_"), Value::from(value.as_str())))
+        .collect();
+    let person = |name: &str, email: &str| minijinja::context! { name => name, email => email };
+    vars.insert(
+        "client".into(),
+        minijinja::context! { id => "4", name => "Northwind Traders" },
+    );
+    vars.insert(
+        "worksite".into(),
+        minijinja::context! { id => "9", name => "Leeds warehouse" },
+    );
+    let about_an_account =
+        !template.starts_with("work-request") && !template.starts_with("timesheet");
+    if about_an_account {
+        // Account emails: a staff member acted on someone else's account.
+        vars.insert("actor".into(), person("Priya Shah", "priya@agency.example"));
+        vars.insert(
+            "subject".into(),
+            person("Laura Chen", "laura@oakridge.example"),
+        );
+    } else {
+        vars.insert(
+            "actor".into(),
+            person("David Clarke", "david@northwind.example"),
+        );
+    }
+    vars.into()
+}
+
+/// Template variables from a notification's key-value pairs: `reset-url` becomes
+/// `reset_url`, so templates can name every variable.
+pub fn variables<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    pairs
+        .into_iter()
+        .map(|(key, value)| (key.replace('-', "_"), Value::from(value)))
+        .collect::<std::collections::BTreeMap<String, Value>>()
+        .into()
+}
+
+/// Parses a sender such as `Acme Staffing <portal@acme.example>`.
+pub fn parse_sender(text: &str) -> Result<Mailbox, String> {
+    text.parse::<Mailbox>().map_err(|err| {
+        format!(
+            "\"{text}\" is not a sender address ({err}); write it as Name <address@example.com>"
+        )
+    })
 }
 
 /// `d***@northwind.example`: enough to tell recipients apart in logs, not to harvest them.
@@ -69,11 +240,35 @@ pub fn mask(address: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::mask;
+    use super::*;
 
     #[test]
     fn recipients_are_masked() {
         assert_eq!(mask("david@northwind.example"), "d***@northwind.example");
         assert_eq!(mask("nonsense"), "***");
+    }
+
+    #[test]
+    fn notification_keys_become_template_names() {
+        let vars = variables([("reset-url", "https://x.example/r"), ("title", "Hi")]);
+        assert_eq!(
+            vars.get_attr("reset_url").map(|v| v.to_string()).ok(),
+            Some("https://x.example/r".into())
+        );
+        assert!(vars.get_attr("reset-url").is_ok_and(|v| v.is_undefined()));
+    }
+
+    #[test]
+    fn senders_must_be_addresses() {
+        assert!(parse_sender("Acme Staffing <portal@acme.example>").is_ok());
+        assert!(parse_sender("portal@acme.example").is_ok());
+        assert!(parse_sender("Acme Staffing").is_err());
+    }
+
+    #[test]
+    fn only_the_welcome_email_may_hold_a_password() {
+        assert!(has_password(&minijinja::context! { password => "x" }));
+        assert!(!has_password(&minijinja::context! { login_url => "x" }));
+        assert!(!has_password(&minijinja::context! { password => () }));
     }
 }

@@ -2,8 +2,10 @@
 
 mod api_tokens;
 mod audit;
+pub mod branding;
 pub mod clients;
 mod home;
+pub mod outbox;
 mod staff;
 
 use axum::Router;
@@ -44,4 +46,16 @@ pub fn routes() -> Router<AppState> {
             get(api_tokens::page).post(api_tokens::create),
         )
         .route("/manage/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route("/manage/outbox", get(outbox::page))
+        .route("/manage/outbox/{id}/resend", post(outbox::resend))
+        .route("/manage/branding", get(branding::page))
+        .route("/manage/branding/sign-in", get(branding::sign_in))
+        .route(
+            "/manage/branding/emails/{template}",
+            get(branding::email_page),
+        )
+        .route(
+            "/manage/branding/emails/{template}/html",
+            get(branding::email_html),
+        )
 }

@@ -2,6 +2,7 @@
 //! asset lookup walks the agency's override folder, its theme, the theme's parents, and `base`.
 
 mod assets;
+pub mod check;
 mod routes;
 
 use std::collections::BTreeMap;
@@ -71,11 +72,19 @@ pub fn chain(
     let mut next = Some(theme.to_owned());
     while let Some(name) = next {
         if chain.iter().any(|(seen, _)| *seen == name) {
-            bail!("theme \"{theme}\" extends itself through \"{name}\"");
+            let path: Vec<&str> = chain.iter().map(|(n, _)| n.as_str()).collect();
+            bail!(
+                "theme \"{theme}\" extends itself: {} → {name}",
+                path.join(" → ")
+            );
         }
-        let folder = catalog
-            .get(&name)
-            .with_context(|| format!("theme \"{name}\" is not installed"))?;
+        let folder = catalog.get(&name).with_context(|| match chain.last() {
+            Some((child, _)) => format!(
+                "theme \"{child}\" extends \"{name}\", which is not installed (found: {})",
+                catalog.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            None => format!("theme \"{name}\" is not installed"),
+        })?;
         let manifest = read_manifest(folder)?;
         next = match manifest.extends {
             Some(parent) => Some(parent),
@@ -96,6 +105,8 @@ pub struct AgencyTheme {
     pub assets: AssetIndex,
     /// Templates reload on change and assets are never cached for good.
     pub dev_mode: bool,
+    /// `server.public_url` and the agency's slug: where links in emails start.
+    pub agency_url: String,
 }
 
 impl AgencyTheme {
@@ -105,13 +116,14 @@ impl AgencyTheme {
         catalog: &BTreeMap<String, PathBuf>,
         config_dir: &Path,
         dev_mode: bool,
+        public_url: &str,
     ) -> anyhow::Result<Self> {
         let mut folders: Vec<(String, PathBuf)> = Vec::new();
         if let Some(overrides) = &agency.overrides {
             folders.push(("overrides".into(), config_dir.join(overrides)));
         }
         folders.extend(chain(catalog, &agency.theme)?);
-        let assets = AssetIndex::build(slug, &folders, agency, config_dir)?;
+        let assets = AssetIndex::build(slug, &folders, agency, config_dir, dev_mode)?;
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         env.set_auto_escape_callback(|name| {
@@ -127,7 +139,9 @@ impl AgencyTheme {
         let lookup = folders.clone();
         env.set_loader(move |name| load_template(&lookup, name));
         env.set_auto_reload(dev_mode);
-        env.add_global("agency", agency_globals(slug, agency, &assets));
+        env.add_global("agency", agency_globals(slug, agency, &assets, public_url));
+        env.add_filter("hours", format_hours);
+        env.add_filter("datetime", format_datetime);
         let asset_urls = assets.clone();
         env.add_function(
             "asset",
@@ -149,6 +163,7 @@ impl AgencyTheme {
             env,
             assets,
             dev_mode,
+            agency_url: format!("{}/{slug}", public_url.trim_end_matches('/')),
         })
     }
 
@@ -158,7 +173,7 @@ impl AgencyTheme {
     }
 
     /// Loads every page template once so a broken theme is found at start, not by a visitor.
-    pub fn check(&self, templates: &[&str]) -> anyhow::Result<()> {
+    pub fn check(&self, templates: &[String]) -> anyhow::Result<()> {
         for name in templates {
             self.env
                 .get_template(name)
@@ -166,6 +181,39 @@ impl AgencyTheme {
         }
         Ok(())
     }
+}
+
+/// `3750` (hundredths of an hour, as events carry hours) → `37.50`. Anything else is shown
+/// as it came.
+fn format_hours(value: Value) -> String {
+    let text = value.to_string();
+    match text.trim().parse::<i64>() {
+        Ok(hundredths) => {
+            let sign = if hundredths < 0 { "-" } else { "" };
+            let abs = hundredths.unsigned_abs();
+            format!("{sign}{}.{:02}", abs / 100, abs % 100)
+        }
+        Err(_) => text,
+    }
+}
+
+/// `2025-03-07T16:30:00Z` → `7 March 2025, 16:30 UTC`: events carry RFC 3339 instants, and
+/// people read dates. Anything that is not an instant is shown as it came.
+fn format_datetime(value: Value) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let text = value.to_string();
+    let Ok(at) = time::OffsetDateTime::parse(text.trim(), &Rfc3339) else {
+        return text;
+    };
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{} {} {}, {:02}:{:02} UTC",
+        at.day(),
+        at.month(),
+        at.year(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 /// `login.html line 12: undefined value` — what an operator needs to find the fault.
@@ -182,7 +230,8 @@ pub fn describe_template_error(err: &minijinja::Error) -> String {
     text
 }
 
-/// Templates every theme chain must provide (through `base` at least).
+/// Pages every theme chain must provide (through `base` at least); with the email templates
+/// they make [`check::required_templates`].
 pub const REQUIRED_TEMPLATES: &[&str] = &["layout.html", "login.html", "error.html"];
 
 /// `name` is `page.html` (from `templates/`), `emails/...` (from `emails/`), or
@@ -240,10 +289,25 @@ fn file_stamp(path: &Path) -> Option<(std::time::SystemTime, u64)> {
     Some((metadata.modified().ok()?, metadata.len()))
 }
 
-fn agency_globals(slug: &str, agency: &AgencyConfig, assets: &AssetIndex) -> Value {
+/// What every template knows about the agency. Emails are read away from the portal, so
+/// they get absolute addresses (`url`, `logo_absolute_url`) built on `server.public_url`.
+fn agency_globals(
+    slug: &str,
+    agency: &AgencyConfig,
+    assets: &AssetIndex,
+    public_url: &str,
+) -> Value {
     let branding = &agency.branding;
+    let url = format!("{}/{slug}", public_url.trim_end_matches('/'));
+    let absolute = |path: String| {
+        Value::from_safe_string(format!("{}{path}", public_url.trim_end_matches('/')))
+    };
     context! {
         slug => slug,
+        // Built from configuration (the public URL, a validated slug), never from input.
+        url => Value::from_safe_string(url.clone()),
+        portal_login_url => Value::from_safe_string(format!("{url}/portal/login")),
+        logo_absolute_url => assets.branding_url("logo").map(absolute),
         name => &agency.display_name,
         portal_enabled => agency.portal_enabled,
         primary_color => branding.primary_color.as_ref().map(|c| c.to_string()),
@@ -274,9 +338,10 @@ impl Themes {
                 &catalog,
                 config_dir,
                 settings.server.dev_mode,
+                &settings.server.public_url,
             )
             .with_context(|| format!("agency \"{}\": theme \"{}\"", agency.slug, agency.theme))?;
-            theme.check(REQUIRED_TEMPLATES).with_context(|| {
+            theme.check(&check::required_templates()).with_context(|| {
                 format!("agency \"{}\": theme \"{}\"", agency.slug, agency.theme)
             })?;
             by_agency.insert(agency.slug.clone(), Arc::new(theme));

@@ -72,6 +72,26 @@ impl Installation {
         std::fs::write(self.config.join("portal.toml"), text).expect("write portal.toml");
     }
 
+    /// Replaces the `[mail]` section of `portal.toml` (the file transport) with `section`.
+    pub fn set_mail(&self, section: &str) {
+        self.edit_main_config("[mail]\ntransport = \"file\"\n", section);
+    }
+
+    /// Replaces `from` in `portal.toml` with `to`; `from` must be there.
+    pub fn edit_main_config(&self, from: &str, to: &str) {
+        let path = self.config.join("portal.toml");
+        let text = std::fs::read_to_string(&path).expect("read portal.toml");
+        assert!(text.contains(from), "{from} not in portal.toml:\n{text}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write portal.toml");
+    }
+
+    /// The configuration as `portal` would load it.
+    pub fn settings(&self) -> portal_server::config::Settings {
+        portal_server::config::load(&self.config)
+            .expect("valid configuration")
+            .settings
+    }
+
     pub fn agency_file(&self, key: &str) -> PathBuf {
         self.config.join("agencies").join(format!("{key}.toml"))
     }

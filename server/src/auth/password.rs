@@ -133,7 +133,8 @@ async fn send_reset(
         minutes * 60,
     )
     .await?;
-    let vars = context! { name => &account.name, reset_url => url, minutes };
+    let expires_at = Timestamp::now().plus_seconds(minutes * 60).to_string();
+    let vars = context! { name => &account.name, reset_url => url, minutes, expires_at };
     mail::enqueue(
         &mut tx,
         agency,

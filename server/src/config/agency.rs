@@ -228,6 +228,14 @@ pub(super) fn validate(loaded: &Loaded) -> Result<(), ConfigError> {
                 agency.theme,
                 known(themes.keys())
             ));
+        } else if let Err(err) = crate::themes::chain(&themes, &agency.theme) {
+            // A parent that is missing, or a chain that loops, leaves templates unresolvable.
+            problems.push(format!("{}: {err:#}", at("theme")));
+        }
+        if let Some(from) = &agency.mail_from
+            && let Err(problem) = crate::mail::parse_sender(from)
+        {
+            problems.push(format!("{}: {problem}", at("mail_from")));
         }
         let field_of = |id: &str| {
             if id == agency.plugins.role_set {

@@ -124,7 +124,13 @@ pub async fn invite(
         hours * 3600,
     )
     .await?;
-    let vars = context! { name => &account.name, invite_url => url, hours, invited_by => &me.account.name };
+    let expires_at = crate::db::Timestamp::now()
+        .plus_seconds(hours * 3600)
+        .to_string();
+    let vars = context! {
+        name => &account.name, invite_url => url, expires_at,
+        actor => context! { name => &me.account.name },
+    };
     let queued = mail::enqueue(
         &mut tx,
         &me.agency,

@@ -43,6 +43,37 @@ struct Entry {
 pub struct AssetIndex {
     slug: String,
     entries: Arc<BTreeMap<String, Entry>>,
+    /// In development mode, where to look for files afresh on every use, so an edited or a
+    /// new file is served (under its new hash) without a restart.
+    live: Option<Arc<LiveSources>>,
+}
+
+#[derive(Debug)]
+struct LiveSources {
+    /// `static/` of every folder, nearest first.
+    roots: Vec<PathBuf>,
+    /// `branding/logo` and the like, to their files.
+    branding: BTreeMap<String, PathBuf>,
+}
+
+impl LiveSources {
+    fn find(&self, path: &str) -> Option<PathBuf> {
+        if let Some(file) = self.branding.get(path) {
+            return Some(file.clone());
+        }
+        // Only plain names: no `..`, no absolute paths, no empty segments.
+        if path.is_empty()
+            || !Path::new(path)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return None;
+        }
+        self.roots
+            .iter()
+            .map(|root| root.join(path))
+            .find(|file| file.is_file())
+    }
 }
 
 impl AssetIndex {
@@ -53,8 +84,13 @@ impl AssetIndex {
         folders: &[(String, PathBuf)],
         agency: &AgencyConfig,
         config_dir: &Path,
+        dev_mode: bool,
     ) -> anyhow::Result<Self> {
         let mut entries = BTreeMap::new();
+        let mut live = LiveSources {
+            roots: folders.iter().map(|(_, f)| f.join("static")).collect(),
+            branding: BTreeMap::new(),
+        };
         for (_, folder) in folders {
             let root = folder.join("static");
             for file in files_under(&root)? {
@@ -79,7 +115,9 @@ impl AssetIndex {
         ];
         for (name, path) in branding {
             if let Some(path) = path {
-                entries.insert(format!("branding/{name}"), entry(config_dir.join(path))?);
+                let file = config_dir.join(path);
+                entries.insert(format!("branding/{name}"), entry(file.clone())?);
+                live.branding.insert(format!("branding/{name}"), file);
             }
         }
         let css = branding_css(agency);
@@ -96,12 +134,30 @@ impl AssetIndex {
         Ok(Self {
             slug: slug.to_owned(),
             entries: Arc::new(entries),
+            live: dev_mode.then(|| Arc::new(live)),
         })
+    }
+
+    /// The entry as it is now: from the index, or in development mode from the files.
+    fn current(&self, path: &str) -> Option<Entry> {
+        // Generated assets (the branding stylesheet) come from configuration, which does not
+        // reload, and win over a theme file of the same name as they do at start.
+        if let Some(entry) = self.entries.get(path)
+            && matches!(entry.asset.source, AssetSource::Generated(_))
+        {
+            return Some(entry.clone());
+        }
+        let fresh = self
+            .live
+            .as_ref()
+            .and_then(|live| live.find(path))
+            .and_then(|file| entry(file).ok());
+        fresh.or_else(|| self.entries.get(path).cloned())
     }
 
     /// The hashed URL of an asset, or `None` when no theme in the chain has it.
     pub fn url(&self, path: &str) -> Option<String> {
-        let entry = self.entries.get(path)?;
+        let entry = self.current(path)?;
         Some(format!("/{}/assets/{}/{path}", self.slug, entry.hash))
     }
 
@@ -111,9 +167,10 @@ impl AssetIndex {
 
     /// The asset behind a request, and whether the requested hash is the current one (only
     /// then may the response be cached for good).
-    pub fn lookup(&self, hash: &str, path: &str) -> Option<(&Asset, bool)> {
-        let entry = self.entries.get(path)?;
-        Some((&entry.asset, entry.hash == hash))
+    pub fn lookup(&self, hash: &str, path: &str) -> Option<(Asset, bool)> {
+        let entry = self.current(path)?;
+        let current = entry.hash == hash;
+        Some((entry.asset, current))
     }
 }
 
@@ -146,7 +203,7 @@ fn branding_css(agency: &AgencyConfig) -> String {
     css
 }
 
-fn files_under(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn files_under(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {

@@ -57,34 +57,58 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    pub fn agency(&self, slug: &str) -> std::sync::Arc<portal_server::agency::Agency> {
+        self.state.agency(slug).expect("agency exists")
+    }
+
+    /// The demo agencies' configuration files, by key, to adjust before spawning.
+    pub fn demo_agencies() -> BTreeMap<String, AgencyConfig> {
+        ["acme", "brightfix"]
+            .into_iter()
+            .map(|key| {
+                let path = repo_root()
+                    .join("config/agencies")
+                    .join(format!("{key}.toml"));
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                (key.to_owned(), agency(&text))
+            })
+            .collect()
+    }
+
     /// The demo agencies, with settings changed by `adjust` first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let mut settings = Settings::default();
-        for key in ["acme", "brightfix"] {
-            let path = repo_root()
-                .join("config/agencies")
-                .join(format!("{key}.toml"));
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            settings.agencies.insert(key.to_owned(), agency(&text));
-        }
+        let mut settings = Settings {
+            agencies: Self::demo_agencies(),
+            ..Settings::default()
+        };
         adjust(&mut settings);
-        Self::with_settings(settings).await
+        Self::with_settings(settings, |_| {}).await
     }
 
     pub async fn with_agencies(agencies: BTreeMap<String, AgencyConfig>) -> Self {
-        Self::with_settings(Settings {
-            agencies,
-            ..Settings::default()
-        })
-        .await
+        Self::with_agencies_adjusted(agencies, |_| {}).await
     }
 
-    async fn with_settings(mut settings: Settings) -> Self {
+    /// Like [`TestApp::with_agencies`], with settings changed by `adjust` after the scratch
+    /// database and paths are filled in (so it may point `paths.themes` elsewhere).
+    pub async fn with_agencies_adjusted(
+        agencies: BTreeMap<String, AgencyConfig>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let settings = Settings {
+            agencies,
+            ..Settings::default()
+        };
+        Self::with_settings(settings, adjust).await
+    }
+
+    async fn with_settings(mut settings: Settings, adjust: impl FnOnce(&mut Settings)) -> Self {
         let database = TestDatabase::create().await.expect("scratch database");
         settings.database.url = Secret::new(database.url.clone());
         settings.database.max_connections = 4;
         settings.paths.data = database.dir().join("data");
         settings.paths.themes = vec![repo_root().join("themes")];
+        adjust(&mut settings);
         let db = Db::connect(&settings.database).await.expect("connect");
         db.migrate().await.expect("migrate");
         let state = AppState::with_db(settings, &repo_root().join("config"), db)

@@ -245,3 +245,136 @@ async fn a_client_contact_signs_in_with_the_keyboard_and_out_again() {
     );
     client.close().await.expect("close");
 }
+
+/// The admin's email page and branding preview in Chromium, on a desktop and a phone: the
+/// navigation marks the page, the table stacks instead of scrolling the page sideways.
+#[tokio::test]
+async fn an_admin_sees_the_email_outbox_and_the_branding_preview() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let installation = Installation::new().await;
+    let mut create = std::process::Command::new(portal_tests::portal_bin())
+        .arg("--config")
+        .arg(&installation.config)
+        .args([
+            "staff",
+            "create",
+            "--agency",
+            "acme",
+            "--email",
+            "ada@acme-staffing.example",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("portal staff create");
+    if let Some(mut stdin) = create.stdin.take() {
+        use std::io::Write;
+        stdin
+            .write_all(b"lantern-harbour-orbit\n")
+            .expect("password");
+    }
+    assert!(create.wait().expect("staff create").success());
+    let state = portal_server::app::AppState::build(installation.settings(), &installation.config)
+        .await
+        .expect("state");
+    let acme = state.agency("acme").expect("acme");
+    for (template, to) in [
+        ("invite", "laura.chen@northwind.example"),
+        ("password-reset", "david.clarke@northwind.example"),
+        ("timesheet-rejected", "recruiter@acme-staffing.example"),
+    ] {
+        let mut conn = state.db().pool.acquire().await.expect("connection");
+        let vars = portal_server::mail::sample_variables(template, &acme.theme.agency_url);
+        portal_server::mail::enqueue(
+            &mut conn,
+            &acme,
+            portal_server::mail::Email { template, to, vars },
+        )
+        .await
+        .expect("enqueue");
+    }
+    state.db().pool.close().await;
+    let server = installation.serve().await;
+
+    for size in [(1280, 800), (390, 844)] {
+        let client = driver.client(size.0, size.1).await;
+        client
+            .goto(&server.url("/acme/manage/login"))
+            .await
+            .expect("goto");
+        for (field, text) in [
+            ("#email", "ada@acme-staffing.example"),
+            ("#password", "lantern-harbour-orbit"),
+        ] {
+            client
+                .find(Locator::Css(field))
+                .await
+                .expect("sign-in field")
+                .send_keys(text)
+                .await
+                .expect("type");
+        }
+        client
+            .find(Locator::Css("button[type=submit]"))
+            .await
+            .expect("button")
+            .click()
+            .await
+            .expect("sign in");
+        client
+            .goto(&server.url("/acme/manage/outbox"))
+            .await
+            .expect("goto");
+        let current = client
+            .find(Locator::Css(".site-nav a[aria-current=page]"))
+            .await
+            .expect("current page in the navigation");
+        assert_eq!(current.text().await.expect("text"), "Email");
+        let rows = client
+            .find_all(Locator::Css(".table tbody tr"))
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 3);
+        let fits = client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth",
+                vec![],
+            )
+            .await
+            .expect("js");
+        assert_eq!(
+            fits,
+            serde_json::Value::Bool(true),
+            "outbox scrolls sideways at {size:?}"
+        );
+        let png = client.screenshot().await.expect("screenshot");
+        save_screenshot(&format!("outbox-acme-{}x{}.png", size.0, size.1), &png);
+
+        client
+            .goto(&server.url("/acme/manage/branding/emails/invite"))
+            .await
+            .expect("goto");
+        let frame = client
+            .find(Locator::Css("iframe.preview-frame"))
+            .await
+            .expect("preview frame");
+        assert!(
+            frame
+                .attr("src")
+                .await
+                .expect("src")
+                .is_some_and(|src| src.ends_with("/emails/invite/html"))
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let png = client.screenshot().await.expect("screenshot");
+        save_screenshot(&format!("branding-acme-{}x{}.png", size.0, size.1), &png);
+        client.close().await.expect("close");
+    }
+}

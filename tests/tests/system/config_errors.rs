@@ -242,3 +242,55 @@ async fn staff_create_prints_a_passphrase_once_and_refuses_duplicates() {
     );
     assert!(!listing.contains(&password));
 }
+
+#[tokio::test]
+async fn a_theme_whose_parents_loop_or_are_missing_names_file_and_key() {
+    let installation = Installation::new().await;
+    let themes = installation.database.dir().join("more-themes");
+    for (name, parent) in [
+        ("loop-a", "loop-b"),
+        ("loop-b", "loop-a"),
+        ("orphan", "gone"),
+    ] {
+        let folder = themes.join(name);
+        std::fs::create_dir_all(&folder).expect("create theme folder");
+        std::fs::write(
+            folder.join("theme.toml"),
+            format!("name = \"{name}\"\nextends = \"{parent}\"\n"),
+        )
+        .expect("write theme.toml");
+    }
+    let shipped = portal_tests::repo_root().join("themes");
+    installation.edit_main_config(
+        &format!("themes = [\"{}\"]", shipped.display()),
+        &format!(
+            "themes = [\"{}\", \"{}\"]",
+            themes.display(),
+            shipped.display()
+        ),
+    );
+    edit(
+        &installation,
+        "acme",
+        "theme = \"base\"",
+        "theme = \"loop-a\"",
+    );
+    edit(
+        &installation,
+        "brightfix",
+        "theme = \"harbor\"",
+        "theme = \"orphan\"",
+    );
+    let (code, stderr) = check(&installation);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "agencies/acme.toml: key `theme`: theme \"loop-a\" extends itself: loop-a → loop-b → loop-a"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("agencies/brightfix.toml: key `theme`: theme \"orphan\" extends \"gone\", which is not installed"),
+        "{stderr}"
+    );
+}
