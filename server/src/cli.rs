@@ -13,6 +13,8 @@ use crate::config::{self, Loaded};
 use crate::db::staff_users::{self, NewStaffUser, StaffRole};
 use crate::db::{self, Db};
 
+mod plugin;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "portal",
@@ -49,6 +51,9 @@ pub enum Command {
     /// Demonstration data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// WebAssembly plugins: scaffold, build, check, test, list, reload.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => check_config(&loaded, &cli.config),
         Command::Agency(AgencyCommand::List) => list_agencies(&loaded, &cli.config).await,
         Command::Staff(command) => staff(command, &loaded, &cli.config).await,
+        Command::Plugin(command) => plugin::run(command, &loaded, &cli.config).await,
         Command::Demo(DemoCommand::Seed) => {
             let state = AppState::build(loaded.settings, &cli.config).await?;
             crate::demo::seed(&state).await

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod invoices;
 pub mod jobs;
 pub mod outbox;
+pub mod plugin_reloads;
 pub mod portal_users;
 pub mod quotes;
 pub mod staff_users;

@@ -120,6 +120,31 @@ fn plugins() -> anyhow::Result<()> {
         installed.len(),
         installed.join(", ")
     );
+    hostile_fixtures(&root, &built)
+}
+
+/// The sandbox tests' hostile plugins (`plugins/hostile/`), built with the others but laid
+/// out under `target/plugins/hostile/<id>/`, never in `dist/plugins/`.
+fn hostile_fixtures(root: &Path, built: &Path) -> anyhow::Result<()> {
+    let out = root.join("target/plugins/hostile");
+    for entry in std::fs::read_dir(root.join("plugins/hostile"))? {
+        let folder = entry?.path();
+        if !folder.join("plugin.toml").is_file() {
+            continue;
+        }
+        let id = folder
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("fixture folder name is not UTF-8")?
+            .to_owned();
+        let target = out.join(&id);
+        std::fs::create_dir_all(&target)?;
+        std::fs::copy(folder.join("plugin.toml"), target.join("plugin.toml"))?;
+        let wasm = built.join(format!("{}.wasm", id.replace('-', "_")));
+        std::fs::copy(&wasm, target.join("plugin.wasm"))
+            .with_context(|| format!("fixture {id}: {} was not built", wasm.display()))?;
+    }
+    println!("test fixtures in {}", out.display());
     Ok(())
 }
 

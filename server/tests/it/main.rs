@@ -4,4 +4,7 @@
 mod agencies;
 mod demo;
 mod pages;
+mod plugin_reload;
+mod plugin_sandbox;
+mod plugins;
 mod support;
