@@ -3,6 +3,7 @@
 //! - `cargo xtask demo`    build the plugins, seed demo data, serve on 127.0.0.1:8080
 //! - `cargo xtask test`    every test: SQLite, then PostgreSQL, then the browser tests
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
+//! - `cargo xtask bench-plugins` benchmark the plugin host (release) into BENCHMARKS.md
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -11,11 +12,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo|test|plugins>
+const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench-plugins>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
   test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
-  plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/";
+  plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/
+  bench-plugins
+            build the plugins, benchmark the plugin host against native Rust (release build)
+            and write the results into BENCHMARKS.md";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("test") => test(),
         Some("plugins") => plugins(),
+        Some("bench-plugins") => bench_plugins(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -146,6 +151,12 @@ fn hostile_fixtures(root: &Path, built: &Path) -> anyhow::Result<()> {
     }
     println!("test fixtures in {}", out.display());
     Ok(())
+}
+
+fn bench_plugins() -> anyhow::Result<()> {
+    plugins()?;
+    banner("plugin host benchmarks (release)");
+    run(cargo().args(["bench", "--package", "portal-server", "--bench", "plugins"]))
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

@@ -87,7 +87,9 @@ pub fn component(
 }
 
 /// Writes the compiled form through a temporary file and a rename, so a reader never sees
-/// half an entry (several servers may share a data folder).
+/// half an entry (several servers may share a data folder). Never rewrite an entry in place:
+/// loaded plugins have their entry mapped into memory, and truncating the file under them
+/// kills the process with SIGBUS. A rename leaves their mapping on the old file.
 fn store(component: &Component, path: &PathBuf) -> anyhow::Result<()> {
     let dir = path.parent().context("cache path has no folder")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -71,10 +71,10 @@ pub fn build(max_instances: u32) -> anyhow::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     let instances = max_instances.max(8);
     pool.total_component_instances(instances)
-        // A Rust component has 3 core instances (the module, the WASI adapter shims); a
-        // CPython component about a dozen.
-        .max_core_instances_per_component(32)
-        .total_core_instances(instances.saturating_mul(6))
+        // A Rust component has 3 core instances (the module, the WASI adapter shims); the
+        // componentize-py CPython component 38.
+        .max_core_instances_per_component(64)
+        .total_core_instances(instances.saturating_mul(8))
         .max_memories_per_component(4)
         .total_memories(instances.saturating_mul(2))
         .max_tables_per_component(8)

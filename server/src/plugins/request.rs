@@ -124,14 +124,16 @@ impl PluginRequest {
         let bound = self.set.role_set.clone();
         let wit_request = convert::authorization_out(request);
         let limits = CallLimits::HOOK;
-        self.call(&bound, "authorize", limits, |live| {
-            let guest = live.roles.as_ref().ok_or("role-set")?;
-            Ok(guest.call_authorize(&mut live.store, &wit_request))
-        })
-        .and_then(|answer| {
-            convert::decision_in(answer, limits.output)
-                .map_err(|cause| bound.plugin.failure("authorize", cause))
-        })
+        self.call(
+            &bound,
+            "authorize",
+            limits,
+            |live| {
+                let guest = live.roles.as_ref().ok_or("role-set")?;
+                Ok(guest.call_authorize(&mut live.store, &wit_request))
+            },
+            |answer| convert::decision_in(answer, limits.output),
+        )
     }
 
     /// Asks every notification plugin of the agency which notifications the event sends.
@@ -162,12 +164,16 @@ impl PluginRequest {
             &bound.settings,
         );
         let limits = CallLimits::HOOK;
-        let answer = self.call(bound, "on-event", limits, |live| {
-            let guest = live.notifications.as_ref().ok_or("notification-rules")?;
-            Ok(guest.call_on_event(&mut live.store, &wit_event))
-        })?;
-        convert::notifications_in(bound.plugin.id(), answer, limits.output)
-            .map_err(|cause| bound.plugin.failure("on-event", cause))
+        self.call(
+            bound,
+            "on-event",
+            limits,
+            |live| {
+                let guest = live.notifications.as_ref().ok_or("notification-rules")?;
+                Ok(guest.call_on_event(&mut live.store, &wit_event))
+            },
+            |answer| convert::notifications_in(bound.plugin.id(), answer, limits.output),
+        )
     }
 
     /// Starts an export in the format with this id, on a thread of its own with a fresh
@@ -192,19 +198,22 @@ impl PluginRequest {
     }
 
     /// Calls into a plugin: finds or creates this request's instance of it, arms the
-    /// deadline and fuel, runs `f`, and turns every way it can fail into a [`PluginFailure`]
-    /// (logged by the caller, counted here). An instance that failed is dropped: a trapped
+    /// deadline and fuel, runs `f`, checks the answer with `check`, and turns every way it can
+    /// fail into a [`PluginFailure`] (logged by the caller, counted here). An instance that failed is dropped: a trapped
     /// instance cannot be entered again, and one that misbehaved is not trusted further.
-    fn call<T>(
+    fn call<R, T>(
         &mut self,
         bound: &Bound,
         hook: &'static str,
         limits: CallLimits,
-        f: impl FnOnce(&mut Live) -> Result<wasmtime::Result<Result<T, PluginError>>, &'static str>,
+        f: impl FnOnce(&mut Live) -> Result<wasmtime::Result<Result<R, PluginError>>, &'static str>,
+        check: impl FnOnce(R) -> Result<T, Cause>,
     ) -> Result<T, PluginFailure> {
         let plugin = &bound.plugin;
         plugin.counters.calls.fetch_add(1, Ordering::Relaxed);
-        let result = self.call_inner(bound, hook, limits, f);
+        let result = self
+            .call_inner(bound, hook, limits, f)
+            .and_then(|answer| check(answer).map_err(|cause| plugin.failure(hook, cause)));
         if result.is_err() {
             plugin.counters.errors.fetch_add(1, Ordering::Relaxed);
         }

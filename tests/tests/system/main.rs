@@ -3,4 +3,5 @@
 
 mod browser;
 mod config_errors;
+mod plugin_cli;
 mod serving;
