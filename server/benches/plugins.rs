@@ -131,11 +131,11 @@ fn event() -> NotificationEvent {
     }
 }
 
+/// A notification as native code would build it: recipients, template, variables.
+type NativeNotification = (Vec<Recipient>, String, Vec<(String, String)>);
+
 /// What notify-standard answers for a work request, computed natively.
-fn native_notification(
-    event: &NotificationEvent,
-    setting: &str,
-) -> Vec<(Vec<Recipient>, String, Vec<(String, String)>)> {
+fn native_notification(event: &NotificationEvent, setting: &str) -> Vec<NativeNotification> {
     let recipients = setting
         .split(',')
         .map(|s| Recipient::StaffEmail(s.trim().to_owned()))

@@ -17,7 +17,7 @@ use super::cache::{self, Origin};
 use super::convert;
 use super::engine::{CallLimits, PluginEngine};
 use super::failure::{Cause, PluginFailure};
-use super::manifest::{self, Capability, Manifest, World};
+use super::manifest::{self, Capability, ImportRule, Manifest, World};
 use super::sandbox::{self, Ctx, Tags};
 use super::types::{ExportFormat, Role};
 
@@ -157,13 +157,15 @@ pub fn check_interfaces(
     }
     for import in imports {
         match Capability::needed_by(import) {
-            Ok(None) => {}
-            Ok(Some(capability)) if manifest.capabilities.contains(&capability) => {}
-            Ok(Some(capability)) => bail!(
+            ImportRule::Allowed => {}
+            ImportRule::Needs(capability) if manifest.capabilities.contains(&capability) => {}
+            ImportRule::Needs(capability) => bail!(
                 "imports {import}, which needs capability \"{capability}\" that the manifest \
                  does not declare"
             ),
-            Err(()) => bail!("imports {import}, which Portal does not provide to plugins"),
+            ImportRule::Refused => {
+                bail!("imports {import}, which Portal does not provide to plugins")
+            }
         }
     }
     Ok(known)
@@ -190,7 +192,7 @@ impl LoadedPlugin {
             )?;
         let (imports, exports) = interface_names(engine, &component);
         let exports =
-            check_interfaces(&manifest, &imports, &exports).with_context(|| format!("{named}"))?;
+            check_interfaces(&manifest, &imports, &exports).with_context(|| named.clone())?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)

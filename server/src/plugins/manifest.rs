@@ -75,9 +75,8 @@ impl Capability {
         Self::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
-    /// The capability an import needs, or `None` when every plugin may import it (its own
-    /// contract, and WASI linked with nothing granted). `Err` for imports nothing provides.
-    pub fn needed_by(import: &str) -> Result<Option<Self>, ()> {
+    /// What a plugin needs to import `import`.
+    pub fn needed_by(import: &str) -> ImportRule {
         const ALWAYS: &[&str] = &[
             "portal:plugin/logging@",
             "portal:plugin/types@",
@@ -88,13 +87,24 @@ impl Capability {
             "wasi:filesystem/",
         ];
         if ALWAYS.iter().any(|prefix| import.starts_with(prefix)) {
-            Ok(None)
+            ImportRule::Allowed
         } else if import.starts_with("wasi:sockets/") {
-            Ok(Some(Self::Network))
+            ImportRule::Needs(Self::Network)
         } else {
-            Err(())
+            ImportRule::Refused
         }
     }
+}
+
+/// Whether a plugin may import an interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportRule {
+    /// Every plugin may: its own contract, and WASI linked with nothing granted.
+    Allowed,
+    /// Only with this capability declared (and granted by the agency).
+    Needs(Capability),
+    /// Portal provides nothing behind it.
+    Refused,
 }
 
 impl fmt::Display for Capability {
@@ -179,17 +189,20 @@ mod tests {
     fn imports_map_to_capabilities() {
         assert_eq!(
             Capability::needed_by("wasi:cli/environment@0.2.6"),
-            Ok(None)
+            ImportRule::Allowed
         );
         assert_eq!(
             Capability::needed_by("portal:plugin/logging@0.1.0"),
-            Ok(None)
+            ImportRule::Allowed
         );
         assert_eq!(
             Capability::needed_by("wasi:sockets/tcp@0.2.6"),
-            Ok(Some(Capability::Network))
+            ImportRule::Needs(Capability::Network)
         );
-        assert!(Capability::needed_by("wasi:http/outgoing-handler@0.2.6").is_err());
+        assert_eq!(
+            Capability::needed_by("wasi:http/outgoing-handler@0.2.6"),
+            ImportRule::Refused
+        );
     }
 
     #[test]
