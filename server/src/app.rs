@@ -23,6 +23,7 @@ use crate::agency::Agency;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::error::{AppError, ErrorInfo};
+use crate::plugins::Plugins;
 use crate::themes::Themes;
 
 /// State shared by every request. Cheap to clone.
@@ -39,6 +40,8 @@ struct Inner {
     db: Db,
     /// Agencies by slug, each with its theme.
     agencies: BTreeMap<String, Arc<Agency>>,
+    /// Every agency's plugins, compiled and checked at start; swapped on reload.
+    plugins: Plugins,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
     /// Like [`AppState::build`] with a database that is already connected and migrated.
     pub async fn with_db(settings: Settings, config_dir: &Path, db: Db) -> anyhow::Result<Self> {
         let themes = Themes::load(&settings, config_dir)?;
+        let plugins = Plugins::load(&settings)?;
         let ids = db::agencies::sync_all(&db.pool, config_dir, &settings.agencies).await?;
         let mut agencies = BTreeMap::new();
         for (slug, id) in ids {
@@ -78,6 +82,7 @@ impl AppState {
                 settings,
                 db,
                 agencies,
+                plugins,
             }),
         })
     }
@@ -96,6 +101,10 @@ impl AppState {
 
     pub fn agencies(&self) -> impl Iterator<Item = &Arc<Agency>> {
         self.inner.agencies.values()
+    }
+
+    pub fn plugins(&self) -> &Plugins {
+        &self.inner.plugins
     }
 }
 
@@ -290,6 +299,12 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     println!("listening on http://{bound}");
     let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
     let worker = crate::mail::worker::spawn(&state, worker_stop)?;
+    let poll = state.settings().plugins.reload_poll_ms;
+    if poll > 0 {
+        state
+            .plugins()
+            .watch(state.db().clone(), std::time::Duration::from_millis(poll));
+    }
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -13,6 +13,8 @@ use crate::config::{self, Loaded};
 use crate::db::staff_users::{self, NewStaffUser, StaffRole};
 use crate::db::{self, Db};
 
+mod plugin;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "portal",
@@ -52,6 +54,9 @@ pub enum Command {
     /// Demonstration data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// WebAssembly plugins: scaffold, build, check, test, list, reload.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
     /// Themes: check one before agencies use it.
     #[command(subcommand)]
     Theme(ThemeCommand),
@@ -163,6 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::build(loaded.settings, &cli.config).await?;
             api_token(command, &state).await
         }
+        Command::Plugin(command) => plugin::run(command, &loaded, &cli.config).await,
         Command::Demo(DemoCommand::Seed) => {
             let state = AppState::build(loaded.settings, &cli.config).await?;
             crate::demo::seed(&state).await

@@ -31,6 +31,7 @@ pub struct Settings {
     pub mail: MailConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
+    pub plugins: PluginsConfig,
     /// Agencies keyed by their configuration file name (`agencies/<key>.toml`).
     pub agencies: BTreeMap<String, AgencyConfig>,
 }
@@ -211,6 +212,34 @@ impl Default for SmtpConfig {
     }
 }
 
+/// The plugin host. Per-call limits (deadline, fuel, memory) are the contract's
+/// (`plugin-api/wit`) and not configurable; these size the host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Plugin instances alive at once in one process: one per plugin per request in flight,
+    /// plus one per running export. Sizes the pooling allocator.
+    pub max_instances: u32,
+    /// The largest file one export may write; past it the download fails.
+    pub max_export_bytes: u64,
+    /// How often a running server checks for replaced plugin files and for
+    /// `portal plugin reload`, in milliseconds; 0 turns hot reload off.
+    pub reload_poll_ms: u64,
+    /// Where compiled plugins are cached; `<paths.data>/plugin-cache` when unset.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        Self {
+            max_instances: 1000,
+            max_export_bytes: 1 << 30,
+            reload_poll_ms: 1000,
+            cache_dir: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -296,7 +325,7 @@ impl std::error::Error for ConfigError {}
 /// The top-level sections an environment variable may set; other `PORTAL_*` variables
 /// (such as the test suite's) are not configuration.
 const ENV_SECTIONS: &[&str] = &[
-    "server", "database", "paths", "mail", "log", "security", "agencies",
+    "server", "database", "paths", "mail", "log", "security", "plugins", "agencies",
 ];
 
 /// Settings as loaded, with the figment kept to say where each value came from.

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod login_throttle;
 pub mod mfa;
 pub mod outbox;
+pub mod plugin_reloads;
 pub mod portal_users;
 pub mod quotes;
 pub mod sessions;

@@ -1,5 +1,6 @@
 //! `/healthz` (the process answers) and `/readyz` (it can serve: database reachable, every
-//! agency's theme loaded) for load balancers and orchestrators.
+//! agency's theme and plugins loaded) for load balancers and orchestrators. `/readyz` also
+//! lists the loaded plugins with their call and error counts (`portal plugin list --server`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,6 +26,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     let agencies = state.agencies().count();
+    let plugins: Vec<_> = state
+        .plugins()
+        .loaded()
+        .iter()
+        .map(|plugin| {
+            let (calls, errors) = plugin.counters.read();
+            json!({
+                "id": plugin.id(),
+                "version": plugin.version(),
+                "calls": calls,
+                "errors": errors,
+            })
+        })
+        .collect();
     let ready = database == "ok";
     let status = if ready {
         StatusCode::OK
@@ -37,6 +52,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         "backend": state.db().backend.name(),
         "agencies": agencies,
         "themes": "loaded",
+        "plugins": plugins,
     });
     (status, Json(body)).into_response()
 }

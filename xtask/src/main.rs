@@ -3,7 +3,8 @@
 //! - `cargo xtask demo`    build the plugins, seed demo data, serve on 127.0.0.1:8080
 //! - `cargo xtask test`    every test: SQLite, then PostgreSQL, then the browser tests
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
-//! - `cargo xtask bench`   measure a release build; results go to BENCHMARKS.md
+//! - `cargo xtask bench`   measure a release build under load; results go to BENCHMARKS.md
+//! - `cargo xtask bench-plugins` benchmark the plugin host (release) into BENCHMARKS.md
 
 mod bench;
 
@@ -14,12 +15,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench>
+const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
   test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
   plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/
-  bench     measure a release build under load and write BENCHMARKS.md";
+  bench     measure a release build under load and write BENCHMARKS.md
+  bench-plugins
+            build the plugins, benchmark the plugin host against native Rust (release build)
+            and write the results into BENCHMARKS.md";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("plugins") => plugins(),
         Some("bench") => bench::bench(),
+        Some("bench-plugins") => bench_plugins(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -125,7 +130,38 @@ pub(crate) fn plugins() -> anyhow::Result<()> {
         installed.len(),
         installed.join(", ")
     );
+    hostile_fixtures(&root, &built)
+}
+
+/// The sandbox tests' hostile plugins (`plugins/hostile/`), built with the others but laid
+/// out under `target/plugins/hostile/<id>/`, never in `dist/plugins/`.
+fn hostile_fixtures(root: &Path, built: &Path) -> anyhow::Result<()> {
+    let out = root.join("target/plugins/hostile");
+    for entry in std::fs::read_dir(root.join("plugins/hostile"))? {
+        let folder = entry?.path();
+        if !folder.join("plugin.toml").is_file() {
+            continue;
+        }
+        let id = folder
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("fixture folder name is not UTF-8")?
+            .to_owned();
+        let target = out.join(&id);
+        std::fs::create_dir_all(&target)?;
+        std::fs::copy(folder.join("plugin.toml"), target.join("plugin.toml"))?;
+        let wasm = built.join(format!("{}.wasm", id.replace('-', "_")));
+        std::fs::copy(&wasm, target.join("plugin.wasm"))
+            .with_context(|| format!("fixture {id}: {} was not built", wasm.display()))?;
+    }
+    println!("test fixtures in {}", out.display());
     Ok(())
+}
+
+fn bench_plugins() -> anyhow::Result<()> {
+    plugins()?;
+    banner("plugin host benchmarks (release)");
+    run(cargo().args(["bench", "--package", "portal-server", "--bench", "plugins"]))
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

@@ -43,7 +43,74 @@ pub struct Manifest {
     pub worlds: Vec<World>,
     /// Capabilities beyond logging; granted per agency in its configuration.
     #[serde(default)]
-    pub capabilities: Vec<String>,
+    pub capabilities: Vec<Capability>,
+}
+
+/// What a plugin may ask for beyond logging. Without a grant a plugin still links WASI, but
+/// with nothing behind it: no preopened directories, no environment, no sockets, a fixed
+/// clock and deterministic random bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// The real wall and monotonic clocks.
+    Clock,
+    /// Real random bytes.
+    Random,
+    /// Outgoing TCP/UDP and name look-ups (`wasi:sockets`).
+    Network,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 3] = [Self::Clock, Self::Random, Self::Network];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clock => "clock",
+            Self::Random => "random",
+            Self::Network => "network",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// What a plugin needs to import `import`.
+    pub fn needed_by(import: &str) -> ImportRule {
+        const ALWAYS: &[&str] = &[
+            "portal:plugin/logging@",
+            "portal:plugin/types@",
+            "wasi:cli/",
+            "wasi:io/",
+            "wasi:clocks/",
+            "wasi:random/",
+            "wasi:filesystem/",
+        ];
+        if ALWAYS.iter().any(|prefix| import.starts_with(prefix)) {
+            ImportRule::Allowed
+        } else if import.starts_with("wasi:sockets/") {
+            ImportRule::Needs(Self::Network)
+        } else {
+            ImportRule::Refused
+        }
+    }
+}
+
+/// Whether a plugin may import an interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportRule {
+    /// Every plugin may: its own contract, and WASI linked with nothing granted.
+    Allowed,
+    /// Only with this capability declared (and granted by the agency).
+    Needs(Capability),
+    /// Portal provides nothing behind it.
+    Refused,
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Manifest {
@@ -69,6 +136,9 @@ impl Manifest {
                 manifest.api,
                 SUPPORTED_API_VERSIONS.join(", ")
             );
+        }
+        if manifest.version.trim().is_empty() {
+            anyhow::bail!("plugin {} has an empty version", manifest.id);
         }
         if manifest.worlds.is_empty() {
             anyhow::bail!("plugin {} declares no worlds", manifest.id);
@@ -105,6 +175,34 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("targets plugin API 9.0.0"), "{err}");
         assert!(err.contains("export-csv 1.0.0"), "{err}");
+    }
+
+    #[test]
+    fn unknown_capabilities_are_refused() {
+        let text = format!("{GOOD}capabilities = [\"filesystem\"]");
+        assert!(Manifest::parse(&text).is_err());
+        let text = format!("{GOOD}capabilities = [\"network\"]");
+        assert!(Manifest::parse(&text).is_ok_and(|m| m.capabilities == [Capability::Network]));
+    }
+
+    #[test]
+    fn imports_map_to_capabilities() {
+        assert_eq!(
+            Capability::needed_by("wasi:cli/environment@0.2.6"),
+            ImportRule::Allowed
+        );
+        assert_eq!(
+            Capability::needed_by("portal:plugin/logging@0.1.0"),
+            ImportRule::Allowed
+        );
+        assert_eq!(
+            Capability::needed_by("wasi:sockets/tcp@0.2.6"),
+            ImportRule::Needs(Capability::Network)
+        );
+        assert_eq!(
+            Capability::needed_by("wasi:http/outgoing-handler@0.2.6"),
+            ImportRule::Refused
+        );
     }
 
     #[test]

@@ -28,6 +28,13 @@ pub fn agency(toml_text: &str) -> AgencyConfig {
     toml::from_str(toml_text).unwrap_or_else(|err| panic!("bad test agency: {err}"))
 }
 
+/// Plugins from `dist/plugins` (`cargo xtask plugins`), compiled into one cache shared by the
+/// tests of a run, so each test does not compile every plugin again.
+pub fn use_built_plugins(settings: &mut Settings) {
+    settings.paths.plugins = vec![repo_root().join("dist/plugins")];
+    settings.plugins.cache_dir = Some(repo_root().join("target/test-plugin-cache"));
+}
+
 #[derive(Debug)]
 pub struct TestApp {
     pub state: AppState,
@@ -108,6 +115,7 @@ impl TestApp {
         settings.database.max_connections = 4;
         settings.paths.data = database.dir().join("data");
         settings.paths.themes = vec![repo_root().join("themes")];
+        use_built_plugins(&mut settings);
         adjust(&mut settings);
         let db = Db::connect(&settings.database).await.expect("connect");
         db.migrate().await.expect("migrate");

@@ -4,4 +4,5 @@
 mod browser;
 mod config_errors;
 mod mail;
+mod plugin_cli;
 mod serving;

@@ -1,0 +1,71 @@
+//! Test fixture: misbehaves on request (see ../README.md). Never shipped.
+
+use portal_plugin_api::PluginError;
+use portal_plugin_api::formats::{Column, ExportFormat, Format, Rows, TableWriter};
+use portal_plugin_api::roles::{AuthorizationRequest, Decision, Permission, Role, RoleSet};
+
+struct Hostile;
+
+impl RoleSet for Hostile {
+    fn roles() -> Result<Vec<Role>, PluginError> {
+        Ok(vec![
+            Role::new(
+                "victim",
+                "Victim",
+                "Every approval goes to the misbehaving rule.",
+                &[Permission::ViewTimesheets, Permission::ApproveTimesheets],
+            )
+            .with_dynamic(&[Permission::ApproveTimesheets]),
+        ])
+    }
+
+    fn authorize(request: AuthorizationRequest) -> Result<Decision, PluginError> {
+        match request.target.kind.as_str() {
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "trap" => panic!("asked to trap"),
+            "oversize" => Ok(Decision::Deny("x".repeat(4 << 20))),
+            _ => Ok(Decision::Allow),
+        }
+    }
+}
+
+struct Flood;
+
+impl ExportFormat for Flood {
+    type Writer = FloodWriter;
+
+    fn formats() -> Result<Vec<Format>, PluginError> {
+        Ok(vec![Format::new("flood", "Flood", "application/octet-stream", "bin")])
+    }
+
+    fn open(_: &str, _: &str, _: Vec<Column>) -> Result<FloodWriter, PluginError> {
+        Ok(FloodWriter)
+    }
+}
+
+struct FloodWriter;
+
+impl TableWriter for FloodWriter {
+    fn write_rows(&mut self, _: Rows<'_>) -> Result<Vec<u8>, PluginError> {
+        Ok(vec![b'x'; 1 << 20])
+    }
+
+    fn finish(self) -> Result<Vec<u8>, PluginError> {
+        Ok(Vec::new())
+    }
+}
+
+portal_plugin_api::export_role_set!(Hostile);
+portal_plugin_api::export_export_format!(Flood);

@@ -1,0 +1,573 @@
+//! Plugin host benchmarks, each beside native Rust doing the same work in the same run.
+//!
+//! Run with `cargo xtask bench-plugins` (release build; needs `cargo xtask plugins` first).
+//! Prints a Markdown report and writes it into BENCHMARKS.md, section "Plugins".
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use portal_server::config::{AgencyConfig, Settings};
+use portal_server::plugins::{
+    AuthorizationRequest, Column, ColumnType, Decision, ExportSession, Named, NotificationEvent,
+    Origin, Permission, Person, PersonKind, Plugins, PortalUserRef, Recipient, RowBatch, Target,
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn settings(cache: &Path) -> anyhow::Result<Settings> {
+    let mut settings = Settings::default();
+    settings.paths.plugins = vec![root().join("dist/plugins")];
+    settings.plugins.cache_dir = Some(cache.to_path_buf());
+    let agency: AgencyConfig = toml::from_str(
+        "slug = \"acme\"\ndisplay_name = \"Acme\"\n[plugins]\nrole_set = \"roles-staffing\"\n\
+         notifications = [\"notify-standard\"]\nexports = [\"export-csv\", \"export-xlsx\"]\n\
+         [plugins.settings.notify-standard]\n\
+         work-request-recipients = \"a@acme.example,b@acme.example\"\n",
+    )?;
+    settings.agencies.insert("acme".into(), agency);
+    Ok(settings)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn per_op(total: Duration, n: u32) -> f64 {
+    total.as_secs_f64() * 1e9 / f64::from(n)
+}
+
+fn proc_status(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets the peak RSS (`VmHWM`) so that a measurement sees only its own peak.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn limited_request(hours: &str) -> AuthorizationRequest {
+    AuthorizationRequest {
+        role: "customer-limited".into(),
+        permission: Permission::ApproveTimesheets,
+        user: PortalUserRef {
+            id: "9".into(),
+            email: "lee@northwind.example".into(),
+            worksite_ids: vec!["3".into(), "5".into()],
+        },
+        client_id: "4".into(),
+        target: Target {
+            kind: "timesheet".into(),
+            id: Some("77".into()),
+            attributes: vec![
+                ("hours".into(), hours.into()),
+                ("worksite-id".into(), "3".into()),
+            ],
+        },
+    }
+}
+
+/// The Customer Limited rule in native Rust, as the plugin has it.
+fn native_limited(request: &AuthorizationRequest) -> Decision {
+    let attr = |key: &str| {
+        request
+            .target
+            .attributes
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(hours) = attr("hours").and_then(|h| h.parse::<u32>().ok()) else {
+        return Decision::Deny("bad".into());
+    };
+    if hours > 1200 {
+        return Decision::Deny("Timesheets over 12 hours need a supervisor's approval.".into());
+    }
+    let own = attr("worksite-id").is_some_and(|w| request.user.worksite_ids.iter().any(|x| x == w));
+    if !request.user.worksite_ids.is_empty() && !own {
+        return Decision::Deny("You can approve timesheets only at your own worksites.".into());
+    }
+    Decision::Allow
+}
+
+fn event() -> NotificationEvent {
+    NotificationEvent {
+        kind: "work-request-created".into(),
+        client: Some(Named {
+            id: "4".into(),
+            name: "Northwind".into(),
+        }),
+        worksite: None,
+        actor: Person {
+            kind: PersonKind::PortalUser,
+            id: "9".into(),
+            name: "Lee".into(),
+            email: "lee@northwind.example".into(),
+        },
+        subject: None,
+        fields: vec![
+            ("work-request-id".into(), "12".into()),
+            ("title".into(), "Two forklift drivers".into()),
+            ("details".into(), "Night shift".into()),
+            (
+                "manage-url".into(),
+                "https://portal.example/acme/manage/wr/12".into(),
+            ),
+        ],
+    }
+}
+
+/// A notification as native code would build it: recipients, template, variables.
+type NativeNotification = (Vec<Recipient>, String, Vec<(String, String)>);
+
+/// What notify-standard answers for a work request, computed natively.
+fn native_notification(event: &NotificationEvent, setting: &str) -> Vec<NativeNotification> {
+    let recipients = setting
+        .split(',')
+        .map(|s| Recipient::StaffEmail(s.trim().to_owned()))
+        .collect();
+    let keys = [
+        "work-request-id",
+        "title",
+        "details",
+        "needed-by",
+        "manage-url",
+    ];
+    let variables = keys
+        .iter()
+        .filter_map(|k| {
+            event
+                .fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(k, v)| (k.clone(), v.clone()))
+        })
+        .collect();
+    vec![(recipients, "work-request-created".into(), variables)]
+}
+
+fn columns() -> Vec<Column> {
+    vec![
+        Column::new("timesheet_id", "Timesheet", ColumnType::Integer),
+        Column::new("worker", "Worker", ColumnType::Text),
+        Column::new("client", "Client", ColumnType::Text),
+        Column::new("week_ending", "Week ending", ColumnType::Date),
+        Column::new("hours", "Hours", ColumnType::Decimal(2)),
+        Column::new("charge_rate", "Charge rate", ColumnType::Decimal(2)),
+        Column::new("approved", "Approved", ColumnType::Boolean),
+        Column::new("approved_at", "Approved at", ColumnType::Datetime),
+    ]
+}
+
+const BATCH_ROWS: usize = 10_000;
+
+/// 10,000 timesheet rows, packed; reused for every batch of a run.
+fn batch() -> RowBatch {
+    let mut batch = RowBatch::with_capacity(BATCH_ROWS, 8, 10);
+    for i in 0..BATCH_ROWS {
+        let id = (100_000 + i).to_string();
+        let worker = format!("Worker {}, Jr.", i % 997);
+        let hours = (800 + i % 700).to_string();
+        let rate = (2150 + i % 300).to_string();
+        let cells = [
+            Some(id.as_str()),
+            Some(worker.as_str()),
+            Some("Northwind Traders"),
+            Some("2024-03-01"),
+            Some(hours.as_str()),
+            Some(rate.as_str()),
+            Some(if i % 3 == 0 { "0" } else { "1" }),
+            if i % 3 == 0 {
+                None
+            } else {
+                Some("2024-03-02T09:30:00Z")
+            },
+        ];
+        for cell in cells {
+            batch.push(cell);
+        }
+    }
+    batch
+}
+
+/// The CSV plugin's work in native Rust: decode the packed batch, quote, format decimals.
+fn native_csv(batch: &RowBatch, kinds: &[ColumnType], out: &mut Vec<u8>) {
+    let mut start = 0usize;
+    for (i, &end) in batch.ends.iter().enumerate() {
+        let column = i % kinds.len();
+        if column > 0 {
+            out.push(b',');
+        }
+        let null = !batch.nulls.is_empty() && batch.nulls[i / 8] & (1 << (i % 8)) != 0;
+        let cell = &batch.data[start..end as usize];
+        start = end as usize;
+        if !null {
+            match kinds[column] {
+                ColumnType::Decimal(scale) => {
+                    let scale = usize::from(scale);
+                    let (sign, digits) = match cell.split_first() {
+                        Some((b'-', rest)) => (&b"-"[..], rest),
+                        _ => (&b""[..], cell),
+                    };
+                    out.extend_from_slice(sign);
+                    if digits.len() <= scale {
+                        out.extend_from_slice(b"0.");
+                        out.extend(std::iter::repeat_n(b'0', scale - digits.len()));
+                        out.extend_from_slice(digits);
+                    } else {
+                        let (whole, frac) = digits.split_at(digits.len() - scale);
+                        out.extend_from_slice(whole);
+                        out.push(b'.');
+                        out.extend_from_slice(frac);
+                    }
+                }
+                ColumnType::Boolean => {
+                    out.extend_from_slice(if cell == b"1" { b"true" } else { b"false" })
+                }
+                ColumnType::Text => {
+                    if cell
+                        .iter()
+                        .any(|b| matches!(b, b'"' | b',' | b'\r' | b'\n'))
+                    {
+                        out.push(b'"');
+                        for &b in cell {
+                            if b == b'"' {
+                                out.push(b'"');
+                            }
+                            out.push(b);
+                        }
+                        out.push(b'"');
+                    } else {
+                        out.extend_from_slice(cell);
+                    }
+                }
+                _ => out.extend_from_slice(cell),
+            }
+        }
+        if column == kinds.len() - 1 {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+struct ExportRun {
+    rows: usize,
+    time: Duration,
+    bytes: u64,
+    peak_growth_kib: u64,
+}
+
+fn plugin_export(
+    plugins: &Plugins,
+    format: &str,
+    rows: usize,
+    batch: &RowBatch,
+) -> anyhow::Result<ExportRun> {
+    let set = plugins
+        .agency("acme")
+        .ok_or_else(|| anyhow::anyhow!("acme"))?;
+    let (bound, _) = set
+        .format(format)
+        .ok_or_else(|| anyhow::anyhow!("format"))?;
+    reset_peak();
+    let base = proc_status("VmRSS:");
+    let started = Instant::now();
+    let mut session = ExportSession::open(
+        plugins.engine(),
+        bound.clone(),
+        "acme",
+        format,
+        "Timesheets",
+        &columns(),
+    )?;
+    let mut bytes = 0u64;
+    for _ in 0..rows / BATCH_ROWS {
+        bytes += black_box(session.write(batch.clone())?).len() as u64;
+    }
+    bytes += session.finish()?.len() as u64;
+    let time = started.elapsed();
+    Ok(ExportRun {
+        rows,
+        time,
+        bytes,
+        peak_growth_kib: proc_status("VmHWM:").saturating_sub(base),
+    })
+}
+
+fn native_export(rows: usize, batch: &RowBatch) -> ExportRun {
+    let kinds: Vec<ColumnType> = columns().iter().map(|c| c.kind).collect();
+    reset_peak();
+    let base = proc_status("VmRSS:");
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    let mut out = Vec::with_capacity(1 << 20);
+    for _ in 0..rows / BATCH_ROWS {
+        let batch = batch.clone();
+        out.clear();
+        native_csv(&batch, &kinds, &mut out);
+        bytes += black_box(&out).len() as u64;
+    }
+    ExportRun {
+        rows,
+        time: started.elapsed(),
+        bytes,
+        peak_growth_kib: proc_status("VmHWM:").saturating_sub(base),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut report = String::new();
+    let line = |report: &mut String, text: String| {
+        println!("{text}");
+        report.push_str(&text);
+        report.push('\n');
+    };
+    let cache = tempfile::tempdir()?;
+    let settings = settings(cache.path())?;
+
+    // Load: cold compile, then from the cache.
+    let cold = Plugins::load(&settings)?;
+    let compiled = cold.loaded();
+    let warm = Plugins::load(&settings)?;
+    let mut load_rows = Vec::new();
+    for plugin in warm.loaded() {
+        let cold_time = compiled
+            .iter()
+            .find(|p| p.id() == plugin.id())
+            .filter(|p| p.origin == Origin::Compiled)
+            .map(|p| p.load_time)
+            .unwrap_or_default();
+        assert_eq!(plugin.origin, Origin::Cache);
+        load_rows.push(format!(
+            "| {} ({} KB) | {:.1} ms | {:.3} ms |",
+            plugin.id(),
+            plugin.size / 1000,
+            cold_time.as_secs_f64() * 1e3,
+            plugin.load_time.as_secs_f64() * 1e3
+        ));
+    }
+    drop(cold);
+    let plugins = warm;
+    let set = plugins
+        .agency("acme")
+        .ok_or_else(|| anyhow::anyhow!("acme"))?;
+
+    // Cached role look-up vs a native map of the same roles.
+    const LOOKUPS: u32 = 2_000_000;
+    let ids = ["customer-limited", "partner", "customer-supervisor", "nope"];
+    let started = Instant::now();
+    for i in 0..LOOKUPS {
+        black_box(set.role(black_box(ids[(i % 4) as usize])));
+    }
+    let lookup = per_op(started.elapsed(), LOOKUPS);
+    let native_roles: HashMap<String, portal_server::plugins::Role> = set
+        .roles()
+        .iter()
+        .map(|r| (r.id.clone(), r.clone()))
+        .collect();
+    let started = Instant::now();
+    for i in 0..LOOKUPS {
+        black_box(native_roles.get(black_box(ids[(i % 4) as usize])));
+    }
+    let native_lookup = per_op(started.elapsed(), LOOKUPS);
+
+    // Fresh instance + authorize, per request.
+    let request = limited_request("800");
+    let mut samples = Vec::new();
+    for _ in 0..5_000 {
+        let started = Instant::now();
+        let mut handle = plugins
+            .for_request("acme")
+            .ok_or_else(|| anyhow::anyhow!("acme"))?;
+        let decision = handle.try_authorize(&request)?;
+        samples.push(started.elapsed());
+        assert_eq!(decision, Decision::Allow);
+    }
+    let authorize = median(samples);
+    let mut handle = plugins
+        .for_request("acme")
+        .ok_or_else(|| anyhow::anyhow!("acme"))?;
+    handle.try_authorize(&request)?;
+    let mut samples = Vec::new();
+    for _ in 0..5_000 {
+        let started = Instant::now();
+        black_box(handle.try_authorize(&request)?);
+        samples.push(started.elapsed());
+    }
+    let authorize_reused = median(samples);
+    let mut samples = Vec::new();
+    for _ in 0..5_000 {
+        let started = Instant::now();
+        black_box(native_limited(black_box(&request)));
+        samples.push(started.elapsed());
+    }
+    let native_authorize = median(samples);
+
+    // Notification hook, fresh instance per event.
+    let event = event();
+    let mut samples = Vec::new();
+    for _ in 0..5_000 {
+        let started = Instant::now();
+        let mut handle = plugins
+            .for_request("acme")
+            .ok_or_else(|| anyhow::anyhow!("acme"))?;
+        let outcome = handle.notifications(&event);
+        samples.push(started.elapsed());
+        assert_eq!(outcome.notifications.len(), 1);
+    }
+    let notify = median(samples);
+    let mut samples = Vec::new();
+    for _ in 0..5_000 {
+        let started = Instant::now();
+        black_box(native_notification(
+            black_box(&event),
+            "a@acme.example,b@acme.example",
+        ));
+        samples.push(started.elapsed());
+    }
+    let native_notify = median(samples);
+
+    // Exports.
+    let batch = batch();
+    let mut export_rows = Vec::new();
+    for rows in [100_000, 1_000_000] {
+        let native = native_export(rows, &batch);
+        let csv = plugin_export(&plugins, "csv", rows, &batch)?;
+        let xlsx = plugin_export(&plugins, "xlsx", rows, &batch)?;
+        for (name, run) in [
+            ("native CSV", &native),
+            ("CSV plugin", &csv),
+            ("XLSX plugin", &xlsx),
+        ] {
+            export_rows.push(format!(
+                "| {name} | {} | {:.0} ms | {:.0} k rows/s | {:.1} MB | {} MiB |",
+                run.rows,
+                run.time.as_secs_f64() * 1e3,
+                run.rows as f64 / run.time.as_secs_f64() / 1e3,
+                run.bytes as f64 / 1e6,
+                run.peak_growth_kib / 1024
+            ));
+        }
+        export_rows.push(format!(
+            "| CSV plugin ÷ native | {} | {:.2}× | | | |",
+            rows,
+            csv.time.as_secs_f64() / native.time.as_secs_f64()
+        ));
+    }
+
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+
+    line(&mut report, "## Plugins".into());
+    line(&mut report, String::new());
+    line(
+        &mut report,
+        format!(
+            "`cargo xtask bench-plugins` (release) on {cores} cores ({cpu}), {date}, commit {commit}. \
+         The machine was shared with other builds, so figures are indicative."
+        ),
+    );
+    line(&mut report, String::new());
+    line(
+        &mut report,
+        "| what | plugin | native Rust | target |".into(),
+    );
+    line(&mut report, "|---|---|---|---|".into());
+    line(
+        &mut report,
+        format!("| cached role look-up | {lookup:.0} ns | {native_lookup:.0} ns | ≤ 1 µs |"),
+    );
+    line(
+        &mut report,
+        format!(
+            "| `authorize`, fresh instance per request (median) | {:.1} µs | {:.2} µs | ≤ 30 µs |",
+            authorize.as_secs_f64() * 1e6,
+            native_authorize.as_secs_f64() * 1e6
+        ),
+    );
+    line(
+        &mut report,
+        format!(
+            "| `authorize`, instance reused within a request (median) | {:.1} µs | | |",
+            authorize_reused.as_secs_f64() * 1e6
+        ),
+    );
+    line(
+        &mut report,
+        format!(
+            "| `on-event`, fresh instance (median) | {:.1} µs | {:.2} µs | |",
+            notify.as_secs_f64() * 1e6,
+            native_notify.as_secs_f64() * 1e6
+        ),
+    );
+    line(&mut report, String::new());
+    line(&mut report, "Exports of timesheet rows (8 typed columns, batches of 10,000); peak memory growth is VmHWM over VmRSS at the start, after resetting the peak:".into());
+    line(&mut report, String::new());
+    line(
+        &mut report,
+        "| export | rows | time | throughput | output | peak growth |".into(),
+    );
+    line(&mut report, "|---|---|---|---|---|---|".into());
+    for row in &export_rows {
+        line(&mut report, row.clone());
+    }
+    line(&mut report, String::new());
+    line(
+        &mut report,
+        "Loading (target: from the cache ≤ 1 ms):".into(),
+    );
+    line(&mut report, String::new());
+    line(
+        &mut report,
+        "| plugin | cold compile | from the cache |".into(),
+    );
+    line(&mut report, "|---|---|---|".into());
+    for row in &load_rows {
+        line(&mut report, row.clone());
+    }
+
+    let path = root().join("BENCHMARKS.md");
+    let existing = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
+    let updated = match existing.find("## Plugins") {
+        Some(start) => {
+            let rest = &existing[start + 1..];
+            let end = rest
+                .find("\n## ")
+                .map_or(existing.len(), |i| start + 1 + i + 1);
+            format!("{}{}\n{}", &existing[..start], report, &existing[end..])
+        }
+        None => format!("{}\n{report}", existing.trim_end()),
+    };
+    std::fs::write(&path, updated.trim_end().to_owned() + "\n")?;
+    println!("\nwritten to {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! `portal plugin check` and `portal plugin test`: one plugin, outside any server, looked at
+//! (manifest, imports, exports, static answers) or run once on a case from a JSON file,
+//! reporting what the call used against the limits.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use super::engine::{CallLimits, PluginEngine};
+use super::export::ExportSession;
+use super::loaded::{self, LoadedPlugin};
+use super::registry::Bound;
+use super::sandbox;
+use super::types::{
+    AuthorizationRequest, Column, ColumnType, Named, NotificationEvent, Permission, Person,
+    PersonKind, PortalUserRef, RowBatch, Target,
+};
+use super::{convert, manifest};
+
+/// A plugin folder (`plugin.toml` + `plugin.wasm`), or a `.wasm` file with `plugin.toml`
+/// beside it.
+pub fn folder_of(path: &Path) -> anyhow::Result<PathBuf> {
+    if path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if path.extension().is_some_and(|e| e == "wasm") {
+        if path.file_name().is_some_and(|n| n != loaded::WASM_FILE) {
+            bail!(
+                "{}: name the component {} next to its {} (as `portal plugin build` lays it out)",
+                path.display(),
+                loaded::WASM_FILE,
+                manifest::FILE_NAME
+            );
+        }
+        return Ok(parent.to_path_buf());
+    }
+    bail!("{}: not a plugin folder or a .wasm file", path.display())
+}
+
+/// Loads one plugin without a cache, with nothing granted beyond what it declares.
+pub fn load(folder: &Path) -> anyhow::Result<(PluginEngine, LoadedPlugin)> {
+    let engine = PluginEngine::new(16, CallLimits::EXPORT.output)?;
+    let linker = loaded::linker(&engine)?;
+    let plugin = LoadedPlugin::load(&engine, &linker, None, folder, Arc::default())?;
+    Ok((engine, plugin))
+}
+
+/// One case for `portal plugin test`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "hook", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Case {
+    /// `{"hook": "authorize", "role": "…", "permission": "approve-timesheets", "user": {…},
+    /// "client-id": "4", "target": {"kind": "timesheet", "id": "7", "attributes": {…}}}`
+    Authorize {
+        role: String,
+        permission: String,
+        #[serde(default)]
+        user: CaseUser,
+        #[serde(rename = "client-id", default)]
+        client_id: String,
+        target: CaseTarget,
+    },
+    /// `{"hook": "on-event", "kind": "work-request-created", "fields": {…}, "settings": {…}}`
+    OnEvent {
+        kind: String,
+        #[serde(default)]
+        fields: Vec<(String, String)>,
+        #[serde(default)]
+        settings: Vec<(String, String)>,
+        #[serde(default)]
+        client: Option<(String, String)>,
+    },
+    /// `{"hook": "export", "format": "csv", "columns": [["name", "Name", "text"], …],
+    /// "rows": [["Ann"], [null]]}`
+    Export {
+        format: String,
+        columns: Vec<(String, String, String)>,
+        rows: Vec<Vec<Option<String>>>,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaseUser {
+    id: String,
+    email: String,
+    #[serde(rename = "worksite-ids")]
+    worksite_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseTarget {
+    kind: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    attributes: Vec<(String, String)>,
+}
+
+/// What one run did.
+#[derive(Debug)]
+pub struct Report {
+    pub hook: &'static str,
+    /// The answer, or the failure, as text.
+    pub outcome: Result<String, String>,
+    pub time: Duration,
+    pub fuel: u64,
+    pub peak_memory: usize,
+    pub limits: CallLimits,
+}
+
+fn column_type(text: &str) -> anyhow::Result<ColumnType> {
+    Ok(match text {
+        "text" => ColumnType::Text,
+        "integer" => ColumnType::Integer,
+        "date" => ColumnType::Date,
+        "datetime" => ColumnType::Datetime,
+        "boolean" => ColumnType::Boolean,
+        other => match other
+            .strip_prefix("decimal(")
+            .and_then(|s| s.strip_suffix(')'))
+            .and_then(|s| s.parse().ok())
+        {
+            Some(scale) => ColumnType::Decimal(scale),
+            None => bail!("unknown column type \"{other}\""),
+        },
+    })
+}
+
+/// Runs one case against a loaded plugin, in a fresh instance under the real limits.
+pub fn run(engine: &PluginEngine, plugin: LoadedPlugin, case: Case) -> anyhow::Result<Report> {
+    let plugin = Arc::new(plugin);
+    let bound = Bound {
+        granted: plugin.manifest.capabilities.clone(),
+        plugin: plugin.clone(),
+        settings: Vec::new(),
+    };
+    match case {
+        Case::Export {
+            format,
+            columns,
+            rows,
+        } => {
+            let columns = columns
+                .iter()
+                .map(|(name, label, kind)| Ok(Column::new(name, label, column_type(kind)?)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut batch = RowBatch::default();
+            for row in &rows {
+                if row.len() != columns.len() {
+                    bail!(
+                        "a row has {} cells for {} columns",
+                        row.len(),
+                        columns.len()
+                    );
+                }
+                for cell in row {
+                    batch.push(cell.as_deref());
+                }
+            }
+            let limits = engine.export_limits();
+            let started = Instant::now();
+            let mut fuel = 0;
+            let mut peak = 0;
+            let outcome = (|| {
+                let mut session =
+                    ExportSession::open(engine, bound, "(test)", &format, "Test", &columns)?;
+                fuel += session.last_fuel;
+                let mut out = session.write(batch)?;
+                fuel += session.last_fuel;
+                peak = session.peak_memory();
+                out.extend(session.finish()?);
+                Ok::<_, super::PluginFailure>(out)
+            })();
+            Ok(Report {
+                hook: "export",
+                outcome: outcome
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .map_err(|f| f.to_string()),
+                time: started.elapsed(),
+                fuel,
+                peak_memory: peak,
+                limits,
+            })
+        }
+        Case::Authorize {
+            role,
+            permission,
+            user,
+            client_id,
+            target,
+        } => {
+            let permission = Permission::parse(&permission)
+                .with_context(|| format!("unknown permission \"{permission}\""))?;
+            let request = AuthorizationRequest {
+                role,
+                permission,
+                user: PortalUserRef {
+                    id: user.id,
+                    email: user.email,
+                    worksite_ids: user.worksite_ids,
+                },
+                client_id,
+                target: Target {
+                    kind: target.kind,
+                    id: target.id,
+                    attributes: target.attributes,
+                },
+            };
+            hook(engine, &bound, "authorize", |store, instance, limits| {
+                let guest = plugin
+                    .roles_export
+                    .as_ref()
+                    .context("the plugin is not a role set")?
+                    .load(&mut *store, instance)
+                    .map_err(anyhow::Error::from)?;
+                sandbox::arm(store, "authorize", limits);
+                let answer =
+                    guest.call_authorize(&mut *store, &convert::authorization_out(&request));
+                Ok(answer.map(|r| {
+                    r.map_err(convert::reported)
+                        .and_then(|d| convert::decision_in(d, limits.output))
+                        .map(|d| format!("{d:?}"))
+                        .map_err(|c| c.to_string())
+                }))
+            })
+        }
+        Case::OnEvent {
+            kind,
+            fields,
+            settings,
+            client,
+        } => {
+            let event = NotificationEvent {
+                kind,
+                client: client.map(|(id, name)| Named { id, name }),
+                worksite: None,
+                actor: Person {
+                    kind: PersonKind::PortalUser,
+                    id: "1".into(),
+                    name: "Test User".into(),
+                    email: "test.user@example.com".into(),
+                },
+                subject: None,
+                fields,
+            };
+            hook(engine, &bound, "on-event", |store, instance, limits| {
+                let guest = plugin
+                    .notifications_export
+                    .as_ref()
+                    .context("the plugin has no notification rules")?
+                    .load(&mut *store, instance)
+                    .map_err(anyhow::Error::from)?;
+                sandbox::arm(store, "on-event", limits);
+                let answer = guest.call_on_event(
+                    &mut *store,
+                    &convert::event_out(&event, "test", "Test Agency", &settings),
+                );
+                Ok(answer.map(|r| {
+                    r.map_err(convert::reported)
+                        .and_then(|list| {
+                            convert::notifications_in(plugin.id(), list, limits.output)
+                        })
+                        .map(|list| format!("{list:#?}"))
+                        .map_err(|c| c.to_string())
+                }))
+            })
+        }
+    }
+}
+
+type HookAnswer = wasmtime::Result<Result<String, String>>;
+
+fn hook(
+    engine: &PluginEngine,
+    bound: &Bound,
+    name: &'static str,
+    call: impl FnOnce(
+        &mut wasmtime::Store<sandbox::Ctx>,
+        &wasmtime::component::Instance,
+        CallLimits,
+    ) -> anyhow::Result<HookAnswer>,
+) -> anyhow::Result<Report> {
+    let limits = CallLimits::HOOK;
+    let started = Instant::now();
+    let (mut store, instance) = bound
+        .plugin
+        .instantiate(engine, "(test)", &bound.granted, limits)
+        .map_err(anyhow::Error::from)?;
+    let answer = call(&mut store, &instance, limits)?;
+    let time = started.elapsed();
+    let outcome = match answer {
+        Ok(result) => result,
+        Err(error) => Err(sandbox::failure(&store, name, limits, error).to_string()),
+    };
+    Ok(Report {
+        hook: name,
+        outcome,
+        time,
+        fuel: sandbox::fuel_used(&store, limits),
+        peak_memory: sandbox::peak_memory(&store),
+        limits,
+    })
+}

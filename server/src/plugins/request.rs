@@ -1,0 +1,298 @@
+//! The plugins of one request: a snapshot of the agency's plugins taken when the request
+//! starts, and the instances created for it.
+//!
+//! An instance is created the first time the request calls into a plugin and reused for
+//! that request's later calls (a list page that asks `authorize` for 40 rows instantiates
+//! once). It is dropped with the request: no instance ever serves two requests or two
+//! agencies, so nothing a plugin keeps in memory can leak between them.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use wasmtime::Store;
+
+use super::bindings::{PluginError, notifications, roles};
+use super::convert;
+use super::engine::{CallLimits, PluginEngine};
+use super::export::Export;
+use super::failure::{Cause, PluginFailure};
+use super::registry::{AgencySet, Bound};
+use super::sandbox::{self, Ctx};
+use super::types::{
+    AuthorizationRequest, Column, Decision, ExportFormat, Notification, NotificationEvent, Role,
+};
+use crate::agency::CurrentAgency;
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// What a portal user is told when a dynamic rule could not be evaluated.
+pub const UNAVAILABLE_DENIAL: &str = "This could not be checked just now; please try again.";
+
+/// A live instance of one plugin, for this request only.
+struct Live {
+    plugin: String,
+    store: Store<Ctx>,
+    roles: Option<roles::Guest>,
+    notifications: Option<notifications::Guest>,
+}
+
+/// The per-request plugin handle. Take it as an extractor (`plugins: PluginRequest`) or from
+/// [`super::Plugins::for_request`].
+pub struct PluginRequest {
+    engine: PluginEngine,
+    set: Arc<AgencySet>,
+    live: Vec<Live>,
+}
+
+impl std::fmt::Debug for PluginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginRequest")
+            .field("agency", &self.set.slug)
+            .field("instances", &self.live.len())
+            .finish()
+    }
+}
+
+/// The notifications one event produced, and the plugins that failed to answer (already
+/// logged and counted; they send nothing).
+#[derive(Debug, Default)]
+pub struct EventOutcome {
+    pub notifications: Vec<Notification>,
+    pub failures: Vec<PluginFailure>,
+}
+
+impl PluginRequest {
+    pub fn new(engine: PluginEngine, set: Arc<AgencySet>) -> Self {
+        Self {
+            engine,
+            set,
+            live: Vec::new(),
+        }
+    }
+
+    /// The agency's plugins as this request sees them.
+    pub fn set(&self) -> &AgencySet {
+        &self.set
+    }
+
+    /// The agency's roles (cached at load: no plugin call).
+    pub fn roles(&self) -> &[Role] {
+        self.set.roles()
+    }
+
+    /// One role by id (cached at load: a hash look-up).
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.set.role(id)
+    }
+
+    /// Number of plugin instances this request has created so far.
+    pub fn instances(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Decides one exercise of a permission. Static roles are answered from the cached
+    /// catalogue; a permission the role lists as dynamic goes to the plugin's `authorize`,
+    /// and any failure of that call denies (it is logged and counted).
+    pub fn authorize(&mut self, request: &AuthorizationRequest) -> Decision {
+        match self.try_authorize(request) {
+            Ok(decision) => decision,
+            Err(failure) => {
+                tracing::error!(agency = %self.set.slug, error = %failure, "authorization denied: the role-set plugin failed");
+                Decision::Deny(UNAVAILABLE_DENIAL.into())
+            }
+        }
+    }
+
+    /// Like [`Self::authorize`], but tells a plugin failure apart from a denial.
+    pub fn try_authorize(
+        &mut self,
+        request: &AuthorizationRequest,
+    ) -> Result<Decision, PluginFailure> {
+        let Some(role) = self.set.role(&request.role) else {
+            return Ok(Decision::Deny(
+                "Your role is not known to this portal.".into(),
+            ));
+        };
+        if !role.grants(request.permission) {
+            return Ok(Decision::Deny("Your role does not allow this.".into()));
+        }
+        if !role.is_dynamic(request.permission) {
+            return Ok(Decision::Allow);
+        }
+        let bound = self.set.role_set.clone();
+        let wit_request = convert::authorization_out(request);
+        let limits = CallLimits::HOOK;
+        self.call(
+            &bound,
+            "authorize",
+            limits,
+            |live| {
+                let guest = live.roles.as_ref().ok_or("role-set")?;
+                Ok(guest.call_authorize(&mut live.store, &wit_request))
+            },
+            |answer| convert::decision_in(answer, limits.output),
+        )
+    }
+
+    /// Asks every notification plugin of the agency which notifications the event sends.
+    pub fn notifications(&mut self, event: &NotificationEvent) -> EventOutcome {
+        let mut outcome = EventOutcome::default();
+        let plugins = self.set.notifications.clone();
+        for bound in &plugins {
+            match self.on_event(bound, event) {
+                Ok(mut list) => outcome.notifications.append(&mut list),
+                Err(failure) => {
+                    tracing::error!(agency = %self.set.slug, error = %failure, event = %event.kind, "notification plugin failed; it sends nothing for this event");
+                    outcome.failures.push(failure);
+                }
+            }
+        }
+        outcome
+    }
+
+    fn on_event(
+        &mut self,
+        bound: &Bound,
+        event: &NotificationEvent,
+    ) -> Result<Vec<Notification>, PluginFailure> {
+        let wit_event = convert::event_out(
+            event,
+            &self.set.slug,
+            &self.set.display_name,
+            &bound.settings,
+        );
+        let limits = CallLimits::HOOK;
+        self.call(
+            bound,
+            "on-event",
+            limits,
+            |live| {
+                let guest = live.notifications.as_ref().ok_or("notification-rules")?;
+                Ok(guest.call_on_event(&mut live.store, &wit_event))
+            },
+            |answer| convert::notifications_in(bound.plugin.id(), answer, limits.output),
+        )
+    }
+
+    /// Starts an export in the format with this id, on a thread of its own with a fresh
+    /// instance under the export limits. Feed rows with [`Export::rows`], stream the bytes
+    /// from [`Export::bytes`].
+    pub fn export(
+        &self,
+        format: &str,
+        title: &str,
+        columns: Vec<Column>,
+    ) -> Option<(ExportFormat, Export)> {
+        let (bound, found) = self.set.format(format)?;
+        let export = Export::start(
+            self.engine.clone(),
+            bound.clone(),
+            self.set.slug.clone(),
+            found.id.clone(),
+            title.to_owned(),
+            columns,
+        );
+        Some((found.clone(), export))
+    }
+
+    /// Calls into a plugin: finds or creates this request's instance of it, arms the
+    /// deadline and fuel, runs `f`, checks the answer with `check`, and turns every way it can
+    /// fail into a [`PluginFailure`] (logged by the caller, counted here). An instance that failed is dropped: a trapped
+    /// instance cannot be entered again, and one that misbehaved is not trusted further.
+    fn call<R, T>(
+        &mut self,
+        bound: &Bound,
+        hook: &'static str,
+        limits: CallLimits,
+        f: impl FnOnce(&mut Live) -> Result<wasmtime::Result<Result<R, PluginError>>, &'static str>,
+        check: impl FnOnce(R) -> Result<T, Cause>,
+    ) -> Result<T, PluginFailure> {
+        let plugin = &bound.plugin;
+        plugin.counters.calls.fetch_add(1, Ordering::Relaxed);
+        let result = self
+            .call_inner(bound, hook, limits, f)
+            .and_then(|answer| check(answer).map_err(|cause| plugin.failure(hook, cause)));
+        if result.is_err() {
+            plugin.counters.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn call_inner<T>(
+        &mut self,
+        bound: &Bound,
+        hook: &'static str,
+        limits: CallLimits,
+        f: impl FnOnce(&mut Live) -> Result<wasmtime::Result<Result<T, PluginError>>, &'static str>,
+    ) -> Result<T, PluginFailure> {
+        let index = self.instance(bound, limits)?;
+        let live = &mut self.live[index];
+        sandbox::arm(&mut live.store, hook, limits);
+        let outcome = match f(live) {
+            Ok(outcome) => outcome,
+            Err(world) => {
+                return Err(bound.plugin.failure(
+                    hook,
+                    Cause::BadAnswer(format!("the plugin does not implement {world}")),
+                ));
+            }
+        };
+        match outcome {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(bound.plugin.failure(hook, convert::reported(error))),
+            Err(error) => {
+                let failure = sandbox::failure(&live.store, hook, limits, error);
+                self.live.remove(index);
+                Err(failure)
+            }
+        }
+    }
+
+    fn instance(&mut self, bound: &Bound, limits: CallLimits) -> Result<usize, PluginFailure> {
+        let plugin = &bound.plugin;
+        if let Some(index) = self.live.iter().position(|l| l.plugin == plugin.id()) {
+            return Ok(index);
+        }
+        let (mut store, instance) =
+            plugin.instantiate(&self.engine, &self.set.slug, &bound.granted, limits)?;
+        let roles = match &plugin.roles_export {
+            Some(indices) => Some(
+                indices
+                    .load(&mut store, &instance)
+                    .map_err(|e| sandbox::failure(&store, "instantiate", limits, e))?,
+            ),
+            None => None,
+        };
+        let notifications = match &plugin.notifications_export {
+            Some(indices) => Some(
+                indices
+                    .load(&mut store, &instance)
+                    .map_err(|e| sandbox::failure(&store, "instantiate", limits, e))?,
+            ),
+            None => None,
+        };
+        self.live.push(Live {
+            plugin: plugin.id().to_owned(),
+            store,
+            roles,
+            notifications,
+        });
+        Ok(self.live.len() - 1)
+    }
+}
+
+impl FromRequestParts<AppState> for PluginRequest {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let agency = CurrentAgency::from_request_parts(parts, state).await?;
+        state.plugins().for_request(&agency.slug).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "agency \"{}\" has no plugins loaded",
+                agency.slug
+            ))
+        })
+    }
+}

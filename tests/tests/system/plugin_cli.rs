@@ -1,0 +1,157 @@
+//! `portal plugin …` as an operator or plugin author runs it.
+
+use portal_tests::{Installation, repo_root};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn check_describes_a_built_plugin() {
+    let installation = Installation::new().await;
+    let folder = repo_root().join("dist/plugins/roles-staffing");
+    let output = installation.portal(&["plugin", "check", &folder.to_string_lossy()]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("plugin       roles-staffing 0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("exports      portal:plugin/roles@0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "role         customer-limited (Customer Limited), dynamic: approve-timesheets"
+        ),
+        "{stdout}"
+    );
+    // Every component imports the shared types; a plugin that never logs does not import logging.
+    assert!(
+        stdout.contains("imports      portal:plugin/types@0.1.0"),
+        "{stdout}"
+    );
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
+}
+
+#[tokio::test]
+async fn check_refuses_an_unknown_api_version_in_one_line() {
+    let installation = Installation::new().await;
+    let folder = installation.database.dir().join("roles-future");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let built = repo_root().join("dist/plugins/roles-staffing");
+    std::fs::copy(built.join("plugin.wasm"), folder.join("plugin.wasm")).expect("copy");
+    let manifest = std::fs::read_to_string(built.join("plugin.toml")).expect("manifest");
+    std::fs::write(
+        folder.join("plugin.toml"),
+        manifest.replace("api = \"0.1.0\"", "api = \"9.9.9\""),
+    )
+    .expect("write");
+    let output = installation.portal(&[
+        "plugin",
+        "check",
+        &folder.join("plugin.wasm").to_string_lossy(),
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("roles-staffing 0.1.0 targets plugin API 9.9.9"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn test_runs_one_hook_and_reports_its_cost() {
+    let installation = Installation::new().await;
+    let case = installation.database.dir().join("case.json");
+    std::fs::write(
+        &case,
+        r#"{"hook": "authorize", "role": "customer-limited", "permission": "approve-timesheets",
+            "target": {"kind": "timesheet", "attributes": [["hours", "1300"]]}}"#,
+    )
+    .expect("write case");
+    let folder = repo_root().join("dist/plugins/roles-staffing");
+    let output = installation.portal(&[
+        "plugin",
+        "test",
+        &folder.to_string_lossy(),
+        "--input",
+        &case.to_string_lossy(),
+    ]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains("result   ok"), "{stdout}");
+    assert!(stdout.contains("12 hours"), "{stdout}");
+    assert!(stdout.contains("(deadline 50 ms)"), "{stdout}");
+    assert!(stdout.contains("fuel     "), "{stdout}");
+    assert!(stdout.contains("(limit 16 MiB)"), "{stdout}");
+}
+
+#[tokio::test]
+async fn list_and_reload_reach_a_running_server() {
+    let installation = Installation::new().await;
+    let server = installation.serve().await;
+    let output = installation.portal(&["plugin", "list", "--server", &server.base]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let staffing = stdout
+        .lines()
+        .find(|l| l.starts_with("acme") && l.contains("roles-staffing"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(staffing.contains("0.1.0"), "{staffing}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("brightfix") && l.contains("export-xlsx")),
+        "{stdout}"
+    );
+
+    let output = installation.portal(&["plugin", "reload"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains("reload 1 requested"), "{stdout}");
+    let ready = reqwest::get(server.url("/readyz")).await.expect("readyz");
+    assert!(ready.status().is_success());
+    server.terminate();
+}
+
+#[tokio::test]
+async fn new_scaffolds_a_plugin_crate() {
+    let installation = Installation::new().await;
+    let parent = installation.database.dir();
+    let output = std::process::Command::new(portal_tests::portal_bin())
+        .current_dir(parent)
+        .args(["--config", &installation.config.to_string_lossy()])
+        .args([
+            "plugin",
+            "new",
+            "my-formats",
+            "--world",
+            "export-format",
+            "--api",
+        ])
+        .arg(repo_root().join("plugin-api"))
+        .output()
+        .expect("run portal");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let manifest =
+        std::fs::read_to_string(parent.join("my-formats/plugin.toml")).expect("manifest");
+    assert!(
+        manifest.contains("worlds = [\"export-format\"]"),
+        "{manifest}"
+    );
+    let source = std::fs::read_to_string(parent.join("my-formats/src/lib.rs")).expect("source");
+    assert!(source.contains("export_export_format!(Tsv)"), "{source}");
+    let cargo = std::fs::read_to_string(parent.join("my-formats/Cargo.toml")).expect("Cargo.toml");
+    assert!(cargo.contains("portal-plugin-api"), "{cargo}");
+    let again = std::process::Command::new(portal_tests::portal_bin())
+        .current_dir(parent)
+        .args(["--config", &installation.config.to_string_lossy()])
+        .args(["plugin", "new", "my-formats", "--world", "export-format"])
+        .output()
+        .expect("run portal");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists"));
+}
