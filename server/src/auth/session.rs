@@ -18,6 +18,7 @@ use crate::db::accounts::{self, Account, AccountKind};
 use crate::db::sessions::{self, NewSession, SessionRow};
 use crate::db::{Timestamp, clients};
 use crate::error::AppError;
+use crate::plugins::{Permission, Role};
 
 /// Sessions are touched at most this often, to spare the database a write per request.
 const TOUCH_EVERY_SECONDS: i64 = 60;
@@ -249,12 +250,25 @@ impl FromRequestParts<AppState> for StaffAdmin {
     }
 }
 
-/// A signed-in portal user with the clients they may see. Every client-side query filters by
-/// `agency.id` and `client_ids`.
+/// A signed-in portal user with the clients they may see and their role from the agency's
+/// role-set plugin. Every client-side query filters by `agency.id` and `client_ids`; every
+/// page checks the role's permissions.
 #[derive(Debug, Clone)]
 pub struct PortalSession {
     pub user: Arc<SignedIn>,
     pub client_ids: Arc<[i64]>,
+    /// `None` when the role-set no longer offers the user's role: such a user may do nothing
+    /// until an admin gives them a current role.
+    pub role: Option<Role>,
+}
+
+impl PortalSession {
+    /// Whether the user's role grants `permission` (dynamic rules are checked per target).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role
+            .as_ref()
+            .is_some_and(|role| role.grants(permission))
+    }
 }
 
 impl FromRequestParts<AppState> for PortalSession {
@@ -268,9 +282,17 @@ impl FromRequestParts<AppState> for PortalSession {
         let client_ids = clients::visible_to(&state.db().pool, user.agency.id, user.account.id)
             .await
             .map_err(|err| Rejection::Failed(err.into()))?;
+        let role = state
+            .plugins()
+            .agency(&user.agency.slug)
+            .and_then(|set| set.role(&user.account.role_id).cloned());
+        if role.is_none() {
+            tracing::warn!(role = %user.account.role_id, "portal user has a role the role set does not offer");
+        }
         Ok(PortalSession {
             user,
             client_ids: client_ids.into(),
+            role,
         })
     }
 }

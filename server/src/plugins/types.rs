@@ -58,6 +58,25 @@ impl Permission {
         }
     }
 
+    /// What the permission lets a person do, in their words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ViewTimesheets => "See timesheets",
+            Self::ApproveTimesheets => "Approve or reject timesheets",
+            Self::ViewReports => "See reports",
+            Self::ViewOnSite => "See who is on site",
+            Self::ViewInvoices => "See invoices",
+            Self::ViewDocuments => "See documents",
+            Self::CreateWorkRequests => "Send work requests",
+            Self::ViewWorkRequests => "Follow work requests",
+            Self::ViewJobs => "See jobs",
+            Self::ViewQuotes => "See quotes",
+            Self::ViewAssets => "See assets",
+            Self::ManageClientUsers => "Manage your company's portal users",
+            Self::PortalSettings => "Change portal settings",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == text)
     }

@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::auth::PortalSession;
 use crate::db::clients;
 use crate::error::AppResult;
+use crate::plugins::Permission;
 
 pub async fn page(State(state): State<AppState>, session: PortalSession) -> AppResult<Response> {
     let me = &session.user;
@@ -17,13 +18,19 @@ pub async fn page(State(state): State<AppState>, session: PortalSession) -> AppR
         .filter(|c| session.client_ids.contains(&c.id))
         .map(|c| c.name)
         .collect();
+    let abilities: Vec<&str> = Permission::ALL
+        .into_iter()
+        .filter(|p| session.may(*p))
+        .map(Permission::label)
+        .collect();
+    let role = session.role.as_ref().map(|r| r.name.clone());
     Ok(me
         .agency
         .render(
             "portal/home.html",
             context! {
                 area => "portal", title => "Home", csrf_token => me.csrf_token(),
-                user => &me.account.name, clients => names,
+                user => &me.account.name, clients => names, role, abilities,
             },
         )?
         .into_response())

@@ -708,3 +708,63 @@ async fn behind_a_proxy_the_client_address_comes_from_the_configured_header() {
         .expect("audit");
     assert_eq!(ip, "203.0.113.7");
 }
+
+#[tokio::test]
+async fn the_portal_shows_what_the_users_role_allows() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    let supervisor = app
+        .portal_user(
+            "acme",
+            "david@northwind.example",
+            Some(PASSWORD),
+            client,
+            false,
+        )
+        .await;
+    let accounts_only = app
+        .portal_user(
+            "acme",
+            "tom@northwind.example",
+            Some(PASSWORD),
+            client,
+            false,
+        )
+        .await;
+    let set_role = |id: i64, role: &'static str| {
+        let pool = app.state.db().pool.clone();
+        async move {
+            sqlx::query("UPDATE portal_users SET role_id = $1 WHERE id = $2")
+                .bind(role)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .expect("role");
+        }
+    };
+    set_role(accounts_only, "customer-invoices-only").await;
+    let mut david = app.browser();
+    david
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    let home = david.get("/acme/portal").await.body;
+    assert!(
+        home.contains("Approve or reject timesheets") && home.contains("See invoices"),
+        "{home}"
+    );
+    let mut tom = app.browser();
+    tom.sign_in("acme", "portal", "tom@northwind.example", PASSWORD)
+        .await;
+    let home = tom.get("/acme/portal").await.body;
+    assert!(home.contains("See invoices"), "{home}");
+    assert!(
+        !home.contains("timesheets"),
+        "an invoices-only role sees no timesheets: {home}"
+    );
+    set_role(supervisor, "retired-role").await;
+    let home = david.get("/acme/portal").await.body;
+    assert!(
+        home.contains("no current role") && !home.contains("See invoices"),
+        "{home}"
+    );
+}
