@@ -49,7 +49,12 @@ impl ExportFormat for Flood {
     type Writer = FloodWriter;
 
     fn formats() -> Result<Vec<Format>, PluginError> {
-        Ok(vec![Format::new("flood", "Flood", "application/octet-stream", "bin")])
+        Ok(vec![Format::new(
+            "flood",
+            "Flood",
+            "application/octet-stream",
+            "bin",
+        )])
     }
 
     fn open(_: &str, _: &str, _: Vec<Column>) -> Result<FloodWriter, PluginError> {
