@@ -89,9 +89,14 @@ macro_rules! export_notification_rules {
 ///
 /// Call it once, at the root of the plugin crate, with the name of the type
 /// (an identifier, not a path).
+///
+/// The export exists only in the WebAssembly build. Natively the crate is an
+/// ordinary library, so tests and benchmarks can run the very same writer
+/// outside the sandbox, several formats in one binary.
 #[macro_export]
 macro_rules! export_export_format {
     ($ty:ident) => {
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::export_format::export_world!(
             $ty with_types_in $crate::bindings::export_format
         );

@@ -136,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             AppError::BadRequest("That action is not available here.".into())
         })
+        .layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(

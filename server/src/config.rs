@@ -51,6 +51,9 @@ pub struct ServerConfig {
     /// `x-forwarded-for`; its first address is used). Only set it when every request passes
     /// through a proxy that sets the header, or clients could pick their own address.
     pub client_ip_header: Option<String>,
+    /// Serve `/metrics` (Prometheus text format). Block it at the load balancer when the
+    /// portal faces the internet, or turn it off here.
+    pub metrics: bool,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +64,7 @@ impl Default for ServerConfig {
             dev_mode: false,
             max_body_bytes: 16 * 1024 * 1024,
             client_ip_header: None,
+            metrics: true,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod forms;
 pub mod health;
 pub mod mail;
+pub mod metrics;
 pub mod manage;
 pub mod plugins;
 pub mod portal;

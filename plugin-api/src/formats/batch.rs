@@ -73,6 +73,17 @@ impl<'a> Rows<'a> {
         self.ends.is_empty()
     }
 
+    /// The bytes of every cell together: a lower bound of a text format's
+    /// output, to size its buffer once instead of growing it row by row.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// How many cells the batch holds (rows × columns).
+    pub fn cell_count(&self) -> usize {
+        self.ends.len()
+    }
+
     /// The rows in order.
     pub fn iter(&self) -> RowIter<'a> {
         RowIter {

@@ -16,7 +16,9 @@ use portal_plugin_api::formats::{
     write_decimal,
 };
 
-struct Json;
+/// The JSON format; exported as the component's `formats` interface.
+#[derive(Debug)]
+pub struct Json;
 
 impl ExportFormat for Json {
     type Writer = JsonWriter;
@@ -48,7 +50,9 @@ impl ExportFormat for Json {
     }
 }
 
-struct JsonWriter {
+/// One JSON export in progress.
+#[derive(Debug)]
+pub struct JsonWriter {
     /// Each column's `"name":`, escaped once at open.
     keys: Vec<Vec<u8>>,
     kinds: Vec<ColumnType>,

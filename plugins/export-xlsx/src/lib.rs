@@ -25,7 +25,9 @@ use crate::zip::ZipStream;
 const MAX_ROWS: u32 = 1_048_576;
 const MAX_COLUMNS: usize = 16_384;
 
-struct Xlsx;
+/// The XLSX format; exported as the component's `formats` interface.
+#[derive(Debug)]
+pub struct Xlsx;
 
 impl ExportFormat for Xlsx {
     type Writer = XlsxWriter;
@@ -78,7 +80,9 @@ impl ExportFormat for Xlsx {
     }
 }
 
-struct XlsxWriter {
+/// One workbook export in progress.
+#[derive(Debug)]
+pub struct XlsxWriter {
     zip: ZipStream,
     /// Each column's letters (`A`, `B`, … `AA`), for cell references.
     letters: Vec<String>,

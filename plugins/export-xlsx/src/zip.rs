@@ -31,6 +31,7 @@ const DOS_TIME: u16 = 0;
 const DOS_DATE: u16 = (1 << 5) | 1;
 
 /// A finished entry, as the central directory needs it.
+#[derive(Debug)]
 struct Entry {
     name: &'static str,
     offset: u32,
@@ -40,6 +41,7 @@ struct Entry {
 }
 
 /// The entry being written.
+#[derive(Debug)]
 struct Open {
     name: &'static str,
     offset: u32,
@@ -51,6 +53,7 @@ struct Open {
 
 /// The archive being written. Bytes accumulate in `ready` until the caller
 /// takes them.
+#[derive(Debug)]
 pub struct ZipStream {
     ready: Vec<u8>,
     /// Bytes produced so far, taken or not: the next entry's offset.

@@ -149,6 +149,7 @@ pub async fn sign_in(
     let account = match account {
         Some(account) if verified && account.is_active() => account,
         other => {
+            crate::metrics::sign_in_failed(kind.area());
             let newly_locked = throttle::failure(pool, &keys, security).await?;
             let actor = audit_actor("anonymous", None, email, &ip);
             let target = other.as_ref().map(|a| Target {

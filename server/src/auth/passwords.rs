@@ -1,21 +1,59 @@
 //! Password hashing (argon2id, m=19456 KiB, t=2, p=1) and generated passphrases.
 //!
-//! Hashing is deliberately slow, so it runs on tokio's blocking pool behind a semaphore: a
-//! storm of sign-ins queues there instead of starving the request workers.
+//! Hashing is deliberately slow, so it runs on threads of its own: half the cores (at least
+//! one), each at a lower scheduling priority than the request workers. A storm of sign-ins
+//! queues there and takes the processor time other requests leave, instead of starving them.
 
-use std::sync::LazyLock;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use anyhow::Context;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use rand::seq::IndexedRandom;
-use tokio::sync::Semaphore;
 
-/// Hashes running at once: half the cores (at least one), so a burst of sign-ins always
-/// leaves processor time for every other request; the rest wait their turn.
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How much the hashing threads yield to the rest of the process: a nice value, so under
+/// contention a hash gets about a tenth of the time of a request worker.
+#[cfg(target_os = "linux")]
+const NICENESS: i32 = 10;
+
+/// The queue of the hashing threads, started on first use.
+static HASHING: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    Semaphore::new((cores / 2).max(1))
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for index in 0..(cores / 2).max(1) {
+        let receiver = receiver.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("password-hash-{index}"))
+            .spawn(move || {
+                lower_priority();
+                // The lock is held while waiting for the next job, not while hashing.
+                let next_job = || receiver.lock().ok()?.recv().ok();
+                while let Some(job) = next_job() {
+                    job();
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start a password hashing thread");
+        }
+    }
+    sender
 });
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // On Linux `setpriority` with a thread id changes that one thread, not the process.
+    let thread = rustix::thread::gettid();
+    if let Err(error) = rustix::process::setpriority_process(Some(thread), NICENESS) {
+        tracing::warn!(%error, "cannot lower the priority of a password hashing thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 fn argon2() -> anyhow::Result<Argon2<'static>> {
     let params =
@@ -50,13 +88,15 @@ pub async fn verify(password: &str, phc: &str) -> anyhow::Result<bool> {
 async fn run_bounded<T: Send + 'static>(
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
-    let _permit = HASHING
-        .acquire()
-        .await
-        .context("password hashing is shut down")?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .context("password hashing task failed")?
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    HASHING
+        .send(Box::new(move || {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(work))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("password hashing panicked")));
+            let _ = reply.send(outcome);
+        }))
+        .map_err(|_| anyhow::anyhow!("password hashing is shut down"))?;
+    answer.await.context("password hashing thread stopped")?
 }
 
 /// The longest password accepted: long enough for any passphrase, short enough that hashing
@@ -155,6 +195,19 @@ mod tests {
         assert!(verify("correct horse battery", &phc).await?);
         assert!(!verify("correct horse batterY", &phc).await?);
         assert!(!verify("anything", "not a hash").await?);
+        Ok(())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_yield_to_request_workers() -> anyhow::Result<()> {
+        let niceness = run_bounded(|| {
+            Ok(rustix::process::getpriority_process(Some(
+                rustix::thread::gettid(),
+            ))?)
+        })
+        .await?;
+        assert!(niceness >= NICENESS, "hashing thread niceness {niceness}");
         Ok(())
     }
 

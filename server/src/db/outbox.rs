@@ -233,6 +233,13 @@ pub struct Listing {
     pub total: i64,
 }
 
+/// How many emails each status holds, across every agency (for `/metrics`).
+pub async fn depth(pool: &AnyPool) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")
+        .fetch_all(pool)
+        .await
+}
+
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn list(
     pool: &AnyPool,

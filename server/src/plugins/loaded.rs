@@ -29,6 +29,8 @@ pub const WASM_FILE: &str = "plugin.wasm";
 pub struct Counters {
     pub calls: AtomicU64,
     pub errors: AtomicU64,
+    /// How long hook calls took, instantiation included (`/metrics`).
+    pub durations: crate::metrics::Histogram,
 }
 
 impl Counters {

@@ -211,9 +211,11 @@ impl PluginRequest {
     ) -> Result<T, PluginFailure> {
         let plugin = &bound.plugin;
         plugin.counters.calls.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
         let result = self
             .call_inner(bound, hook, limits, f)
             .and_then(|answer| check(answer).map_err(|cause| plugin.failure(hook, cause)));
+        plugin.counters.durations.observe(started.elapsed());
         if result.is_err() {
             plugin.counters.errors.fetch_add(1, Ordering::Relaxed);
         }

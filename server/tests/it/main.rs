@@ -8,6 +8,7 @@ mod auth;
 mod clients;
 mod demo;
 mod mail;
+mod metrics;
 mod mfa;
 mod pages;
 mod plugin_reload;

@@ -43,7 +43,9 @@ impl RoleSet for Hostile {
     }
 }
 
-struct Flood;
+/// Writes a mebibyte per batch, whatever the rows: the output cap must stop it.
+#[derive(Debug)]
+pub struct Flood;
 
 impl ExportFormat for Flood {
     type Writer = FloodWriter;
@@ -62,7 +64,9 @@ impl ExportFormat for Flood {
     }
 }
 
-struct FloodWriter;
+/// The flood in progress.
+#[derive(Debug)]
+pub struct FloodWriter;
 
 impl TableWriter for FloodWriter {
     fn write_rows(&mut self, _: Rows<'_>) -> Result<Vec<u8>, PluginError> {
