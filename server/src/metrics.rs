@@ -113,7 +113,11 @@ pub async fn track(request: Request, next: Next) -> Response {
 
 fn route_stats(route: String, method: String) -> Arc<RouteStats> {
     let key = (route, method);
-    if let Some(stats) = ROUTES.read().ok().and_then(|routes| routes.get(&key).cloned()) {
+    if let Some(stats) = ROUTES
+        .read()
+        .ok()
+        .and_then(|routes| routes.get(&key).cloned())
+    {
         return stats;
     }
     match ROUTES.write() {
@@ -133,7 +137,10 @@ pub async fn page(State(state): State<AppState>) -> Result<Response, AppError> {
     render_plugins(&mut out, &state);
     render_outbox(&mut out, &state).await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
         .into_response())
@@ -141,7 +148,9 @@ pub async fn page(State(state): State<AppState>) -> Result<Response, AppError> {
 
 fn render_requests(out: &mut String) {
     let Ok(routes) = ROUTES.read() else { return };
-    out.push_str("# HELP portal_http_requests_total HTTP requests answered, by route and status.\n");
+    out.push_str(
+        "# HELP portal_http_requests_total HTTP requests answered, by route and status.\n",
+    );
     out.push_str("# TYPE portal_http_requests_total counter\n");
     for ((route, method), stats) in routes.iter() {
         let Ok(statuses) = stats.statuses.read() else {
@@ -175,7 +184,10 @@ fn render_sign_in_failures(out: &mut String) {
     };
     for area in [AccountKind::Staff.area(), AccountKind::Portal.area()] {
         let count = failures.get(area).copied().unwrap_or_default();
-        let _ = writeln!(out, "portal_sign_in_failures_total{{area=\"{area}\"}} {count}");
+        let _ = writeln!(
+            out,
+            "portal_sign_in_failures_total{{area=\"{area}\"}} {count}"
+        );
     }
 }
 
@@ -250,10 +262,22 @@ mod tests {
         histogram.observe(Duration::from_secs(30));
         let mut out = String::new();
         histogram.render(&mut out, "h", "route=\"/x\"");
-        assert!(out.contains("h_bucket{route=\"/x\",le=\"0.001\"} 1\n"), "{out}");
-        assert!(out.contains("h_bucket{route=\"/x\",le=\"0.025\"} 2\n"), "{out}");
-        assert!(out.contains("h_bucket{route=\"/x\",le=\"10\"} 2\n"), "{out}");
-        assert!(out.contains("h_bucket{route=\"/x\",le=\"+Inf\"} 3\n"), "{out}");
+        assert!(
+            out.contains("h_bucket{route=\"/x\",le=\"0.001\"} 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("h_bucket{route=\"/x\",le=\"0.025\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("h_bucket{route=\"/x\",le=\"10\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("h_bucket{route=\"/x\",le=\"+Inf\"} 3\n"),
+            "{out}"
+        );
         assert!(out.contains("h_sum{route=\"/x\"} 30.0205\n"), "{out}");
         assert!(out.contains("h_count{route=\"/x\"} 3\n"), "{out}");
     }

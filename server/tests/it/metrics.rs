@@ -18,7 +18,9 @@ async fn counts_requests_by_route_pattern_and_failed_sign_ins() {
     let before = app.get("/metrics").await;
     assert_eq!(before.status, StatusCode::OK);
     assert!(
-        before.header("content-type").starts_with("text/plain; version=0.0.4"),
+        before
+            .header("content-type")
+            .starts_with("text/plain; version=0.0.4"),
         "{}",
         before.header("content-type")
     );
@@ -27,14 +29,20 @@ async fn counts_requests_by_route_pattern_and_failed_sign_ins() {
 
     let mut browser = app.browser();
     let failed = browser
-        .sign_in("acme", "portal", "nobody@northwind.example", "wrong password")
+        .sign_in(
+            "acme",
+            "portal",
+            "nobody@northwind.example",
+            "wrong password",
+        )
         .await;
     assert_ne!(failed.status, StatusCode::SEE_OTHER);
     // Two agencies, one route pattern: ids and slugs never become labels.
     app.get("/brightfix/portal/login").await;
 
     let after = app.get("/metrics").await.body;
-    let login_gets = r#"portal_http_requests_total{route="/{agency}/portal/login",method="GET",status="200"}"#;
+    let login_gets =
+        r#"portal_http_requests_total{route="/{agency}/portal/login",method="GET",status="200"}"#;
     assert!(
         sample(&after, login_gets).is_some_and(|n| n >= 2.0),
         "{after}"

@@ -99,7 +99,14 @@ async fn a_session_from_one_server_is_valid_on_the_other_until_signed_out_there(
         return;
     };
     let browser = client();
-    let signed_in = sign_in(&browser, &first, "portal", "david@northwind.example", PASSWORD).await;
+    let signed_in = sign_in(
+        &browser,
+        &first,
+        "portal",
+        "david@northwind.example",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
 
     for server in [&first, &second] {
