@@ -11,8 +11,11 @@ use serde_json::{Map, Value, json};
 
 use crate::error::AppError;
 
+/// A module's name and the function that describes its routes.
+pub(crate) type Fragment = (&'static str, fn() -> Value);
+
 /// Every module's fragment, by module name. Add a module's `openapi` here with its routes.
-pub(crate) const FRAGMENTS: &[(&str, fn() -> Value)] = &[
+pub(crate) const FRAGMENTS: &[Fragment] = &[
     ("api", super::openapi),
     ("clients", super::clients::openapi),
     ("worksites", super::worksites::openapi),

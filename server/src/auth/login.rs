@@ -67,8 +67,7 @@ pub async fn page(
         &agency,
         kind,
         &token,
-        notice,
-        None,
+        (notice, None),
         "",
         StatusCode::OK,
     )
@@ -87,8 +86,7 @@ async fn login_page(
     agency: &CurrentAgency,
     kind: AccountKind,
     token: &FormToken,
-    notice: Option<&str>,
-    error: Option<&str>,
+    (notice, error): (Option<&str>, Option<&str>),
     email: &str,
     status: StatusCode,
 ) -> AppResult<Response> {
@@ -136,8 +134,7 @@ pub async fn sign_in(
             &agency,
             kind,
             &token,
-            None,
-            Some(PORTAL_CLOSED),
+            (None, Some(PORTAL_CLOSED)),
             &form.email,
             status,
         )
@@ -155,8 +152,7 @@ pub async fn sign_in(
                 &agency,
                 kind,
                 &token,
-                None,
-                Some(LOCKED_ERROR),
+                (None, Some(LOCKED_ERROR)),
                 email,
                 StatusCode::TOO_MANY_REQUESTS,
             )
@@ -201,8 +197,7 @@ pub async fn sign_in(
                 &agency,
                 kind,
                 &token,
-                None,
-                Some(GENERIC_ERROR),
+                (None, Some(GENERIC_ERROR)),
                 email,
                 StatusCode::UNAUTHORIZED,
             )

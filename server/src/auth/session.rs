@@ -124,8 +124,8 @@ pub async fn load_sessions(
         if in_portal && let Some(staff) = &found.staff {
             match previewed(&state, staff).await {
                 Ok(Some(viewed)) => {
-                    if let Err(refusal) = preview_allows(request.method(), &rest) {
-                        return refusal;
+                    if let Err(message) = preview_allows(request.method(), &rest) {
+                        return read_only(message);
                     }
                     preview.clone_from(&viewed.preview);
                     found.portal = Some(Arc::new(viewed));
@@ -176,7 +176,7 @@ async fn previewed(state: &AppState, staff: &SignedIn) -> Result<Option<SignedIn
 /// What a preview may open: portal pages, read only. Every other method is refused before
 /// any handler runs, and so are the pages of the user's own account (their sessions,
 /// password and two-factor set-up are theirs alone).
-fn preview_allows(method: &Method, rest: &str) -> Result<(), Response> {
+fn preview_allows(method: &Method, rest: &str) -> Result<(), &'static str> {
     let page = rest.split('/').next().unwrap_or_default();
     let message = if method != Method::GET && method != Method::HEAD {
         "This is a read-only preview of the portal: nothing can be changed. End the preview to act as yourself."
@@ -188,6 +188,11 @@ fn preview_allows(method: &Method, rest: &str) -> Result<(), Response> {
     } else {
         return Ok(());
     };
+    Err(message)
+}
+
+/// A 403 with `message`, rendered as the theme's error page by the error layer.
+fn read_only(message: &str) -> Response {
     let info = ErrorInfo {
         status: StatusCode::FORBIDDEN,
         message: message.to_owned(),
@@ -195,7 +200,7 @@ fn preview_allows(method: &Method, rest: &str) -> Result<(), Response> {
     };
     let mut response = (info.status, info.message.clone()).into_response();
     response.extensions_mut().insert(info);
-    Err(response)
+    response
 }
 
 async fn resolve(

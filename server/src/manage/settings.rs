@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::agency::Agency;
 use crate::app::AppState;
@@ -136,54 +137,24 @@ pub async fn current(state: &AppState, agency: &Agency) -> AppResult<SettingsInp
 
 /// `name: old → new` for every value that changes, for the audit log.
 fn changes(before: &SettingsInput, after: &SettingsInput) -> String {
-    let (b, a) = (&before.values, &after.values);
-    let mut out = Vec::new();
-    let mut diff = |name: &str, old: String, new: String| {
-        if old != new {
-            out.push(format!("{name}: {old} → {new}"));
-        }
+    let mut after = after.clone();
+    after.work_request_recipients.sort_unstable();
+    after.work_request_recipients.dedup();
+    let mut before = before.clone();
+    before.work_request_recipients.sort_unstable();
+    let (Ok(Value::Object(old)), Ok(Value::Object(new))) =
+        (serde_json::to_value(&before), serde_json::to_value(&after))
+    else {
+        return String::new();
     };
-    diff(
-        "portal_enabled",
-        b.portal_enabled.to_string(),
-        a.portal_enabled.to_string(),
-    );
-    diff(
-        "password_min_length",
-        b.password_min_length.to_string(),
-        a.password_min_length.to_string(),
-    );
-    diff(
-        "require_mfa_staff",
-        b.require_mfa_staff.to_string(),
-        a.require_mfa_staff.to_string(),
-    );
-    diff(
-        "require_mfa_portal",
-        b.require_mfa_portal.to_string(),
-        a.require_mfa_portal.to_string(),
-    );
-    diff(
-        "session_idle_minutes",
-        b.session_idle_minutes.to_string(),
-        a.session_idle_minutes.to_string(),
-    );
-    diff(
-        "session_absolute_hours",
-        b.session_absolute_hours.to_string(),
-        a.session_absolute_hours.to_string(),
-    );
-    let mut old = before.work_request_recipients.clone();
-    let mut new = after.work_request_recipients.clone();
-    old.sort_unstable();
-    new.sort_unstable();
-    new.dedup();
-    diff(
-        "work_request_recipients",
-        format!("{old:?}"),
-        format!("{new:?}"),
-    );
-    out.join("; ")
+    new.iter()
+        .filter(|(name, value)| old.get(*name) != Some(value))
+        .map(|(name, value)| {
+            let was = old.get(name).map(Value::to_string).unwrap_or_default();
+            format!("{name}: {was} → {value}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The settings form as typed: numbers stay text so a wrong entry is shown back as it was.

@@ -2,38 +2,12 @@
 //! contacts, staff, settings — audited as the token, and never across agencies — and the
 //! OpenAPI document.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use portal_server::db::staff_users::StaffRole;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestResponse};
-
-async fn token(app: &TestApp, slug: &str) -> String {
-    let agency = app.state.agency(slug).expect("agency");
-    portal_server::auth::api_tokens::create(&app.state, &agency, "Back office", None)
-        .await
-        .expect("token")
-}
-
-async fn send(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (TestResponse, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let response = app.request(request).await;
-    let json = serde_json::from_str(&response.body).unwrap_or(Value::Null);
-    (response, json)
-}
+use crate::api_clients::{send, token};
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn the_openapi_document_is_served_and_describes_the_api() {

@@ -4,19 +4,8 @@
 use axum::http::StatusCode;
 use portal_server::db::staff_users::StaffRole;
 
-use crate::support::{Browser, TestApp, csrf_token};
-
-const PASSWORD: &str = "lantern-harbour-orbit";
-
-async fn admin(app: &TestApp) -> Browser<'_> {
-    app.staff("acme", "admin@acme.example", PASSWORD, StaffRole::Admin)
-        .await;
-    let mut browser = app.browser();
-    browser
-        .sign_in("acme", "manage", "admin@acme.example", PASSWORD)
-        .await;
-    browser
-}
+use crate::clients::{PASSWORD, admin};
+use crate::support::{TestApp, csrf_token};
 
 /// Client names in the order a list page shows them.
 fn names(html: &str) -> Vec<String> {

@@ -5,20 +5,10 @@ use axum::http::StatusCode;
 use portal_server::db::agency_settings;
 use portal_server::db::staff_users::StaffRole;
 
-use crate::support::{Browser, TestApp};
+use crate::clients::{PASSWORD, admin};
+use crate::support::TestApp;
 
-const PASSWORD: &str = "lantern-harbour-orbit";
 const PAGE: &str = "/acme/manage/settings";
-
-async fn admin(app: &TestApp) -> Browser<'_> {
-    app.staff("acme", "admin@acme.example", PASSWORD, StaffRole::Admin)
-        .await;
-    let mut browser = app.browser();
-    browser
-        .sign_in("acme", "manage", "admin@acme.example", PASSWORD)
-        .await;
-    browser
-}
 
 /// The form as the page shows it by default, with `changes` applied.
 fn fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
