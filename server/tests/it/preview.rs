@@ -77,7 +77,7 @@ async fn staff_see_the_portal_as_the_user_with_a_banner_and_disabled_forms() {
     assert!(home.body.contains("Northwind"), "the user's own clients");
     assert!(
         home.body
-            .contains("<fieldset class=\"preview-frame\" disabled>"),
+            .contains("<fieldset class=\"preview-lock\" disabled>"),
         "every control of the page is disabled"
     );
     assert!(home.body.contains("action=\"/acme/manage/preview/end\""));
