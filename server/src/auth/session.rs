@@ -121,7 +121,7 @@ pub async fn load_sessions(
         }
         // A staff member previewing the portal sees it as the portal user, in place of any
         // portal session the browser also has; the preview never writes.
-        if in_portal && let Some(staff) = &found.staff {
+        if in_portal && let Some(staff) = found.staff.as_ref().filter(|s| !s.session.mfa_pending) {
             match previewed(&state, staff).await {
                 Ok(Some(viewed)) => {
                     if let Err(message) = preview_allows(request.method(), &rest) {
@@ -224,7 +224,12 @@ async fn resolve(
     let now = Timestamp::now();
     let settings = agency_settings::effective(pool, agency, &state.settings().security).await?;
     let idle = settings.session_idle_minutes * 60;
-    if now >= session.expires_at || now.0 - session.last_seen_at.0 >= idle {
+    // `expires_at` was fixed at sign-in; a shorter absolute time-out saved since applies too.
+    let absolute = settings.session_absolute_hours * 3600;
+    if now >= session.expires_at
+        || now.0 - session.created_at.0 >= absolute
+        || now.0 - session.last_seen_at.0 >= idle
+    {
         sessions::delete(pool, session.id).await?;
         return Ok(None);
     }

@@ -368,3 +368,21 @@ async fn a_shorter_idle_timeout_saved_here_ends_sessions_sooner() {
     let home = browser.get("/acme/manage").await;
     assert_eq!(home.header("location"), "/acme/manage/login");
 }
+
+#[tokio::test]
+async fn a_shorter_absolute_timeout_saved_here_ends_sessions_started_before_it() {
+    let app = TestApp::spawn().await;
+    let mut browser = admin(&app).await;
+    browser
+        .submit(PAGE, PAGE, &fields(&[("session_absolute_hours", "1")]))
+        .await;
+    assert_eq!(browser.get("/acme/manage").await.status, StatusCode::OK);
+    // Signed in two hours ago, active a moment ago: past the saved hour, within the
+    // configured twelve.
+    sqlx::query("UPDATE sessions SET created_at = created_at - 7200")
+        .execute(&app.state.db().pool)
+        .await
+        .expect("age sessions");
+    let home = browser.get("/acme/manage").await;
+    assert_eq!(home.header("location"), "/acme/manage/login");
+}
