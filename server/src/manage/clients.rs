@@ -261,7 +261,7 @@ pub async fn list(
         &me,
         "manage/clients.html",
         context! {
-            title => "Clients", nav => "clients", clients => Serde(&found.clients),
+            title => "Clients", clients => Serde(&found.clients),
             q => &filter.search, status => status_name(filter.status),
             pager => Serde(pager), base_query => keep, page_sizes => Page::SIZES,
             sort_links, notice,
@@ -292,7 +292,7 @@ pub(crate) fn page_html(
     extra: minijinja::Value,
 ) -> AppResult<Response> {
     let base = context! {
-        area => "manage", csrf_token => me.csrf_token(), user => &me.account.name,
+        area => "manage", nav => "clients", csrf_token => me.csrf_token(), user => &me.account.name,
         is_admin => me.account.role_id == "admin",
     };
     Ok(me
@@ -648,7 +648,7 @@ fn worksite_page(
         me,
         "manage/worksite.html",
         context! {
-            title => format!("Worksite of {}", client.name), nav => "clients",
+            title => format!("Worksite of {}", client.name),
             client => Serde(client), worksite_id => worksite, input => Serde(input),
             errors => errors.map(Serde),
         },

@@ -222,7 +222,7 @@ async fn edit_page(
         me,
         "manage/contact.html",
         context! {
-            title => "Edit contact", nav => "clients", client => Serde(&client),
+            title => "Edit contact", client => Serde(&client),
             contact_id, contact => Serde(input), contact_errors => errors.map(Serde),
             worksites => Serde(&worksites), logins => Serde(&logins),
         },
