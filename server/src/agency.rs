@@ -23,8 +23,15 @@ pub struct Agency {
 }
 
 impl Agency {
-    /// Renders one of the theme's pages.
+    /// Renders one of the theme's pages. During a portal preview the page also gets
+    /// `viewing_as` (who is viewed, by whom), which the layout shows as a banner.
     pub fn render(&self, template: &str, ctx: Value) -> AppResult<Html<String>> {
+        let ctx = match crate::auth::session::current_preview() {
+            Some(preview) => {
+                minijinja::context! { viewing_as => minijinja::value::Serde(&*preview), ..ctx }
+            }
+            None => ctx,
+        };
         Ok(Html(self.theme.render(template, ctx)?))
     }
 }

@@ -1,6 +1,12 @@
-//! The JSON API for agencies' back-office systems: `/api/v1/{agency}/…` with an API token.
+//! The JSON API for agencies' back-office systems: `/api/v1/{agency}/…` with an API token,
+//! and its OpenAPI document at `/api/v1/openapi.json`.
+//!
+//! Routes are declared once, in [`table`]: the router is built from it and the OpenAPI test
+//! checks every route in it against the document, so an undocumented route fails a test.
 
-use axum::routing::get;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
@@ -8,18 +14,109 @@ use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
 
 mod clients;
+mod contacts;
+pub mod openapi;
+mod settings;
+mod staff;
+mod worksites;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/{agency}/token", get(token))
-        .route(
-            "/api/v1/{agency}/clients",
-            get(clients::list).post(clients::add),
-        )
-        .route(
+    table().router
+}
+
+/// The API's routes as `(method, path)`, lower-case methods, axum path syntax (which is
+/// also OpenAPI's).
+pub fn served() -> Vec<(String, String)> {
+    table().served
+}
+
+/// The router and the list of what it serves, built together.
+struct RouteTable {
+    router: Router<AppState>,
+    served: Vec<(String, String)>,
+}
+
+impl RouteTable {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            served: Vec::new(),
+        }
+    }
+
+    fn at<H, T>(mut self, method: Method, path: &str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone())
+            .unwrap_or_else(|_| panic!("no method filter for {method}"));
+        self.router = self.router.route(path, on(filter, handler));
+        self.served
+            .push((method.as_str().to_lowercase(), path.to_owned()));
+        self
+    }
+}
+
+fn table() -> RouteTable {
+    RouteTable::new()
+        .at(Method::GET, "/api/v1/openapi.json", openapi::serve)
+        .at(Method::GET, "/api/v1/{agency}/token", token)
+        .at(Method::GET, "/api/v1/{agency}/clients", clients::list)
+        .at(Method::POST, "/api/v1/{agency}/clients", clients::add)
+        .at(Method::GET, "/api/v1/{agency}/clients/{id}", clients::show)
+        .at(
+            Method::PUT,
             "/api/v1/{agency}/clients/{id}",
-            get(clients::show).put(clients::replace),
+            clients::replace,
         )
+        .at(
+            Method::DELETE,
+            "/api/v1/{agency}/clients/{id}",
+            clients::delete,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/clients/{id}/archive",
+            clients::archive,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/clients/{id}/restore",
+            clients::restore,
+        )
+        .at(
+            Method::GET,
+            "/api/v1/{agency}/clients/{id}/worksites",
+            worksites::list,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/clients/{id}/worksites",
+            worksites::add,
+        )
+        .at(Method::GET, worksites::ONE, worksites::show)
+        .at(Method::PUT, worksites::ONE, worksites::replace)
+        .at(Method::DELETE, worksites::ONE, worksites::delete)
+        .at(
+            Method::GET,
+            "/api/v1/{agency}/clients/{id}/contacts",
+            contacts::list,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/clients/{id}/contacts",
+            contacts::add,
+        )
+        .at(Method::GET, contacts::ONE, contacts::show)
+        .at(Method::PUT, contacts::ONE, contacts::replace)
+        .at(Method::DELETE, contacts::ONE, contacts::delete)
+        .at(Method::GET, "/api/v1/{agency}/staff", staff::list)
+        .at(Method::POST, "/api/v1/{agency}/staff", staff::invite)
+        .at(Method::GET, "/api/v1/{agency}/staff/{id}", staff::show)
+        .at(Method::PATCH, "/api/v1/{agency}/staff/{id}", staff::change)
+        .at(Method::GET, "/api/v1/{agency}/settings", settings::show)
+        .at(Method::PUT, "/api/v1/{agency}/settings", settings::replace)
 }
 
 /// Which agency and token a request authenticates as: a first call to check a set-up.
@@ -28,4 +125,58 @@ async fn token(client: ApiClient) -> Json<Value> {
         "agency": { "slug": client.agency.slug, "name": client.agency.config.display_name },
         "token": { "name": client.token.name, "prefix": client.token.prefix },
     }))
+}
+
+/// This module's part of the OpenAPI document: the token check, the document itself, and
+/// the schemas every module shares (problems).
+pub(crate) fn openapi() -> Value {
+    use openapi::{Success, operation};
+    let token = json!({
+        "type": "object",
+        "required": ["agency", "token"],
+        "properties": {
+            "agency": { "type": "object", "properties": { "slug": { "type": "string" }, "name": { "type": "string" } } },
+            "token": { "type": "object", "properties": { "name": { "type": "string" }, "prefix": { "type": "string" } } }
+        }
+    });
+    let mut document = operation(
+        "This document (OpenAPI 3.1)",
+        "meta",
+        &[],
+        None,
+        Success::json(200, "The OpenAPI document", json!({ "type": "object" })),
+        &[],
+    );
+    document["security"] = json!([]);
+    json!({
+        "paths": {
+            "/api/v1/openapi.json": { "get": document },
+            "/api/v1/{agency}/token": {
+                "get": operation(
+                    "Which agency and token the request authenticates as",
+                    "meta",
+                    &["agency"],
+                    None,
+                    Success::json(200, "The agency and token", token),
+                    &[],
+                )
+            }
+        },
+        "components": {
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "description": "An error (RFC 9457). `errors` holds a message per field when the input was refused (422).",
+                    "required": ["type", "title", "status", "detail"],
+                    "properties": {
+                        "type": { "type": "string" },
+                        "title": { "type": "string" },
+                        "status": { "type": "integer" },
+                        "detail": { "type": "string" },
+                        "errors": { "type": ["object", "null"], "additionalProperties": { "type": "string" } }
+                    }
+                }
+            }
+        }
+    })
 }

@@ -7,10 +7,12 @@
 
 pub mod accounts;
 pub mod agencies;
+pub mod agency_settings;
 pub mod api_tokens;
 pub mod audit;
 pub mod clients;
 pub mod clock_events;
+pub mod contacts;
 pub mod documents;
 pub mod invoices;
 pub mod jobs;

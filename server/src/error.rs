@@ -17,6 +17,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("Some fields need attention.")]
     Invalid(crate::forms::FieldErrors),
+    /// The request is understood but the data's current state forbids it (a client that
+    /// still has data, the last admin); the message says why.
+    #[error("{0}")]
+    Conflict(String),
     #[error("The service is not ready yet. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -31,6 +35,7 @@ impl AppError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -117,7 +117,7 @@ pub async fn enqueue(
     agency: &Agency,
     email: Email<'_>,
 ) -> anyhow::Result<Queued> {
-    if !agency.config.portal_enabled {
+    if !portal_enabled(&mut *conn, agency).await? {
         return Ok(Queued::PortalDisabled);
     }
     let rendered = render(&agency.theme, email.template, &email.vars)?;
@@ -129,6 +129,12 @@ pub async fn enqueue(
         body_html: &rendered.html,
     };
     Ok(Queued::Yes(outbox::enqueue(conn, agency.id, &new).await?))
+}
+
+/// Whether the agency's portal is open by the settings in force (an admin's choice on the
+/// settings page over its configuration): a closed portal sends no email.
+pub async fn portal_enabled(conn: &mut AnyConnection, agency: &Agency) -> sqlx::Result<bool> {
+    crate::db::agency_settings::portal_enabled(conn, agency.id, agency.config.portal_enabled).await
 }
 
 /// Made-up but realistic variables for `template`, for branding previews, `portal theme

@@ -4,9 +4,12 @@ mod api_tokens;
 mod audit;
 pub mod branding;
 pub mod clients;
+pub mod contacts;
 mod home;
 pub mod outbox;
-mod staff;
+mod preview;
+pub mod settings;
+pub mod staff;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -38,14 +41,31 @@ pub fn routes() -> Router<AppState> {
             post(clients::add_worksite),
         )
         .route(
+            "/manage/clients/{id}/worksites/{worksite}",
+            get(clients::worksite_form).post(clients::update_worksite),
+        )
+        .route(
             "/manage/clients/{id}/worksites/{worksite}/delete",
             post(clients::remove_worksite),
+        )
+        .route("/manage/clients/{id}/contacts", post(contacts::add))
+        .route(
+            "/manage/clients/{id}/contacts/{contact}",
+            get(contacts::show).post(contacts::update),
+        )
+        .route(
+            "/manage/clients/{id}/contacts/{contact}/delete",
+            post(contacts::delete),
         )
         .route(
             "/manage/api-tokens",
             get(api_tokens::page).post(api_tokens::create),
         )
         .route("/manage/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route("/manage/settings", get(settings::page).post(settings::save))
+        .route("/manage/settings/reset", post(settings::reset))
+        .route("/manage/preview", post(preview::start))
+        .route("/manage/preview/end", post(preview::end))
         .route("/manage/outbox", get(outbox::page))
         .route("/manage/outbox/{id}/resend", post(outbox::resend))
         .route("/manage/branding", get(branding::page))

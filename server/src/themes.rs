@@ -309,6 +309,8 @@ fn agency_globals(
         portal_login_url => Value::from_safe_string(format!("{url}/portal/login")),
         logo_absolute_url => assets.branding_url("logo").map(absolute),
         name => &agency.display_name,
+        // As configured. Admins may override it on the settings page: pages that depend on
+        // the value in force get `portal_enabled` (or `portal_closed`) from their handler.
         portal_enabled => agency.portal_enabled,
         primary_color => branding.primary_color.as_ref().map(|c| c.to_string()),
         accent_color => branding.accent_color.as_ref().map(|c| c.to_string()),

@@ -18,6 +18,7 @@ use super::{ClientIp, audit_actor, cookies, passwords};
 use crate::agency::{Agency, CurrentAgency};
 use crate::app::AppState;
 use crate::db::accounts::{self, Account, AccountKind};
+use crate::db::agency_settings;
 use crate::db::audit::{self, Target};
 use crate::db::sessions;
 use crate::error::AppResult;
@@ -54,21 +55,38 @@ pub struct LoginQuery {
 }
 
 pub async fn page(
+    State(state): State<AppState>,
     agency: CurrentAgency,
     AreaKind(kind, _): AreaKind,
     token: FormToken,
     Query(query): Query<LoginQuery>,
 ) -> AppResult<Response> {
     let notice = notice(query.done.as_deref());
-    login_page(&agency, kind, &token, notice, None, "", StatusCode::OK)
+    login_page(
+        &state,
+        &agency,
+        kind,
+        &token,
+        (notice, None),
+        "",
+        StatusCode::OK,
+    )
+    .await
 }
 
-fn login_page(
+/// Whether the agency's portal is open, by the settings in force.
+async fn portal_open(state: &AppState, agency: &Agency) -> AppResult<bool> {
+    let settings =
+        agency_settings::effective(&state.db().pool, agency, &state.settings().security).await?;
+    Ok(settings.portal_enabled)
+}
+
+async fn login_page(
+    state: &AppState,
     agency: &CurrentAgency,
     kind: AccountKind,
     token: &FormToken,
-    notice: Option<&str>,
-    error: Option<&str>,
+    (notice, error): (Option<&str>, Option<&str>),
     email: &str,
     status: StatusCode,
 ) -> AppResult<Response> {
@@ -76,9 +94,13 @@ fn login_page(
         AccountKind::Portal => "Sign in to your client portal",
         AccountKind::Staff => "Staff sign-in",
     };
+    let portal_closed = kind == AccountKind::Portal && !portal_open(state, agency).await?;
     let html = agency.render(
         "login.html",
-        context! { area => kind.area(), title, csrf_token => &token.token, notice, error, email },
+        context! {
+            area => kind.area(), title, csrf_token => &token.token, notice, error, email,
+            portal_closed,
+        },
     )?;
     Ok((
         status,
@@ -105,17 +127,18 @@ pub async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    if kind == AccountKind::Portal && !agency.config.portal_enabled {
+    if kind == AccountKind::Portal && !portal_open(&state, &agency).await? {
         let status = StatusCode::FORBIDDEN;
         return login_page(
+            &state,
             &agency,
             kind,
             &token,
-            None,
-            Some(PORTAL_CLOSED),
+            (None, Some(PORTAL_CLOSED)),
             &form.email,
             status,
-        );
+        )
+        .await;
     }
     let pool = &state.db().pool;
     let security = &state.settings().security;
@@ -125,14 +148,15 @@ pub async fn sign_in(
         Verdict::Locked => {
             passwords::verify_dummy(&form.password).await?;
             return login_page(
+                &state,
                 &agency,
                 kind,
                 &token,
-                None,
-                Some(LOCKED_ERROR),
+                (None, Some(LOCKED_ERROR)),
                 email,
                 StatusCode::TOO_MANY_REQUESTS,
-            );
+            )
+            .await;
         }
         Verdict::Allowed(wait) => wait,
     };
@@ -170,14 +194,15 @@ pub async fn sign_in(
                 lockout(&state, &agency, kind, account, &ip).await?;
             }
             return login_page(
+                &state,
                 &agency,
                 kind,
                 &token,
-                None,
-                Some(GENERIC_ERROR),
+                (None, Some(GENERIC_ERROR)),
                 email,
                 StatusCode::UNAUTHORIZED,
-            );
+            )
+            .await;
         }
     };
 

@@ -22,7 +22,7 @@ const RECOVERY_CODES: usize = 10;
 fn render(me: &SignedIn, template: &str, extra: Value) -> AppResult<Response> {
     let base = context! {
         area => me.kind.area(), csrf_token => me.csrf_token(), user => &me.account.name,
-        required => mfa_required(&me.agency, me.kind), enabled => me.account.has_mfa(),
+        required => mfa_required(&me.settings, me.kind), enabled => me.account.has_mfa(),
     };
     Ok(me
         .agency

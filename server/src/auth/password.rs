@@ -16,6 +16,7 @@ use super::{ClientIp, audit_actor, passwords, tokens};
 use crate::agency::{Agency, CurrentAgency};
 use crate::app::AppState;
 use crate::db::accounts::{self, Account, AccountKind};
+use crate::db::agency_settings;
 use crate::db::audit::{self, Target};
 use crate::db::tokens::Purpose;
 use crate::db::{self, Timestamp, sessions};
@@ -52,8 +53,15 @@ async fn new_password_problem(
         );
     }
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let min = agency.config.security.password_min_length;
+    let min = min_length(state, agency).await?;
     Ok(passwords::policy_problem(password, min, &words))
+}
+
+/// The shortest password the agency accepts, by the settings in force.
+pub async fn min_length(state: &AppState, agency: &Agency) -> AppResult<usize> {
+    let settings =
+        agency_settings::effective(&state.db().pool, agency, &state.settings().security).await?;
+    Ok(settings.password_min_length())
 }
 
 // ---- forgot password ----
@@ -259,7 +267,8 @@ pub async fn set_page(
     let Some((_, account)) = valid_link(&state, &agency, kind, &query.token).await? else {
         return link_expired(&agency, kind);
     };
-    set_form(&agency, kind, &token, &query.token, &account, None)
+    let min = min_length(&state, &agency).await?;
+    set_form(&agency, kind, &token, &query.token, &account, None, min)
 }
 
 fn set_form(
@@ -269,13 +278,13 @@ fn set_form(
     link: &str,
     account: &Account,
     error: Option<String>,
+    min_length: usize,
 ) -> AppResult<Response> {
     let html = agency.render(
         "set_password.html",
         context! {
             area => kind.area(), title => "Choose your password", csrf_token => &csrf.token,
-            link_token => link, email => &account.email, error,
-            min_length => agency.config.security.password_min_length,
+            link_token => link, email => &account.email, error, min_length,
         },
     )?;
     Ok((csrf.cookie().into_iter().collect::<HeaderMap>(), html).into_response())
@@ -303,7 +312,16 @@ pub async fn set_submit(
     )
     .await?
     {
-        return set_form(&agency, kind, &csrf, &form.token, &account, Some(problem));
+        let min = min_length(&state, &agency).await?;
+        return set_form(
+            &agency,
+            kind,
+            &csrf,
+            &form.token,
+            &account,
+            Some(problem),
+            min,
+        );
     }
     let hash = passwords::hash(&form.password).await?;
     let mut tx = state.db().pool.begin().await?;
@@ -349,7 +367,7 @@ pub fn change_page(signed_in: &SignedIn, error: Option<String>) -> AppResult<Res
                 area => signed_in.kind.area(), title => "Change your password",
                 csrf_token => signed_in.csrf_token(), user => &signed_in.account.name,
                 forced => signed_in.account.must_change_password, error,
-                min_length => agency.config.security.password_min_length,
+                min_length => signed_in.settings.password_min_length,
             },
         )?
         .into_response())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -15,9 +15,10 @@ use super::{cookies, tokens};
 use crate::agency::Agency;
 use crate::app::AppState;
 use crate::db::accounts::{self, Account, AccountKind};
+use crate::db::agency_settings::{self, AgencySettings};
 use crate::db::sessions::{self, NewSession, SessionRow};
 use crate::db::{Timestamp, clients};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorInfo};
 use crate::plugins::{Permission, Role};
 
 /// Sessions are touched at most this often, to spare the database a write per request.
@@ -30,12 +31,42 @@ pub struct SignedIn {
     pub account: Account,
     pub kind: AccountKind,
     pub agency: Arc<Agency>,
+    /// The agency's settings in force (saved by its admins over its configuration), read
+    /// once per request.
+    pub settings: AgencySettings,
+    /// Set when a staff member previews the portal as this portal user: `session` is then
+    /// the staff member's, and nothing may change.
+    pub preview: Option<Arc<Preview>>,
 }
 
 impl SignedIn {
     pub fn csrf_token(&self) -> &str {
         &self.session.csrf_token
     }
+}
+
+/// A staff member viewing the portal as one of its users ("view as client"), read only. The
+/// portal's layout shows it as a banner with a button that ends it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Preview {
+    pub staff_id: i64,
+    pub staff_name: String,
+    pub portal_user_id: i64,
+    pub portal_user_name: String,
+    pub portal_user_email: String,
+    /// The staff session's form token, for the "end preview" button.
+    pub csrf_token: String,
+}
+
+tokio::task_local! {
+    /// The preview a portal page is rendered for, so every page built on the theme's layout
+    /// shows the banner and disabled forms without its handler knowing.
+    pub static PREVIEW: Arc<Preview>;
+}
+
+/// The preview of the request being handled, if any (see [`PREVIEW`]).
+pub fn current_preview() -> Option<Arc<Preview>> {
+    PREVIEW.try_with(Arc::clone).ok()
 }
 
 /// The sessions a request carries, resolved by [`load_sessions`].
@@ -67,7 +98,16 @@ pub async fn load_sessions(
 ) -> Response {
     let path = crate::agency::full_path(request.extensions(), request.uri());
     let slug = crate::agency::path_segments(path).0.to_owned();
+    let (_, area) = crate::agency::path_segments(path);
+    let in_portal = area == "portal";
+    let rest = path
+        .trim_start_matches('/')
+        .splitn(3, '/')
+        .nth(2)
+        .unwrap_or_default()
+        .to_owned();
     let mut found = RequestSessions::default();
+    let mut preview = None;
     if let Some(agency) = state.agency(&slug) {
         for kind in [AccountKind::Staff, AccountKind::Portal] {
             match resolve(&state, &agency, request.headers(), kind).await {
@@ -79,9 +119,88 @@ pub async fn load_sessions(
                 Err(err) => return AppError::from(err).into_response(),
             }
         }
+        // A staff member previewing the portal sees it as the portal user, in place of any
+        // portal session the browser also has; the preview never writes.
+        if in_portal && let Some(staff) = found.staff.as_ref().filter(|s| !s.session.mfa_pending) {
+            match previewed(&state, staff).await {
+                Ok(Some(viewed)) => {
+                    if let Err(message) = preview_allows(request.method(), &rest) {
+                        return read_only(message);
+                    }
+                    preview.clone_from(&viewed.preview);
+                    found.portal = Some(Arc::new(viewed));
+                }
+                Ok(None) => {}
+                Err(err) => return AppError::from(err).into_response(),
+            }
+        }
     }
     request.extensions_mut().insert(found);
-    next.run(request).await
+    match preview {
+        Some(preview) => PREVIEW.scope(preview, next.run(request)).await,
+        None => next.run(request).await,
+    }
+}
+
+/// The portal user a staff session is previewing, as a read-only portal sign-in.
+async fn previewed(state: &AppState, staff: &SignedIn) -> Result<Option<SignedIn>, sqlx::Error> {
+    let Some(portal_user_id) = staff.session.preview_portal_user_id else {
+        return Ok(None);
+    };
+    let pool = &state.db().pool;
+    let agency = &staff.agency;
+    let Some(account) =
+        accounts::by_id(pool, AccountKind::Portal, agency.id, portal_user_id).await?
+    else {
+        sessions::set_preview(pool, agency.id, staff.session.id, None).await?;
+        return Ok(None);
+    };
+    let preview = Preview {
+        staff_id: staff.account.id,
+        staff_name: staff.account.name.clone(),
+        portal_user_id: account.id,
+        portal_user_name: account.name.clone(),
+        portal_user_email: account.email.clone(),
+        csrf_token: staff.session.csrf_token.clone(),
+    };
+    Ok(Some(SignedIn {
+        session: staff.session.clone(),
+        account,
+        kind: AccountKind::Portal,
+        agency: agency.clone(),
+        settings: staff.settings.clone(),
+        preview: Some(Arc::new(preview)),
+    }))
+}
+
+/// What a preview may open: portal pages, read only. Every other method is refused before
+/// any handler runs, and so are the pages of the user's own account (their sessions,
+/// password and two-factor set-up are theirs alone).
+fn preview_allows(method: &Method, rest: &str) -> Result<(), &'static str> {
+    let page = rest.split('/').next().unwrap_or_default();
+    let message = if method != Method::GET && method != Method::HEAD {
+        "This is a read-only preview of the portal: nothing can be changed. End the preview to act as yourself."
+    } else if matches!(
+        page,
+        "account" | "login" | "logout" | "set-password" | "forgot-password"
+    ) {
+        "The portal user's own account pages are not part of the preview."
+    } else {
+        return Ok(());
+    };
+    Err(message)
+}
+
+/// A 403 with `message`, rendered as the theme's error page by the error layer.
+fn read_only(message: &str) -> Response {
+    let info = ErrorInfo {
+        status: StatusCode::FORBIDDEN,
+        message: message.to_owned(),
+        fields: None,
+    };
+    let mut response = (info.status, info.message.clone()).into_response();
+    response.extensions_mut().insert(info);
+    response
 }
 
 async fn resolve(
@@ -103,8 +222,14 @@ async fn resolve(
         return Ok(None);
     }
     let now = Timestamp::now();
-    let idle = state.settings().security.session_idle_minutes * 60;
-    if now >= session.expires_at || now.0 - session.last_seen_at.0 >= idle {
+    let settings = agency_settings::effective(pool, agency, &state.settings().security).await?;
+    let idle = settings.session_idle_minutes * 60;
+    // `expires_at` was fixed at sign-in; a shorter absolute time-out saved since applies too.
+    let absolute = settings.session_absolute_hours * 3600;
+    if now >= session.expires_at
+        || now.0 - session.created_at.0 >= absolute
+        || now.0 - session.last_seen_at.0 >= idle
+    {
         sessions::delete(pool, session.id).await?;
         return Ok(None);
     }
@@ -124,6 +249,8 @@ async fn resolve(
         account,
         kind,
         agency: agency.clone(),
+        settings,
+        preview: None,
     }))
 }
 
@@ -141,7 +268,9 @@ pub async fn start(
     let (ip, user_agent) = client;
     let token = tokens::generate();
     let csrf = tokens::generate();
-    let absolute = state.settings().security.session_absolute_hours * 3600;
+    let settings =
+        agency_settings::effective(&state.db().pool, agency, &state.settings().security).await?;
+    let absolute = settings.session_absolute_hours * 3600;
     let user_agent: String = user_agent.chars().take(200).collect();
     let new = NewSession {
         token_hash: &tokens::hash(&token),
@@ -196,11 +325,13 @@ fn signed_in(parts: &Parts, kind: AccountKind) -> Result<Arc<SignedIn>, Rejectio
     // the second factor, then replacing an admin-set password, then enrolling in two-factor
     // sign-in where the agency requires it.
     let path = crate::agency::full_path(&parts.extensions, &parts.uri);
-    let due = if found.session.mfa_pending {
+    let due = if found.preview.is_some() {
+        None
+    } else if found.session.mfa_pending {
         Some("login/mfa")
     } else if found.account.must_change_password {
         Some("account/password")
-    } else if mfa_required(&found.agency, kind) && !found.account.has_mfa() {
+    } else if mfa_required(&found.settings, kind) && !found.account.has_mfa() {
         Some("account/mfa")
     } else {
         None
@@ -214,10 +345,10 @@ fn signed_in(parts: &Parts, kind: AccountKind) -> Result<Arc<SignedIn>, Rejectio
 }
 
 /// Whether the agency requires two-factor sign-in of this kind of account.
-pub fn mfa_required(agency: &Agency, kind: AccountKind) -> bool {
+pub fn mfa_required(settings: &AgencySettings, kind: AccountKind) -> bool {
     match kind {
-        AccountKind::Staff => agency.config.security.require_mfa_staff,
-        AccountKind::Portal => agency.config.security.require_mfa_portal,
+        AccountKind::Staff => settings.require_mfa_staff,
+        AccountKind::Portal => settings.require_mfa_portal,
     }
 }
 
@@ -260,6 +391,9 @@ pub struct PortalSession {
     /// `None` when the role-set no longer offers the user's role: such a user may do nothing
     /// until an admin gives them a current role.
     pub role: Option<Role>,
+    /// Set when a staff member is previewing the portal as this user: every request is a
+    /// read (anything else was refused before the handler ran).
+    pub preview: Option<Arc<Preview>>,
 }
 
 impl PortalSession {
@@ -276,7 +410,7 @@ impl FromRequestParts<AppState> for PortalSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Rejection> {
         let user = signed_in(parts, AccountKind::Portal)?;
-        if !user.agency.config.portal_enabled {
+        if user.preview.is_none() && !user.settings.portal_enabled {
             return Err(sign_in_redirect(parts, AccountKind::Portal));
         }
         let client_ids = clients::visible_to(&state.db().pool, user.agency.id, user.account.id)
@@ -290,6 +424,7 @@ impl FromRequestParts<AppState> for PortalSession {
             tracing::warn!(role = %user.account.role_id, "portal user has a role the role set does not offer");
         }
         Ok(PortalSession {
+            preview: user.preview.clone(),
             user,
             client_ids: client_ids.into(),
             role,

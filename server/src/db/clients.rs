@@ -15,9 +15,11 @@ pub struct Client {
     pub portal_enabled: bool,
     pub notes: String,
     pub archived_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
-const CLIENT_COLUMNS: &str = "id, name, email, phone, address, portal_enabled, notes, archived_at";
+const CLIENT_COLUMNS: &str =
+    "id, name, email, phone, address, portal_enabled, notes, archived_at, created_at";
 
 /// A row of the manage area's client list.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -80,27 +82,145 @@ pub async fn list<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<
     .await
 }
 
-/// Clients whose name, email or phone contains `search`, with their worksite and portal-user
-/// counts; archived ones only when asked.
-pub async fn search<'e>(
-    db: impl AnyExecutor<'e>,
+/// Which clients a list shows, by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusFilter {
+    /// Not archived (the default).
+    #[default]
+    Active,
+    /// Not archived, portal switched off for the company.
+    PortalOff,
+    Archived,
+    All,
+}
+
+impl StatusFilter {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Self::Active),
+            "portal-off" => Some(Self::PortalOff),
+            "archived" => Some(Self::Archived),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Active => "c.archived_at IS NULL",
+            Self::PortalOff => "c.archived_at IS NULL AND c.portal_enabled = 0",
+            Self::Archived => "c.archived_at IS NOT NULL",
+            Self::All => "1 = 1",
+        }
+    }
+}
+
+/// The columns a client list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortColumn {
+    #[default]
+    Name,
+    Email,
+    Phone,
+    Worksites,
+    PortalUsers,
+    Created,
+}
+
+impl SortColumn {
+    pub const ALL: [Self; 6] = [
+        Self::Name,
+        Self::Email,
+        Self::Phone,
+        Self::Worksites,
+        Self::PortalUsers,
+        Self::Created,
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Worksites => "worksites",
+            Self::PortalUsers => "portal_users",
+            Self::Created => "created",
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Name => "lower(c.name)",
+            Self::Email => "lower(c.email)",
+            Self::Phone => "c.phone",
+            Self::Worksites => "worksites",
+            Self::PortalUsers => "portal_users",
+            Self::Created => "c.created_at",
+        }
+    }
+}
+
+/// What a client list shows: text search (name, email or phone), status, order.
+#[derive(Debug, Clone, Default)]
+pub struct ClientFilter {
+    pub search: String,
+    pub status: StatusFilter,
+    pub sort: SortColumn,
+    pub descending: bool,
+}
+
+/// One page of a client list and how many clients match in all.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClientPage {
+    pub clients: Vec<ClientSummary>,
+    pub total: i64,
+}
+
+/// Clients matching `filter`, with their worksite and portal-user counts, one page of
+/// `limit` from `offset`. Ties are broken by id so pages never overlap.
+#[tracing::instrument(skip_all, fields(agency = agency_id))]
+pub async fn search(
+    pool: &sqlx::AnyPool,
     agency_id: i64,
-    search: &str,
-    include_archived: bool,
-) -> sqlx::Result<Vec<ClientSummary>> {
-    sqlx::query_as(
-        "SELECT c.id, c.name, c.email, c.phone, c.address, c.portal_enabled, c.notes, c.archived_at, \
+    filter: &ClientFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<ClientPage> {
+    let status = filter.status.sql();
+    let pattern = format!("%{}%", filter.search.trim().to_lowercase());
+    let matches = format!(
+        "c.agency_id = $1 AND {status} \
+         AND (lower(c.name) LIKE $2 OR lower(c.email) LIKE $2 OR c.phone LIKE $2)"
+    );
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM clients c WHERE {matches}"
+    )))
+    .bind(agency_id)
+    .bind(&pattern)
+    .fetch_one(pool)
+    .await?;
+    let direction = if filter.descending { "DESC" } else { "ASC" };
+    let order = filter.sort.sql();
+    let clients = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT c.id, c.name, c.email, c.phone, c.address, c.portal_enabled, c.notes, c.archived_at, c.created_at, \
          (SELECT COUNT(*) FROM worksites w WHERE w.agency_id = c.agency_id AND w.client_id = c.id) AS worksites, \
          (SELECT COUNT(*) FROM portal_user_clients l WHERE l.agency_id = c.agency_id AND l.client_id = c.id) AS portal_users \
-         FROM clients c WHERE c.agency_id = $1 AND ($2 = 1 OR c.archived_at IS NULL) \
-         AND (lower(c.name) LIKE $3 OR lower(c.email) LIKE $3 OR c.phone LIKE $3) \
-         ORDER BY lower(c.name), c.id",
-    )
+         FROM clients c WHERE {matches} \
+         ORDER BY {order} {direction}, c.id {direction} LIMIT $3 OFFSET $4"
+    )))
     .bind(agency_id)
-    .bind(i64::from(include_archived))
-    .bind(format!("%{}%", search.trim().to_lowercase()))
-    .fetch_all(db)
-    .await
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    Ok(ClientPage { clients, total })
 }
 
 pub async fn get<'e>(
@@ -196,6 +316,7 @@ pub async fn data_kept<'e>(
         ("jobs", "jobs"),
         ("quotes", "quotes"),
         ("clock_events", "clock events"),
+        ("contacts", "contacts"),
     ];
     for (table, words) in tables {
         let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -255,7 +376,8 @@ pub async fn delete_worksite<'e>(
          AND NOT EXISTS (SELECT 1 FROM clock_events e WHERE e.worksite_id = worksites.id) \
          AND NOT EXISTS (SELECT 1 FROM portal_user_clients l WHERE l.worksite_id = worksites.id) \
          AND NOT EXISTS (SELECT 1 FROM work_requests r WHERE r.worksite_id = worksites.id) \
-         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.worksite_id = worksites.id)",
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.worksite_id = worksites.id) \
+         AND NOT EXISTS (SELECT 1 FROM contacts k WHERE k.worksite_id = worksites.id)",
     )
     .bind(agency_id)
     .bind(client_id)
@@ -263,6 +385,75 @@ pub async fn delete_worksite<'e>(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+pub async fn worksite<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<Worksite>> {
+    sqlx::query_as(
+        "SELECT id, client_id, name, address FROM worksites \
+         WHERE agency_id = $1 AND client_id = $2 AND id = $3",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Renames or moves a worksite; false when the client has no such worksite.
+pub async fn update_worksite<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_id: i64,
+    id: i64,
+    name: &str,
+    address: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE worksites SET name = $1, address = $2 \
+         WHERE agency_id = $3 AND client_id = $4 AND id = $5",
+    )
+    .bind(name.trim())
+    .bind(address.trim())
+    .bind(agency_id)
+    .bind(client_id)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A portal login as the client's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct PortalLogin {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+}
+
+/// The portal users who see this client: linked to it, or multi-client users with "all
+/// clients".
+pub async fn portal_logins<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_id: i64,
+) -> sqlx::Result<Vec<PortalLogin>> {
+    sqlx::query_as(
+        "SELECT u.id, u.first_name || ' ' || u.last_name AS name, u.email, u.status \
+         FROM portal_users u WHERE u.agency_id = $1 AND (u.all_clients = 1 OR EXISTS ( \
+           SELECT 1 FROM portal_user_clients l WHERE l.agency_id = u.agency_id \
+           AND l.portal_user_id = u.id AND l.client_id = $2)) \
+         ORDER BY lower(u.last_name), lower(u.first_name), u.id",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_all(db)
+    .await
 }
 
 pub async fn create_worksite<'e>(

@@ -21,6 +21,8 @@ pub struct SessionRow {
     /// The password was right; the second factor is still due.
     #[sqlx(try_from = "super::Flag")]
     pub mfa_pending: bool,
+    /// A staff session previewing the portal as this portal user, read only.
+    pub preview_portal_user_id: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -58,7 +60,8 @@ pub async fn create<'e>(db: impl AnyExecutor<'e>, new: &NewSession<'_>) -> sqlx:
 }
 
 const COLUMNS: &str = "id, agency_id, user_kind, user_id, csrf_token, created_at, last_seen_at, \
-                       expires_at, ip, user_agent, mfa_pending";
+                       expires_at, ip, user_agent, mfa_pending, \
+                       preview_portal_user_id";
 
 pub async fn by_token_hash<'e>(
     db: impl AnyExecutor<'e>,
@@ -97,6 +100,26 @@ pub async fn touch<'e>(db: impl AnyExecutor<'e>, id: i64, at: Timestamp) -> sqlx
         .execute(db)
         .await
         .map(|_| ())
+}
+
+/// Starts (`Some`) or ends (`None`) a staff session's portal preview. Only staff sessions of
+/// the agency qualify; false when there is no such session.
+pub async fn set_preview<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    session_id: i64,
+    portal_user_id: Option<i64>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET preview_portal_user_id = $1 \
+         WHERE id = $2 AND agency_id = $3 AND user_kind = 'staff'",
+    )
+    .bind(portal_user_id)
+    .bind(session_id)
+    .bind(agency_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn delete<'e>(db: impl AnyExecutor<'e>, id: i64) -> sqlx::Result<()> {

@@ -161,3 +161,20 @@ pub async fn other_active_admins<'e>(
     .fetch_one(db)
     .await
 }
+
+/// Whether the team member has ever set a password (an invitation not yet accepted has none).
+pub async fn has_password<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff_users WHERE agency_id = $1 AND id = $2 \
+         AND password_hash IS NOT NULL",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    Ok(count > 0)
+}

@@ -21,8 +21,9 @@ use crate::config::MailWorkerConfig;
 use crate::db::outbox::{self, Claimed};
 use crate::db::{Db, Timestamp};
 
-/// What the worker knows about an agency: who its email comes from, and whether its portal
-/// is on (a disabled portal sends no email, even one queued before it was turned off).
+/// What the worker knows about an agency: who its email comes from, and whether its
+/// configuration opens its portal (an admin's saved choice, read at each delivery, wins: a
+/// disabled portal sends no email, even one queued before it was turned off).
 #[derive(Debug, Clone)]
 struct Sender {
     from: Mailbox,
@@ -161,7 +162,14 @@ impl Worker {
             .senders
             .get(&row.agency_id)
             .ok_or_else(|| SendError::Permanent("the agency is no longer configured".to_owned()))?;
-        if !sender.portal_enabled {
+        let open = crate::db::agency_settings::portal_enabled(
+            &self.db.pool,
+            row.agency_id,
+            sender.portal_enabled,
+        )
+        .await
+        .map_err(|err| SendError::Transient(format!("cannot read the agency's settings: {err}")))?;
+        if !open {
             return Err(SendError::Permanent(
                 super::PORTAL_DISABLED_NOTICE.to_owned(),
             ));

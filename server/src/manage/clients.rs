@@ -13,9 +13,12 @@ use crate::agency::Agency;
 use crate::app::AppState;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, StaffSession, audit_actor};
 use crate::db::audit::{self, Actor, Target};
-use crate::db::clients::{self, NewClient};
+use crate::db::clients::{self, ClientFilter, ClientPage, NewClient, SortColumn, StatusFilter};
+use crate::db::contacts;
+use crate::db::outbox::Page;
 use crate::error::{AppError, AppResult};
 use crate::forms::{FieldErrors, checked};
+use crate::manage::outbox::Pager;
 
 /// What a person or a back-office system sends for a client.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -121,7 +124,7 @@ pub async fn change(
     Ok(true)
 }
 
-async fn audit_client(
+pub(crate) async fn audit_client(
     state: &AppState,
     agency: &Agency,
     actor: Actor<'_>,
@@ -138,29 +141,73 @@ async fn audit_client(
     Ok(())
 }
 
-async fn record(
-    state: &AppState,
-    me: &SignedIn,
-    ip: &str,
-    action: &str,
-    id: i64,
-    name: &str,
-) -> AppResult<()> {
-    audit_client(state, &me.agency, staff_actor(me, ip), action, id, name).await
-}
-
-fn staff_actor<'a>(me: &'a SignedIn, ip: &'a str) -> Actor<'a> {
+pub(crate) fn staff_actor<'a>(me: &'a SignedIn, ip: &'a str) -> Actor<'a> {
     audit_actor(me.kind.as_str(), Some(me.account.id), &me.account.email, ip)
 }
 
-#[derive(Debug, Deserialize)]
+/// The client list's query string: `?q=&status=&sort=&dir=&page=&size=`.
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
-    q: String,
+    pub q: String,
     #[serde(default)]
-    archived: Option<String>,
+    pub status: Option<String>,
+    /// Older links: `archived=on` lists every client.
+    #[serde(default)]
+    pub archived: Option<String>,
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub dir: Option<String>,
+    pub page: Option<u32>,
+    pub size: Option<u32>,
     #[serde(default)]
     done: Option<String>,
+}
+
+impl ListQuery {
+    /// The filter and page asked for; anything unknown falls back to the default.
+    pub fn filter(&self) -> (ClientFilter, Page) {
+        let status = self
+            .status
+            .as_deref()
+            .and_then(StatusFilter::parse)
+            .unwrap_or(if checked(&self.archived) {
+                StatusFilter::All
+            } else {
+                StatusFilter::Active
+            });
+        let filter = ClientFilter {
+            search: self.q.trim().to_owned(),
+            status,
+            sort: self
+                .sort
+                .as_deref()
+                .and_then(SortColumn::parse)
+                .unwrap_or_default(),
+            descending: self.dir.as_deref() == Some("desc"),
+        };
+        (filter, Page::new(self.page, self.size))
+    }
+}
+
+/// One page of the agency's clients as `query` asks.
+pub async fn listing(
+    state: &AppState,
+    agency: &Agency,
+    query: &ListQuery,
+) -> AppResult<(ClientFilter, Page, ClientPage)> {
+    let (filter, page) = query.filter();
+    let offset = i64::from(page.number - 1) * i64::from(page.size);
+    let found = clients::search(
+        &state.db().pool,
+        agency.id,
+        &filter,
+        i64::from(page.size),
+        offset,
+    )
+    .await?;
+    Ok((filter, page, found))
 }
 
 pub async fn list(
@@ -168,24 +215,84 @@ pub async fn list(
     StaffSession(me): StaffSession,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let include_archived = checked(&query.archived);
-    let rows = clients::search(&state.db().pool, me.agency.id, &query.q, include_archived).await?;
+    let (filter, page, found) = listing(&state, &me.agency, &query).await?;
+    let pager = Pager::new(page, found.total, found.clients.len());
     let notice = match query.done.as_deref() {
         Some("deleted") => Some("The client was deleted."),
         _ => None,
     };
-    page(
+    // Links keep the search and status; sorting links also keep the size, paging links the
+    // order.
+    let mut keep = format!(
+        "q={}&status={}&",
+        encode(&filter.search),
+        status_name(filter.status)
+    );
+    let sort_links: Vec<minijinja::Value> = SortColumn::ALL
+        .into_iter()
+        .map(|column| {
+            let current = column == filter.sort;
+            let dir = if current && !filter.descending {
+                "desc"
+            } else {
+                "asc"
+            };
+            let aria = match (current, filter.descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            };
+            let href = format!(
+                "?{keep}sort={}&dir={dir}&size={}",
+                column.as_str(),
+                page.size
+            );
+            (column.as_str(), context! { href, aria })
+        })
+        .map(|(name, link)| context! { name, link })
+        .collect();
+    keep.push_str(&format!(
+        "sort={}&dir={}&size={}&",
+        filter.sort.as_str(),
+        if filter.descending { "desc" } else { "asc" },
+        page.size
+    ));
+    page_html(
         &me,
         "manage/clients.html",
         context! {
-            title => "Clients", clients => Serde(&rows), q => &query.q, include_archived, notice,
+            title => "Clients", clients => Serde(&found.clients),
+            q => &filter.search, status => status_name(filter.status),
+            pager => Serde(pager), base_query => keep, page_sizes => Page::SIZES,
+            sort_links, notice,
         },
     )
 }
 
-fn page(me: &SignedIn, template: &str, extra: minijinja::Value) -> AppResult<Response> {
+fn status_name(status: StatusFilter) -> &'static str {
+    match status {
+        StatusFilter::Active => "active",
+        StatusFilter::PortalOff => "portal-off",
+        StatusFilter::Archived => "archived",
+        StatusFilter::All => "all",
+    }
+}
+
+/// Percent-encodes a query-string value.
+fn encode(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)])
+        .unwrap_or_default()
+        .trim_start_matches("v=")
+        .to_owned()
+}
+
+pub(crate) fn page_html(
+    me: &SignedIn,
+    template: &str,
+    extra: minijinja::Value,
+) -> AppResult<Response> {
     let base = context! {
-        area => "manage", csrf_token => me.csrf_token(), user => &me.account.name,
+        area => "manage", nav => "clients", csrf_token => me.csrf_token(), user => &me.account.name,
         is_admin => me.account.role_id == "admin",
     };
     Ok(me
@@ -199,7 +306,7 @@ pub async fn new_form(StaffAdmin(me): StaffAdmin) -> AppResult<Response> {
         portal_enabled: Some("on".into()),
         ..ClientInput::default()
     };
-    page(
+    page_html(
         &me,
         "manage/client_form.html",
         context! { title => "Add a client", input => Serde(&input) },
@@ -218,7 +325,7 @@ pub async fn new_submit(
             me.agency.slug
         ))
         .into_response()),
-        Err(AppError::Invalid(errors)) => page(
+        Err(AppError::Invalid(errors)) => page_html(
             &me,
             "manage/client_form.html",
             context! {
@@ -235,7 +342,7 @@ pub struct DetailQuery {
     done: Option<String>,
 }
 
-async fn detail(
+pub(crate) async fn detail(
     state: &AppState,
     me: &SignedIn,
     id: i64,
@@ -247,6 +354,8 @@ async fn detail(
         .ok_or(AppError::NotFound)?;
     let worksites = clients::worksites(pool, me.agency.id, id).await?;
     let kept = clients::data_kept(pool, me.agency.id, id).await?;
+    let people = contacts::for_client(pool, me.agency.id, id).await?;
+    let logins = clients::portal_logins(pool, me.agency.id, id).await?;
     let input = ClientInput {
         name: client.name.clone(),
         email: client.email.clone(),
@@ -257,9 +366,9 @@ async fn detail(
     };
     let base = context! {
         title => &client.name, client => Serde(&client), worksites => Serde(&worksites),
-        input => Serde(&input), kept,
+        input => Serde(&input), kept, contacts => Serde(&people), logins => Serde(&logins),
     };
-    page(me, "manage/client.html", context! { ..extra, ..base })
+    page_html(me, "manage/client.html", context! { ..extra, ..base })
 }
 
 pub async fn show(
@@ -275,6 +384,10 @@ pub async fn show(
         Some("restored") => Some("The client is active again."),
         Some("worksite-added") => Some("Worksite added."),
         Some("worksite-removed") => Some("Worksite removed."),
+        Some("worksite-saved") => Some("Worksite saved."),
+        Some("contact-added") => Some("Contact added."),
+        Some("contact-saved") => Some("Contact saved."),
+        Some("contact-removed") => Some("Contact removed."),
         _ => None,
     };
     detail(&state, &me, id, context! { notice }).await
@@ -294,19 +407,8 @@ pub async fn update(
         }
         Ok(false) => Err(AppError::NotFound),
         Err(AppError::Invalid(errors)) => {
-            let pool = &state.db().pool;
-            let client = clients::get(pool, me.agency.id, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let worksites = clients::worksites(pool, me.agency.id, id).await?;
-            page(
-                &me,
-                "manage/client.html",
-                context! {
-                    title => &client.name, client => Serde(&client), worksites => Serde(&worksites),
-                    input => Serde(&input), errors => Serde(&errors),
-                },
-            )
+            let extra = context! { input => Serde(&input), errors => Serde(&errors) };
+            detail(&state, &me, id, extra).await
         }
         Err(other) => Err(other),
     }
@@ -330,6 +432,29 @@ pub async fn restore(
     set_archived(state, admin, ip, path, false).await
 }
 
+/// Archives or restores one of the agency's clients and audits it; false when there is no
+/// such client. Used by the page and the API alike.
+pub async fn archive_client(
+    state: &AppState,
+    agency: &Agency,
+    id: i64,
+    archived: bool,
+    actor: Actor<'_>,
+) -> AppResult<bool> {
+    let pool = &state.db().pool;
+    let Some(client) = clients::get(pool, agency.id, id).await? else {
+        return Ok(false);
+    };
+    clients::set_archived(pool, agency.id, id, archived).await?;
+    let action = if archived {
+        "client archived"
+    } else {
+        "client restored"
+    };
+    audit_client(state, agency, actor, action, id, &client.name).await?;
+    Ok(true)
+}
+
 async fn set_archived(
     State(state): State<AppState>,
     StaffAdmin(me): StaffAdmin,
@@ -337,21 +462,39 @@ async fn set_archived(
     Path((_, id)): Path<(String, i64)>,
     archived: bool,
 ) -> AppResult<Response> {
-    let client = clients::get(&state.db().pool, me.agency.id, id)
+    if !archive_client(&state, &me.agency, id, archived, staff_actor(&me, &ip)).await? {
+        return Err(AppError::NotFound);
+    }
+    let done = if archived { "archived" } else { "restored" };
+    Ok(back_to(&me, id, done))
+}
+
+/// Deletes one of the agency's clients that has no data, with its worksites, and audits it.
+/// `NotFound` when there is no such client; `Conflict` naming what it still has otherwise,
+/// and offering archiving instead.
+pub async fn delete_client(
+    state: &AppState,
+    agency: &Agency,
+    id: i64,
+    actor: Actor<'_>,
+) -> AppResult<()> {
+    let pool = &state.db().pool;
+    let client = clients::get(pool, agency.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    clients::set_archived(&state.db().pool, me.agency.id, id, archived).await?;
-    let (action, done) = if archived {
-        ("client archived", "archived")
-    } else {
-        ("client restored", "restored")
-    };
-    record(&state, &me, &ip, action, id, &client.name).await?;
-    Ok(Redirect::to(&format!(
-        "/{}/manage/clients/{id}?done={done}",
-        me.agency.slug
-    ))
-    .into_response())
+    let kept = clients::data_kept(pool, agency.id, id).await?;
+    if !kept.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "{} cannot be deleted because it still has {}. Archive it instead: it disappears from lists and the portal, and its history is kept.",
+            client.name,
+            kept.join(", ")
+        )));
+    }
+    let mut tx = pool.begin().await?;
+    clients::delete(&mut tx, agency.id, id).await?;
+    tx.commit().await?;
+    audit_client(state, agency, actor, "client deleted", id, &client.name).await?;
+    Ok(())
 }
 
 /// Deletes a client with no data; otherwise says what it still has and offers archiving.
@@ -361,32 +504,119 @@ pub async fn delete(
     ClientIp(ip): ClientIp,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
-    let pool = &state.db().pool;
-    let client = clients::get(pool, me.agency.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let kept = clients::data_kept(pool, me.agency.id, id).await?;
-    if !kept.is_empty() {
-        let error = format!(
-            "{} cannot be deleted because it still has {}. Archive it instead: it disappears from lists and the portal, and its history is kept.",
-            client.name,
-            kept.join(", ")
-        );
-        return detail(&state, &me, id, context! { error }).await;
+    match delete_client(&state, &me.agency, id, staff_actor(&me, &ip)).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/{}/manage/clients?done=deleted", me.agency.slug))
+                .into_response(),
+        ),
+        Err(AppError::Conflict(error)) => detail(&state, &me, id, context! { error }).await,
+        Err(other) => Err(other),
     }
-    let mut tx = pool.begin().await?;
-    clients::delete(&mut tx, me.agency.id, id).await?;
-    tx.commit().await?;
-    record(&state, &me, &ip, "client deleted", id, &client.name).await?;
-    Ok(Redirect::to(&format!("/{}/manage/clients?done=deleted", me.agency.slug)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// What a person or a back-office system sends for a worksite.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 pub struct WorksiteInput {
     #[serde(default)]
-    name: String,
+    pub name: String,
     #[serde(default)]
-    address: String,
+    pub address: String,
+}
+
+impl WorksiteInput {
+    /// Problems keyed `worksite_name` / `worksite_address` on pages (where the client's own
+    /// fields share the page) and `name` / `address` in the API.
+    pub fn errors(&self, prefix: &str) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        errors.required(&format!("{prefix}name"), "worksite name", &self.name, 200);
+        errors.at_most(&format!("{prefix}address"), "address", &self.address, 500);
+        errors
+    }
+}
+
+/// Adds (`id` `None`) or changes a worksite of one of the agency's clients and audits it;
+/// `None` when the agency has no such client or worksite.
+pub async fn save_worksite(
+    state: &AppState,
+    agency: &Agency,
+    client_id: i64,
+    id: Option<i64>,
+    input: &WorksiteInput,
+    actor: Actor<'_>,
+) -> AppResult<Option<i64>> {
+    let pool = &state.db().pool;
+    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
+        return Ok(None);
+    };
+    input.errors("").into_result()?;
+    let (id, action) = match id {
+        None => {
+            let id =
+                clients::create_worksite(pool, agency.id, client_id, &input.name, &input.address)
+                    .await?;
+            (id, "worksite added")
+        }
+        Some(id) => {
+            if !clients::update_worksite(
+                pool,
+                agency.id,
+                client_id,
+                id,
+                &input.name,
+                &input.address,
+            )
+            .await?
+            {
+                return Ok(None);
+            }
+            (id, "worksite changed")
+        }
+    };
+    let label = format!("{}: {}", client.name, input.name.trim());
+    audit_client(state, agency, actor, action, client_id, &label).await?;
+    Ok(Some(id))
+}
+
+/// What became of a request to remove a worksite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    NotFound,
+    /// Timesheets, clock events, contacts, portal users or requests refer to it.
+    InUse,
+}
+
+/// The words shown (page) and returned (API) when a worksite in use stays.
+pub const WORKSITE_IN_USE: &str = "That worksite is in use (timesheets, clock events, contacts, portal users or requests refer to it), so it stays.";
+
+pub async fn remove_worksite_of(
+    state: &AppState,
+    agency: &Agency,
+    client_id: i64,
+    id: i64,
+    actor: Actor<'_>,
+) -> AppResult<Removal> {
+    let pool = &state.db().pool;
+    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
+        return Ok(Removal::NotFound);
+    };
+    let Some(worksite) = clients::worksite(pool, agency.id, client_id, id).await? else {
+        return Ok(Removal::NotFound);
+    };
+    if !clients::delete_worksite(pool, agency.id, client_id, id).await? {
+        return Ok(Removal::InUse);
+    }
+    let label = format!("{}: {}", client.name, worksite.name);
+    audit_client(state, agency, actor, "worksite removed", client_id, &label).await?;
+    Ok(Removal::Removed)
+}
+
+fn back_to(me: &SignedIn, id: i64, done: &str) -> Response {
+    Redirect::to(&format!(
+        "/{}/manage/clients/{id}?done={done}",
+        me.agency.slug
+    ))
+    .into_response()
 }
 
 pub async fn add_worksite(
@@ -396,31 +626,74 @@ pub async fn add_worksite(
     Path((_, id)): Path<(String, i64)>,
     Form(input): Form<WorksiteInput>,
 ) -> AppResult<Response> {
+    let errors = input.errors("worksite_");
+    if !errors.is_empty() {
+        let extra = context! { worksite_errors => Serde(&errors), worksite => Serde(&input) };
+        return detail(&state, &me, id, extra).await;
+    }
+    save_worksite(&state, &me.agency, id, None, &input, staff_actor(&me, &ip))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(back_to(&me, id, "worksite-added"))
+}
+
+fn worksite_page(
+    me: &SignedIn,
+    client: &clients::Client,
+    worksite: i64,
+    input: &WorksiteInput,
+    errors: Option<&FieldErrors>,
+) -> AppResult<Response> {
+    page_html(
+        me,
+        "manage/worksite.html",
+        context! {
+            title => format!("Worksite of {}", client.name),
+            client => Serde(client), worksite_id => worksite, input => Serde(input),
+            errors => errors.map(Serde),
+        },
+    )
+}
+
+/// `GET /{agency}/manage/clients/{id}/worksites/{worksite}`: the edit form.
+pub async fn worksite_form(
+    State(state): State<AppState>,
+    StaffAdmin(me): StaffAdmin,
+    Path((_, id, worksite)): Path<(String, i64, i64)>,
+) -> AppResult<Response> {
     let pool = &state.db().pool;
     let client = clients::get(pool, me.agency.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut errors = FieldErrors::default();
-    errors.required("worksite_name", "worksite name", &input.name, 200);
-    errors.at_most("worksite_address", "address", &input.address, 500);
-    if !errors.is_empty() {
-        return detail(&state, &me, id, context! { worksite_errors => Serde(&errors), worksite => context! { name => &input.name, address => &input.address } }).await;
+    let found = clients::worksite(pool, me.agency.id, id, worksite)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let input = WorksiteInput {
+        name: found.name,
+        address: found.address,
+    };
+    worksite_page(&me, &client, worksite, &input, None)
+}
+
+pub async fn update_worksite(
+    State(state): State<AppState>,
+    StaffAdmin(me): StaffAdmin,
+    ClientIp(ip): ClientIp,
+    Path((_, id, worksite)): Path<(String, i64, i64)>,
+    Form(input): Form<WorksiteInput>,
+) -> AppResult<Response> {
+    let actor = staff_actor(&me, &ip);
+    match save_worksite(&state, &me.agency, id, Some(worksite), &input, actor).await {
+        Ok(Some(_)) => Ok(back_to(&me, id, "worksite-saved")),
+        Ok(None) => Err(AppError::NotFound),
+        Err(AppError::Invalid(errors)) => {
+            let client = clients::get(&state.db().pool, me.agency.id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            worksite_page(&me, &client, worksite, &input, Some(&errors))
+        }
+        Err(other) => Err(other),
     }
-    clients::create_worksite(pool, me.agency.id, client.id, &input.name, &input.address).await?;
-    record(
-        &state,
-        &me,
-        &ip,
-        "worksite added",
-        id,
-        &format!("{}: {}", client.name, input.name.trim()),
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
-        "/{}/manage/clients/{id}?done=worksite-added",
-        me.agency.slug
-    ))
-    .into_response())
 }
 
 pub async fn remove_worksite(
@@ -429,18 +702,9 @@ pub async fn remove_worksite(
     ClientIp(ip): ClientIp,
     Path((_, id, worksite)): Path<(String, i64, i64)>,
 ) -> AppResult<Response> {
-    let pool = &state.db().pool;
-    let client = clients::get(pool, me.agency.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !clients::delete_worksite(pool, me.agency.id, id, worksite).await? {
-        let error = "That worksite is in use (timesheets, clock events, contacts or requests refer to it), so it stays.";
-        return detail(&state, &me, id, context! { error }).await;
+    match remove_worksite_of(&state, &me.agency, id, worksite, staff_actor(&me, &ip)).await? {
+        Removal::Removed => Ok(back_to(&me, id, "worksite-removed")),
+        Removal::NotFound => Err(AppError::NotFound),
+        Removal::InUse => detail(&state, &me, id, context! { error => WORKSITE_IN_USE }).await,
     }
-    record(&state, &me, &ip, "worksite removed", id, &client.name).await?;
-    Ok(Redirect::to(&format!(
-        "/{}/manage/clients/{id}?done=worksite-removed",
-        me.agency.slug
-    ))
-    .into_response())
 }

@@ -98,6 +98,7 @@ async fn render(
             base_query => base_query,
             notice => notice,
             portal_disabled_notice => crate::mail::PORTAL_DISABLED_NOTICE,
+            portal_enabled => me.settings.portal_enabled,
         },
     )
 }
@@ -140,7 +141,7 @@ pub async fn resend(
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     let agency = &me.agency;
-    if !agency.config.portal_enabled {
+    if !me.settings.portal_enabled {
         return Err(AppError::BadRequest(
             crate::mail::PORTAL_DISABLED_NOTICE.to_owned(),
         ));

@@ -1,5 +1,6 @@
 //! The agency's own team, for admins: invite, change role, deactivate and reactivate. An
-//! agency always keeps at least one active admin, and nobody deactivates themselves.
+//! agency always keeps at least one active admin, and nobody deactivates themselves. The
+//! rules live in the functions the page and the API share.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -8,11 +9,12 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
+use crate::agency::Agency;
 use crate::app::AppState;
 use crate::auth::password::issue_link;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor, throttle};
 use crate::db::accounts::{self, AccountKind};
-use crate::db::audit::{self, Target};
+use crate::db::audit::{self, Actor, Target};
 use crate::db::staff_users::{self, StaffRole};
 use crate::db::tokens::Purpose;
 use crate::db::{is_unique_violation, sessions};
@@ -23,11 +25,11 @@ use crate::mail::{self, Email, Queued};
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 pub struct InviteInput {
     #[serde(default)]
-    name: String,
+    pub name: String,
     #[serde(default)]
-    email: String,
+    pub email: String,
     #[serde(default)]
-    role: String,
+    pub role: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,8 +41,8 @@ pub struct ListQuery {
 async fn render(state: &AppState, me: &SignedIn, extra: minijinja::Value) -> AppResult<Response> {
     let team = staff_users::list(&state.db().pool, me.agency.id).await?;
     let base = context! {
-        area => "manage", title => "Team", csrf_token => me.csrf_token(), user => &me.account.name,
-        is_admin => true, me_id => me.account.id, team => Serde(&team),
+        area => "manage", title => "Team", nav => "staff", csrf_token => me.csrf_token(),
+        user => &me.account.name, is_admin => true, me_id => me.account.id, team => Serde(&team),
     };
     Ok(me
         .agency
@@ -70,12 +72,15 @@ pub async fn list(
     render(&state, &me, context! { notice, input => Serde(&input) }).await
 }
 
-pub async fn invite(
-    State(state): State<AppState>,
-    StaffAdmin(me): StaffAdmin,
-    ClientIp(ip): ClientIp,
-    Form(input): Form<InviteInput>,
-) -> AppResult<Response> {
+/// Creates an invited team member and queues the invitation (audited); returns the new id
+/// and whether the email was queued. Problems with the input are field errors.
+pub async fn invite_member(
+    state: &AppState,
+    agency: &Agency,
+    input: &InviteInput,
+    actor: Actor<'_>,
+    inviter_name: &str,
+) -> AppResult<(i64, Queued)> {
     let mut errors = FieldErrors::default();
     errors.required("name", "name", &input.name, 200);
     if input.email.trim().is_empty() {
@@ -87,37 +92,35 @@ pub async fn invite(
         errors.add("role", "Choose admin or staff.");
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
-        return refused(&state, &me, &input, &errors).await;
+        return Err(AppError::Invalid(errors));
     };
     let pool = &state.db().pool;
-    if !throttle::allow_email(pool, me.agency.id, &input.email, &state.settings().security).await? {
+    if !throttle::allow_email(pool, agency.id, &input.email, &state.settings().security).await? {
         errors.add(
             "email",
             "Too many emails went to this address in the last hour. Try again later.",
         );
-        return refused(&state, &me, &input, &errors).await;
+        return Err(AppError::Invalid(errors));
     }
     let mut tx = pool.begin().await?;
-    let id =
-        match staff_users::create_invited(&mut *tx, me.agency.id, &input.email, &input.name, role)
-            .await
-        {
-            Ok(id) => id,
-            Err(err) if is_unique_violation(&err) => {
-                drop(tx);
-                errors.add("email", "Someone on the team already uses this email.");
-                return refused(&state, &me, &input, &errors).await;
-            }
-            Err(err) => return Err(err.into()),
-        };
-    let account = accounts::by_id(&mut *tx, AccountKind::Staff, me.agency.id, id)
+    let id = match staff_users::create_invited(&mut *tx, agency.id, &input.email, &input.name, role)
+        .await
+    {
+        Ok(id) => id,
+        Err(err) if is_unique_violation(&err) => {
+            errors.add("email", "Someone on the team already uses this email.");
+            return Err(AppError::Invalid(errors));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let account = accounts::by_id(&mut *tx, AccountKind::Staff, agency.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let hours = state.settings().security.invite_hours;
     let url = issue_link(
-        &state,
+        state,
         &mut tx,
-        &me.agency,
+        agency,
         AccountKind::Staff,
         &account,
         Purpose::Invite,
@@ -129,11 +132,11 @@ pub async fn invite(
         .to_string();
     let vars = context! {
         name => &account.name, invite_url => url, expires_at,
-        actor => context! { name => &me.account.name },
+        actor => context! { name => inviter_name },
     };
     let queued = mail::enqueue(
         &mut tx,
-        &me.agency,
+        agency,
         Email {
             template: "staff-invite",
             to: &account.email,
@@ -141,7 +144,6 @@ pub async fn invite(
         },
     )
     .await?;
-    let actor = audit_actor("staff", Some(me.account.id), &me.account.email, &ip);
     let target = Target {
         kind: Some("staff"),
         id: Some(id),
@@ -149,7 +151,7 @@ pub async fn invite(
     };
     audit::record(
         &mut *tx,
-        me.agency.id,
+        agency.id,
         actor,
         "staff invited",
         target,
@@ -157,33 +159,87 @@ pub async fn invite(
     )
     .await?;
     tx.commit().await?;
-    let done = if queued == Queued::PortalDisabled {
-        "not-sent"
-    } else {
-        "invited"
-    };
-    Ok(Redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug)).into_response())
+    Ok((id, queued))
 }
 
-/// The team page again, with the invitation form as typed and what is wrong with it.
-async fn refused(
-    state: &AppState,
-    me: &SignedIn,
-    input: &InviteInput,
-    errors: &FieldErrors,
+fn actor_of<'a>(me: &'a SignedIn, ip: &'a str) -> Actor<'a> {
+    audit_actor("staff", Some(me.account.id), &me.account.email, ip)
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    StaffAdmin(me): StaffAdmin,
+    ClientIp(ip): ClientIp,
+    Form(input): Form<InviteInput>,
 ) -> AppResult<Response> {
-    render(
-        state,
-        me,
-        context! { input => Serde(input), errors => Serde(errors) },
-    )
-    .await
+    let actor = actor_of(&me, &ip);
+    match invite_member(&state, &me.agency, &input, actor, &me.account.name).await {
+        Ok((_, queued)) => {
+            let done = if queued == Queued::PortalDisabled {
+                "not-sent"
+            } else {
+                "invited"
+            };
+            Ok(
+                Redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug))
+                    .into_response(),
+            )
+        }
+        Err(AppError::Invalid(errors)) => {
+            let extra = context! { input => Serde(&input), errors => Serde(&errors) };
+            render(&state, &me, extra).await
+        }
+        Err(other) => Err(other),
+    }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct RoleInput {
     #[serde(default)]
-    role: String,
+    pub role: String,
+}
+
+/// Changes a team member's role (audited); the last active admin stays an admin.
+pub async fn change_role_of(
+    state: &AppState,
+    agency: &Agency,
+    id: i64,
+    role: &str,
+    actor: Actor<'_>,
+) -> AppResult<()> {
+    let pool = &state.db().pool;
+    let target = staff_users::get(pool, agency.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let Some(role) = StaffRole::parse(role) else {
+        let mut errors = FieldErrors::default();
+        errors.add("role", "Choose admin or staff.");
+        return Err(AppError::Invalid(errors));
+    };
+    if role == StaffRole::Staff
+        && target.role == "admin"
+        && staff_users::other_active_admins(pool, agency.id, id).await? == 0
+    {
+        return Err(AppError::Conflict(
+            "The agency needs at least one active admin: make someone else admin first.".into(),
+        ));
+    }
+    staff_users::set_role(pool, agency.id, id, role).await?;
+    let label = Target {
+        kind: Some("staff"),
+        id: Some(id),
+        label: Some(&target.email),
+    };
+    audit::record(
+        pool,
+        agency.id,
+        actor,
+        "staff role changed",
+        label,
+        role.as_str(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Changes a team member's role; the last active admin stays an admin.
@@ -194,35 +250,14 @@ pub async fn change_role(
     Path((_, id)): Path<(String, i64)>,
     Form(input): Form<RoleInput>,
 ) -> AppResult<Response> {
-    let pool = &state.db().pool;
-    let target = staff_users::get(pool, me.agency.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let role = StaffRole::parse(&input.role)
-        .ok_or_else(|| AppError::BadRequest("Choose admin or staff.".into()))?;
-    if role == StaffRole::Staff
-        && target.role == "admin"
-        && staff_users::other_active_admins(pool, me.agency.id, id).await? == 0
-    {
-        return render(&state, &me, context! { error => "The agency needs at least one active admin: make someone else admin first." }).await;
+    match change_role_of(&state, &me.agency, id, &input.role, actor_of(&me, &ip)).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/{}/manage/staff?done=role", me.agency.slug)).into_response(),
+        ),
+        Err(AppError::Conflict(error)) => render(&state, &me, context! { error }).await,
+        Err(AppError::Invalid(_)) => Err(AppError::BadRequest("Choose admin or staff.".into())),
+        Err(other) => Err(other),
     }
-    staff_users::set_role(pool, me.agency.id, id, role).await?;
-    let actor = audit_actor("staff", Some(me.account.id), &me.account.email, &ip);
-    let label = Target {
-        kind: Some("staff"),
-        id: Some(id),
-        label: Some(&target.email),
-    };
-    audit::record(
-        pool,
-        me.agency.id,
-        actor,
-        "staff role changed",
-        label,
-        role.as_str(),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/{}/manage/staff?done=role", me.agency.slug)).into_response())
 }
 
 pub async fn deactivate(
@@ -243,7 +278,59 @@ pub async fn reactivate(
     set_active(state, admin, ip, path, true).await
 }
 
-/// Deactivation ends every session of the account at once.
+/// Deactivates (ending every session of the account at once) or reactivates a team member,
+/// audited. `acting` is the staff member doing it, who cannot deactivate themselves.
+pub async fn set_active_of(
+    state: &AppState,
+    agency: &Agency,
+    id: i64,
+    active: bool,
+    actor: Actor<'_>,
+    acting: Option<i64>,
+) -> AppResult<()> {
+    let pool = &state.db().pool;
+    let target = staff_users::get(pool, agency.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !active && acting == Some(id) {
+        return Err(AppError::Conflict("You cannot deactivate yourself.".into()));
+    }
+    if !active
+        && target.role == "admin"
+        && staff_users::other_active_admins(pool, agency.id, id).await? == 0
+    {
+        return Err(AppError::Conflict(
+            "The agency needs at least one active admin.".into(),
+        ));
+    }
+    // Someone who never accepted their invitation is invited again, not active.
+    let status = if !active {
+        "deactivated"
+    } else if staff_users::has_password(pool, agency.id, id).await? {
+        "active"
+    } else {
+        "invited"
+    };
+    let mut tx = pool.begin().await?;
+    accounts::set_status(&mut *tx, AccountKind::Staff, agency.id, id, status).await?;
+    if !active {
+        sessions::delete_all_for_account(&mut *tx, agency.id, AccountKind::Staff, id, None).await?;
+    }
+    let label = Target {
+        kind: Some("staff"),
+        id: Some(id),
+        label: Some(&target.email),
+    };
+    let action = if active {
+        "staff reactivated"
+    } else {
+        "staff deactivated"
+    };
+    audit::record(&mut *tx, agency.id, actor, action, label, "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn set_active(
     State(state): State<AppState>,
     StaffAdmin(me): StaffAdmin,
@@ -251,48 +338,16 @@ async fn set_active(
     Path((_, id)): Path<(String, i64)>,
     active: bool,
 ) -> AppResult<Response> {
-    let pool = &state.db().pool;
-    let target = staff_users::get(pool, me.agency.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !active && id == me.account.id {
-        return render(
-            &state,
-            &me,
-            context! { error => "You cannot deactivate yourself." },
-        )
-        .await;
+    let actor = actor_of(&me, &ip);
+    match set_active_of(&state, &me.agency, id, active, actor, Some(me.account.id)).await {
+        Ok(()) => {
+            let done = if active { "reactivated" } else { "deactivated" };
+            Ok(
+                Redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug))
+                    .into_response(),
+            )
+        }
+        Err(AppError::Conflict(error)) => render(&state, &me, context! { error }).await,
+        Err(other) => Err(other),
     }
-    if !active
-        && target.role == "admin"
-        && staff_users::other_active_admins(pool, me.agency.id, id).await? == 0
-    {
-        return render(
-            &state,
-            &me,
-            context! { error => "The agency needs at least one active admin." },
-        )
-        .await;
-    }
-    let status = if active { "active" } else { "deactivated" };
-    let mut tx = pool.begin().await?;
-    accounts::set_status(&mut *tx, AccountKind::Staff, me.agency.id, id, status).await?;
-    if !active {
-        sessions::delete_all_for_account(&mut *tx, me.agency.id, AccountKind::Staff, id, None)
-            .await?;
-    }
-    let actor = audit_actor("staff", Some(me.account.id), &me.account.email, &ip);
-    let label = Target {
-        kind: Some("staff"),
-        id: Some(id),
-        label: Some(&target.email),
-    };
-    let (action, done) = if active {
-        ("staff reactivated", "reactivated")
-    } else {
-        ("staff deactivated", "deactivated")
-    };
-    audit::record(&mut *tx, me.agency.id, actor, action, label, "").await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug)).into_response())
 }

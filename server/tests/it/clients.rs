@@ -5,9 +5,9 @@ use portal_server::db::staff_users::StaffRole;
 
 use crate::support::{Browser, TestApp};
 
-const PASSWORD: &str = "lantern-harbour-orbit";
+pub(crate) const PASSWORD: &str = "lantern-harbour-orbit";
 
-async fn admin(app: &TestApp) -> Browser<'_> {
+pub(crate) async fn admin(app: &TestApp) -> Browser<'_> {
     app.staff("acme", "admin@acme.example", PASSWORD, StaffRole::Admin)
         .await;
     let mut browser = app.browser();

@@ -3,8 +3,10 @@
 
 mod agencies;
 mod api_clients;
+mod api_directory;
 mod api_tokens;
 mod auth;
+mod client_directory;
 mod clients;
 mod demo;
 mod mail;
@@ -14,6 +16,8 @@ mod pages;
 mod plugin_reload;
 mod plugin_sandbox;
 mod plugins;
+mod preview;
+mod settings;
 mod staff;
 mod support;
 mod themes;
