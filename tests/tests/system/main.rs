@@ -5,4 +5,5 @@ mod browser;
 mod config_errors;
 mod mail;
 mod plugin_cli;
+mod portal_browser;
 mod serving;
