@@ -29,7 +29,7 @@ pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Re
 pub async fn download(
     State(state): State<AppState>,
     portal: Portal,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewDocuments)?;
     let file =

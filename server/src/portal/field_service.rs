@@ -27,7 +27,7 @@ pub async fn jobs(State(state): State<AppState>, portal: Portal) -> AppResult<Re
 pub async fn job(
     State(state): State<AppState>,
     portal: Portal,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewJobs)?;
     let job = jobs::get_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
@@ -60,7 +60,7 @@ pub async fn quotes(State(state): State<AppState>, portal: Portal) -> AppResult<
 pub async fn quote(
     State(state): State<AppState>,
     portal: Portal,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewQuotes)?;
     let quote = quotes::get_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)

@@ -63,7 +63,7 @@ pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Re
 pub async fn detail(
     State(state): State<AppState>,
     portal: Portal,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewInvoices)?;
     let pool = &state.db().pool;
@@ -89,7 +89,7 @@ pub async fn detail(
 pub async fn pdf(
     State(state): State<AppState>,
     portal: Portal,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewInvoices)?;
     let pool = &state.db().pool;

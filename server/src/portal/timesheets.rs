@@ -164,7 +164,7 @@ async fn detail_page(
 pub async fn detail(
     State(state): State<AppState>,
     portal: Portal,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     detail_page(&state, &portal, id, StatusCode::OK, None, "").await
 }
@@ -335,7 +335,7 @@ pub async fn approve(
     State(state): State<AppState>,
     portal: Portal,
     mut plugins: PluginRequest,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     let outcome = decide(
         &state,
@@ -364,7 +364,7 @@ pub async fn reject(
     State(state): State<AppState>,
     portal: Portal,
     mut plugins: PluginRequest,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
     Form(form): Form<RejectForm>,
 ) -> AppResult<Response> {
     portal.require(Permission::ApproveTimesheets)?;

@@ -79,7 +79,7 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     portal: Portal,
-    Path(id): Path<i64>,
+    Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewWorkRequests)?;
     let pool = &state.db().pool;
