@@ -194,12 +194,19 @@ fn main() -> anyhow::Result<()> {
         let state = state(&database).await?;
         let clients = seed(&state, count, client_count).await?;
         let router = app::router(state.clone());
-        let supervisor =
-            session(&state, "supervisor@bench.example", "customer-supervisor", Some(clients[0]))
-                .await?;
+        let supervisor = session(
+            &state,
+            "supervisor@bench.example",
+            "customer-supervisor",
+            Some(clients[0]),
+        )
+        .await?;
         let partner = session(&state, "partner@bench.example", "partner", None).await?;
         println!("\n| page | user | median server time |\n|---|---|---|");
-        for (who, cookie) in [("client supervisor", &supervisor), ("partner (all clients)", &partner)] {
+        for (who, cookie) in [
+            ("client supervisor", &supervisor),
+            ("partner (all clients)", &partner),
+        ] {
             for path in [
                 "/acme/portal/timesheets",
                 "/acme/portal/timesheets?status=pending",

@@ -172,7 +172,13 @@ fn bench_plugins() -> anyhow::Result<()> {
 fn bench_timesheets() -> anyhow::Result<()> {
     plugins()?;
     banner("portal timesheet benchmarks (release)");
-    run(cargo().args(["bench", "--package", "portal-server", "--bench", "timesheets"]))
+    run(cargo().args([
+        "bench",
+        "--package",
+        "portal-server",
+        "--bench",
+        "timesheets",
+    ]))
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

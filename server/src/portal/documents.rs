@@ -32,10 +32,9 @@ pub async fn download(
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewDocuments)?;
-    let file =
-        documents::file_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
+    let file = documents::file_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(super::download(
         &file.file_name,
         &file.mime_type,

@@ -47,9 +47,13 @@ pub fn with_status(list: Vec<InvoiceInfo>) -> Vec<Shown> {
 
 pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
     portal.require(Permission::ViewInvoices)?;
-    let rows =
-        invoices::list_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, LIST_LIMIT)
-            .await?;
+    let rows = invoices::list_for_clients(
+        &state.db().pool,
+        portal.agency_id(),
+        &portal.scope,
+        LIST_LIMIT,
+    )
+    .await?;
     portal
         .render(
             &state,
@@ -97,9 +101,10 @@ pub async fn pdf(
         .await?
         .ok_or(AppError::NotFound)?;
     let document = invoice.pdf_document_id.ok_or(AppError::NotFound)?;
-    let file = documents::file_for_clients(pool, portal.agency_id(), &[invoice.client_id], document)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let file =
+        documents::file_for_clients(pool, portal.agency_id(), &[invoice.client_id], document)
+            .await?
+            .ok_or(AppError::NotFound)?;
     Ok(super::download(
         &file.file_name,
         &file.mime_type,

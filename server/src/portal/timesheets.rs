@@ -83,8 +83,7 @@ pub async fn list_page(
     let agency_id = portal.agency_id();
     let page = Page::new(query.page);
     let (rows, total) =
-        timesheets::list_for_clients(pool, agency_id, &portal.scope, &query.filter(), page)
-            .await?;
+        timesheets::list_for_clients(pool, agency_id, &portal.scope, &query.filter(), page).await?;
     let workers = timesheets::workers_for_clients(pool, agency_id, &portal.scope).await?;
     let mut worksites = Vec::new();
     for client in &portal.scope {

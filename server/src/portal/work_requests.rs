@@ -58,9 +58,8 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewWorkRequests)?;
-    let rows =
-        work_requests::list_for_clients(&state.db().pool, portal.agency_id(), &portal.scope)
-            .await?;
+    let rows = work_requests::list_for_clients(&state.db().pool, portal.agency_id(), &portal.scope)
+        .await?;
     let notice = (query.done.as_deref() == Some("created"))
         .then_some("Your request is sent. The agency has been told.");
     portal

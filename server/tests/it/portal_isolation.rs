@@ -21,9 +21,7 @@ async fn other_clients_ids_are_not_found() {
     let document = id(&app, "acme", &contoso("documents")).await;
     let request = id(&app, "acme", &contoso("work_requests")).await;
     let oakridge = |table: &str| {
-        format!(
-            "SELECT x.id FROM {table} x WHERE x.agency_id = $1 ORDER BY x.id LIMIT 1"
-        )
+        format!("SELECT x.id FROM {table} x WHERE x.agency_id = $1 ORDER BY x.id LIMIT 1")
     };
     let job = id(&app, "brightfix", &oakridge("jobs")).await;
     let quote = id(&app, "brightfix", &oakridge("quotes")).await;
@@ -36,7 +34,11 @@ async fn other_clients_ids_are_not_found() {
         format!("/acme/portal/documents/{document}/download"),
         format!("/acme/portal/work-requests/{request}"),
     ] {
-        assert_eq!(david.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            david.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     // Laura at BrightFix: another agency's job or quote id, and other clients' too.
     let mut nadia = signed_in(&app, "brightfix", "nadia@riverside-schools.example").await;
@@ -44,7 +46,11 @@ async fn other_clients_ids_are_not_found() {
         format!("/brightfix/portal/jobs/{job}"),
         format!("/brightfix/portal/quotes/{quote}"),
     ] {
-        assert_eq!(nadia.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            nadia.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     // Query strings cannot widen the scope either.
     let contoso_site = id(
@@ -70,9 +76,7 @@ async fn forms_with_other_clients_ids_change_nothing() {
         format!("/acme/portal/timesheets/{theirs}/approve"),
         format!("/acme/portal/timesheets/{theirs}/reject"),
     ] {
-        let response = david
-            .submit(list, &action, &[("reason", "not mine")])
-            .await;
+        let response = david.submit(list, &action, &[("reason", "not mine")]).await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{action}");
     }
     let (own_text, theirs_text) = (own.to_string(), theirs.to_string());
@@ -80,7 +84,11 @@ async fn forms_with_other_clients_ids_change_nothing() {
         .submit(
             list,
             "/acme/portal/timesheets/approve",
-            &[("scope", "selected"), ("id", &own_text), ("id", &theirs_text)],
+            &[
+                ("scope", "selected"),
+                ("id", &own_text),
+                ("id", &theirs_text),
+            ],
         )
         .await;
     assert_eq!(bulk.status, StatusCode::NOT_FOUND);
@@ -98,9 +106,14 @@ async fn forms_with_other_clients_ids_change_nothing() {
     )
     .await
     .to_string();
-    let contoso = client_id(&app, "acme", "Contoso Logistics").await.to_string();
+    let contoso = client_id(&app, "acme", "Contoso Logistics")
+        .await
+        .to_string();
     let form = "/acme/portal/work-requests/new";
-    for field in [("worksite_id", hull.as_str()), ("client_id", contoso.as_str())] {
+    for field in [
+        ("worksite_id", hull.as_str()),
+        ("client_id", contoso.as_str()),
+    ] {
         let response = david
             .submit(
                 form,

@@ -19,7 +19,10 @@ async fn the_dashboard_shows_what_needs_attention() {
     assert!(home.body.contains("open work request"));
     assert!(home.body.contains("This week") && home.body.contains("Last week"));
     assert!(home.body.contains("Recent invoices") && home.body.contains("Overdue"));
-    assert!(!home.body.contains("On site now"), "David's role has no time clock");
+    assert!(
+        !home.body.contains("On site now"),
+        "David's role has no time clock"
+    );
     let mut sam = signed_in(&app, "acme", "sam@fabrikam.example").await;
     let home = sam.get("/acme/portal").await;
     assert!(home.body.contains("On site now") && home.body.contains("clocked in"));
@@ -44,7 +47,11 @@ async fn timesheets_filter_by_week_worker_worksite_and_status() {
         .get(&format!("/acme/portal/timesheets?worksite={site}"))
         .await;
     assert!(at_site.body.contains("Bradford Warehouse"));
-    assert!(!at_site.body.contains("<td data-label=\"Worksite\">Leeds Plant"));
+    assert!(
+        !at_site
+            .body
+            .contains("<td data-label=\"Worksite\">Leeds Plant")
+    );
     let nobody = david.get("/acme/portal/timesheets?week=1999-01-04").await;
     assert!(nobody.body.contains("No timesheets match."));
 }
@@ -71,7 +78,10 @@ async fn reports_chart_table_and_export() {
         .await;
     assert_eq!(export.status, StatusCode::OK);
     assert!(export.header("content-disposition").contains(".csv"));
-    assert!(export.body.starts_with("Worker,Timesheets,Hours,Charges") || export.body.contains("Worker"));
+    assert!(
+        export.body.starts_with("Worker,Timesheets,Hours,Charges")
+            || export.body.contains("Worker")
+    );
     let unknown = david
         .get("/acme/portal/reports/export?format=no-such-format")
         .await;
@@ -95,7 +105,10 @@ async fn on_site_and_the_fire_roll() {
     .await
     .expect("count");
     assert!(clocked_in > 0);
-    assert!(page.body.contains(&format!("<span class=\"badge\">{clocked_in}</span>")));
+    assert!(
+        page.body
+            .contains(&format!("<span class=\"badge\">{clocked_in}</span>"))
+    );
     let roll = sam.get("/acme/portal/on-site/fire-roll").await;
     assert_eq!(roll.status, StatusCode::OK);
     assert!(roll.body.contains("page-fire-roll") && roll.body.contains("Accounted for"));
@@ -142,7 +155,10 @@ async fn invoices_documents_and_pdf() {
         .get(&format!("/acme/portal/documents/{document}/download"))
         .await;
     assert_eq!(file.status, StatusCode::OK);
-    assert!(file.header("content-disposition").contains("site-safety-induction.txt"));
+    assert!(
+        file.header("content-disposition")
+            .contains("site-safety-induction.txt")
+    );
     assert!(file.body.contains("Northwind Manufacturing"));
 }
 
@@ -171,7 +187,9 @@ async fn jobs_and_quotes_for_field_service_clients() {
          AND c.name = 'Oakridge Property Management'",
     )
     .await;
-    let detail = laura.get(&format!("/brightfix/portal/quotes/{quote}")).await;
+    let detail = laura
+        .get(&format!("/brightfix/portal/quotes/{quote}"))
+        .await;
     assert_eq!(detail.status, StatusCode::OK);
     // A requester files work requests and sees nothing else.
     let mut marcus = signed_in(&app, "brightfix", "marcus@oakridge.example").await;
@@ -215,7 +233,10 @@ async fn a_work_request_is_filed_and_the_team_is_told() {
     assert_eq!(created.status, StatusCode::SEE_OTHER);
     let list = david.get("/acme/portal/work-requests?done=created").await;
     assert!(list.body.contains("Forklift drivers for stocktake"));
-    for recipient in ["admin@acme-staffing.example", "recruiter@acme-staffing.example"] {
+    for recipient in [
+        "admin@acme-staffing.example",
+        "recruiter@acme-staffing.example",
+    ] {
         let mail = app.outbox_for(recipient).await;
         let (_, _, body) = mail
             .iter()
@@ -255,7 +276,11 @@ async fn a_partner_sees_every_client_or_picks_one() {
     let all = helen.get("/acme/portal/timesheets?status=pending").await;
     assert!(all.body.contains("All your companies"));
     let home = helen.get("/acme/portal").await;
-    for name in ["Northwind Manufacturing", "Contoso Logistics", "Fabrikam Foods"] {
+    for name in [
+        "Northwind Manufacturing",
+        "Contoso Logistics",
+        "Fabrikam Foods",
+    ] {
         assert!(home.body.contains(name), "{name}");
     }
     let fabrikam = client_id(&app, "acme", "Fabrikam Foods").await.to_string();
@@ -263,7 +288,11 @@ async fn a_partner_sees_every_client_or_picks_one() {
     let picked = helen
         .post(
             "/acme/portal/client",
-            &[("client_id", &fabrikam), ("back", "/acme/portal"), ("csrf_token", &token)],
+            &[
+                ("client_id", &fabrikam),
+                ("back", "/acme/portal"),
+                ("csrf_token", &token),
+            ],
         )
         .await;
     assert_eq!(picked.status, StatusCode::SEE_OTHER);
@@ -275,7 +304,11 @@ async fn a_partner_sees_every_client_or_picks_one() {
     let back = helen
         .post(
             "/acme/portal/client",
-            &[("client_id", "all"), ("back", "https://evil.example/"), ("csrf_token", &token)],
+            &[
+                ("client_id", "all"),
+                ("back", "https://evil.example/"),
+                ("csrf_token", &token),
+            ],
         )
         .await;
     assert_eq!(back.header("location"), "/acme/portal");
@@ -346,7 +379,9 @@ async fn every_built_in_role_reaches_exactly_its_pages() {
                     StatusCode::FORBIDDEN
                 };
                 assert_eq!(response.status, expected, "{} on {page}", role.id);
-                let linked = home.body.contains(&format!("href=\"/{agency}/portal/{page}\""));
+                let linked = home
+                    .body
+                    .contains(&format!("href=\"/{agency}/portal/{page}\""));
                 if !page.contains('/') {
                     assert_eq!(linked, role.grants(*permission), "{} nav {page}", role.id);
                 }

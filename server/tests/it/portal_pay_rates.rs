@@ -43,7 +43,10 @@ async fn crawl(browser: &mut Browser<'_>, agency: &str) -> usize {
             let response = browser.get(&path).await;
             assert_clean(&path, &response.body);
             for (name, value) in &response.headers {
-                assert_clean(&format!("{path} header {name}"), value.to_str().unwrap_or(""));
+                assert_clean(
+                    &format!("{path} header {name}"),
+                    value.to_str().unwrap_or(""),
+                );
             }
             if response.status == StatusCode::OK {
                 next.extend(links(agency, &response.body));
@@ -104,13 +107,21 @@ async fn no_page_export_or_email_carries_a_pay_rate() {
     david.submit(&page, &format!("{page}/approve"), &[]).await;
     let page = format!("/acme/portal/timesheets/{}", pending[1]);
     david
-        .submit(&page, &format!("{page}/reject"), &[("reason", "Wrong site")])
+        .submit(
+            &page,
+            &format!("{page}/reject"),
+            &[("reason", "Wrong site")],
+        )
         .await;
     david
         .submit(
             "/acme/portal/work-requests/new",
             "/acme/portal/work-requests",
-            &[("title", "Cover"), ("description", "One picker"), ("urgency", "low")],
+            &[
+                ("title", "Cover"),
+                ("description", "One picker"),
+                ("urgency", "low"),
+            ],
         )
         .await;
     let mail: Vec<(String, String, String)> =

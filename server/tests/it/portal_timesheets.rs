@@ -15,15 +15,16 @@ async fn a_supervisor_approves_one_and_it_is_locked_with_its_history() {
     let detail = david.get(&page).await;
     assert_eq!(detail.status, StatusCode::OK);
     assert!(detail.body.contains("Charge rate") && detail.body.contains("24.50"));
-    let approved = david
-        .submit(&page, &format!("{page}/approve"), &[])
-        .await;
+    let approved = david.submit(&page, &format!("{page}/approve"), &[]).await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER);
     assert_eq!(status(&app, id).await, "approved");
     let after = david.get(&page).await;
     assert!(after.body.contains("David Thompson") && after.body.contains("Approved"));
     assert!(after.body.contains("(locked)"));
-    assert!(!after.body.contains("/reject\""), "no decision form once decided");
+    assert!(
+        !after.body.contains("/reject\""),
+        "no decision form once decided"
+    );
     // A rejection posted anyway changes nothing.
     let token = crate::support::csrf_token(&after.body);
     david
@@ -35,7 +36,10 @@ async fn a_supervisor_approves_one_and_it_is_locked_with_its_history() {
     assert_eq!(status(&app, id).await, "approved");
     // The recruiter heard about it.
     let mail = app.outbox_for("recruiter@acme-staffing.example").await;
-    assert!(mail.iter().any(|(template, _, _)| template == "timesheet-approved"));
+    assert!(
+        mail.iter()
+            .any(|(template, _, _)| template == "timesheet-approved")
+    );
 }
 
 #[tokio::test]
@@ -64,7 +68,10 @@ async fn rejecting_needs_a_reason_which_reaches_the_agency() {
     .fetch_all(&app.state.db().pool)
     .await
     .expect("events");
-    assert_eq!(events.last(), Some(&("rejected".into(), Some(reason.into()))));
+    assert_eq!(
+        events.last(),
+        Some(&("rejected".into(), Some(reason.into())))
+    );
     let mail = app.outbox_for("recruiter@acme-staffing.example").await;
     let (_, subject, body) = mail
         .iter()
@@ -104,7 +111,11 @@ async fn approve_selected_and_approve_all_shown() {
         )
         .await;
     assert_eq!(all.status, StatusCode::SEE_OTHER);
-    assert!(pending_of(&app, "acme", "Northwind Manufacturing").await.is_empty());
+    assert!(
+        pending_of(&app, "acme", "Northwind Manufacturing")
+            .await
+            .is_empty()
+    );
     // Other clients' timesheets were not "shown" to David and stay pending.
     assert!(!pending_of(&app, "acme", "Fabrikam Foods").await.is_empty());
 }
@@ -132,13 +143,17 @@ async fn customer_limited_may_not_approve_a_long_shift() {
         pay_rate_cents: 1575,
     };
     let mut conn = app.state.db().pool.acquire().await.expect("conn");
-    let long_id = timesheets::create(&mut conn, agency, &long).await.expect("long");
+    let long_id = timesheets::create(&mut conn, agency, &long)
+        .await
+        .expect("long");
     let short = NewTimesheet {
         start_time: "08:00",
         end_time: "16:00",
         ..long
     };
-    let short_id = timesheets::create(&mut conn, agency, &short).await.expect("short");
+    let short_id = timesheets::create(&mut conn, agency, &short)
+        .await
+        .expect("short");
     drop(conn);
 
     let mut priya = signed_in(&app, "acme", "priya@northwind.example").await;

@@ -118,7 +118,12 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
         .await
         .expect("goto");
     fill(&client, "title", "Cover for the night shift").await;
-    fill(&client, "description", "Two operators, Friday 22:00 to 06:00.").await;
+    fill(
+        &client,
+        "description",
+        "Two operators, Friday 22:00 to 06:00.",
+    )
+    .await;
     fill(&client, "workers_needed", "2").await;
     click(&client, "form.form button[type=submit]").await;
     wait_for_path(&client, "/acme/portal/work-requests").await;
