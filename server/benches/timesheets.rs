@@ -89,7 +89,7 @@ async fn seed(state: &AppState, count: i64, client_count: i64) -> anyhow::Result
         }
     }
     let (first_client, first_site) = (client_ids[0], site_ids[0]);
-    let per_day = (count / DAYS).max(1);
+    let per_day = ((count + DAYS - 1) / DAYS).max(1);
     let today = time::OffsetDateTime::now_utc().date();
     let started = Instant::now();
     let mut inserted = 0;
@@ -118,6 +118,8 @@ async fn seed(state: &AppState, count: i64, client_count: i64) -> anyhow::Result
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
         inserted += rows;
     }
+    // Fresh statistics, as a database that grew over months would have.
+    sqlx::query("ANALYZE").execute(pool).await?;
     eprintln!(
         "seeded {inserted} timesheets over {client_count} clients in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -93,6 +93,8 @@ pub async fn list_page(
     let weeks: Vec<String> = (0..12)
         .map(|n| iso(this_monday - Duration::weeks(n)))
         .collect();
+    let more = total > timesheets::COUNT_CAP;
+    let total = total.min(timesheets::COUNT_CAP);
     let pages = (total + i64::from(page.size) - 1) / i64::from(page.size);
     let first = page.offset() + 1;
     let pager = context! {
@@ -114,7 +116,7 @@ pub async fn list_page(
                 title => "Timesheets", rows => Serde(rows), pager, workers => Serde(workers),
                 worksites => Serde(worksites), weeks,
                 query => Serde(query), base_query => query.base_query(),
-                can_approve, notice,
+                can_approve, notice, more,
             },
         )
         .await
