@@ -1,6 +1,6 @@
 //! Clock-ins and clock-outs: who is on site now.
 
-use sqlx::{AnyExecutor, AssertSqlSafe};
+use sqlx::AnyExecutor;
 
 use super::Timestamp;
 
@@ -63,8 +63,5 @@ pub async fn on_site<'e>(
          ORDER BY c.name, s.name, w.last_name, w.first_name",
         super::scope::client_list(client_ids)
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .fetch_all(db)
-        .await
+    super::scope::all(db, sql, agency_id).await
 }

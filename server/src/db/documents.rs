@@ -1,7 +1,7 @@
 //! Files the agency shares with a client (stored in the database, so every server process
 //! can serve them).
 
-use sqlx::{AnyExecutor, AssertSqlSafe};
+use sqlx::AnyExecutor;
 
 use super::Timestamp;
 
@@ -60,10 +60,7 @@ pub async fn list_for_clients<'e>(
          WHERE d.agency_id = $1 AND d.client_id IN ({}) ORDER BY d.created_at DESC, d.id DESC",
         super::scope::client_list(client_ids)
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .fetch_all(db)
-        .await
+    super::scope::all(db, sql, agency_id).await
 }
 
 /// A file to download: name, type and bytes, when it is shared with one of the clients.
@@ -85,9 +82,5 @@ pub async fn file_for_clients<'e>(
          WHERE agency_id = $1 AND id = $2 AND client_id IN ({})",
         super::scope::client_list(client_ids)
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    super::scope::one(db, sql, agency_id, id).await
 }

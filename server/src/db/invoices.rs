@@ -1,6 +1,6 @@
 //! Invoices to clients, at charge rates.
 
-use sqlx::{AnyConnection, AnyExecutor, AssertSqlSafe};
+use sqlx::{AnyConnection, AnyExecutor};
 
 use super::Timestamp;
 
@@ -101,10 +101,7 @@ pub async fn list_for_clients<'e>(
          AND i.status <> 'void' ORDER BY i.issued_on DESC, i.id DESC LIMIT {limit}",
         super::scope::client_list(client_ids)
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .fetch_all(db)
-        .await
+    super::scope::all(db, sql, agency_id).await
 }
 
 pub async fn get_for_clients<'e>(
@@ -117,11 +114,7 @@ pub async fn get_for_clients<'e>(
         "SELECT {INFO_COLUMNS} WHERE i.agency_id = $1 AND i.id = $2 AND i.client_id IN ({})",
         super::scope::client_list(client_ids)
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    super::scope::one(db, sql, agency_id, id).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]

@@ -1,6 +1,6 @@
 //! Field-service jobs carried out for a client.
 
-use sqlx::{AnyExecutor, AssertSqlSafe};
+use sqlx::AnyExecutor;
 
 use super::Timestamp;
 
@@ -69,10 +69,7 @@ pub async fn list_for_clients<'e>(
     client_ids: &[i64],
 ) -> sqlx::Result<Vec<JobInfo>> {
     let sql = select(client_ids, "ORDER BY j.scheduled_on DESC, j.id DESC");
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .fetch_all(db)
-        .await
+    super::scope::all(db, sql, agency_id).await
 }
 
 pub async fn get_for_clients<'e>(
@@ -81,9 +78,5 @@ pub async fn get_for_clients<'e>(
     client_ids: &[i64],
     id: i64,
 ) -> sqlx::Result<Option<JobInfo>> {
-    sqlx::query_as(AssertSqlSafe(select(client_ids, "AND j.id = $2")))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    super::scope::one(db, select(client_ids, "AND j.id = $2"), agency_id, id).await
 }

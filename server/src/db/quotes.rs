@@ -1,6 +1,6 @@
 //! Field-service quotes offered to a client.
 
-use sqlx::{AnyExecutor, AssertSqlSafe};
+use sqlx::AnyExecutor;
 
 use super::Timestamp;
 
@@ -65,10 +65,7 @@ pub async fn list_for_clients<'e>(
     client_ids: &[i64],
 ) -> sqlx::Result<Vec<QuoteInfo>> {
     let sql = select(client_ids, "ORDER BY q.created_at DESC, q.id DESC");
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .fetch_all(db)
-        .await
+    super::scope::all(db, sql, agency_id).await
 }
 
 pub async fn get_for_clients<'e>(
@@ -77,9 +74,5 @@ pub async fn get_for_clients<'e>(
     client_ids: &[i64],
     id: i64,
 ) -> sqlx::Result<Option<QuoteInfo>> {
-    sqlx::query_as(AssertSqlSafe(select(client_ids, "AND q.id = $2")))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    super::scope::one(db, select(client_ids, "AND q.id = $2"), agency_id, id).await
 }

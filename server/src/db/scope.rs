@@ -2,8 +2,9 @@
 //! request) and are integers, so they are spelled into the SQL as a literal list; every
 //! value a person typed is bound as a parameter.
 
-use sqlx::any::{Any, AnyArguments};
+use sqlx::any::{Any, AnyArguments, AnyRow};
 use sqlx::query::QueryAs;
+use sqlx::{AnyExecutor, AssertSqlSafe, FromRow};
 
 /// `IN (…)` contents for the clients a portal user may see; `NULL` (matching nothing) when
 /// there are none.
@@ -16,6 +17,38 @@ pub fn client_list(client_ids: &[i64]) -> String {
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Every row of a client-scoped query whose one parameter is the agency id (`$1`).
+pub async fn all<'e, O>(
+    db: impl AnyExecutor<'e>,
+    sql: String,
+    agency_id: i64,
+) -> sqlx::Result<Vec<O>>
+where
+    O: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(AssertSqlSafe(sql))
+        .bind(agency_id)
+        .fetch_all(db)
+        .await
+}
+
+/// The row of a client-scoped query with the agency id as `$1` and the row's id as `$2`.
+pub async fn one<'e, O>(
+    db: impl AnyExecutor<'e>,
+    sql: String,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<O>>
+where
+    O: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(AssertSqlSafe(sql))
+        .bind(agency_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// A parameter of a query whose conditions depend on a filter.

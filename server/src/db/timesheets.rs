@@ -320,11 +320,7 @@ pub async fn get_for_clients<'e>(
          AND t.client_id IN ({})",
         client_list(client_ids)
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    super::scope::one(db, sql, agency_id, id).await
 }
 
 /// A line of a timesheet's approval history.
@@ -442,10 +438,7 @@ pub async fn workers_for_clients<'e>(
          AND t.client_id IN ({})) ORDER BY w.last_name, w.first_name, w.id",
         client_list(client_ids)
     );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .fetch_all(db)
-        .await
+    super::scope::all(db, sql, agency_id).await
 }
 
 #[cfg(test)]

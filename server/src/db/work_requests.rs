@@ -81,10 +81,7 @@ pub async fn list_for_clients<'e>(
     client_ids: &[i64],
 ) -> sqlx::Result<Vec<WorkRequestInfo>> {
     let sql = select(client_ids, "ORDER BY r.created_at DESC, r.id DESC");
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .fetch_all(db)
-        .await
+    super::scope::all(db, sql, agency_id).await
 }
 
 pub async fn get_for_clients<'e>(
@@ -93,11 +90,7 @@ pub async fn get_for_clients<'e>(
     client_ids: &[i64],
     id: i64,
 ) -> sqlx::Result<Option<WorkRequestInfo>> {
-    sqlx::query_as(AssertSqlSafe(select(client_ids, "AND r.id = $2")))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    super::scope::one(db, select(client_ids, "AND r.id = $2"), agency_id, id).await
 }
 
 /// How many of the clients' work requests are still open or in progress.
