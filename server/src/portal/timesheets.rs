@@ -103,6 +103,10 @@ pub async fn list_page(
     };
     let notice = match query.done.as_deref() {
         Some("approved") => Some("The timesheets are approved."),
+        Some("approved-some") => Some(
+            "Some of the timesheets are approved; the others need someone whose role allows \
+             approving them and are still pending.",
+        ),
         Some("rejected") => Some("The timesheet is rejected; the agency has been told why."),
         _ => None,
     };
@@ -457,8 +461,13 @@ pub async fn approve_many(
     if !outcome.refused.is_empty() && outcome.decided == 0 {
         return Err(refused_error(&outcome));
     }
+    let done = if outcome.refused.is_empty() {
+        "approved"
+    } else {
+        "approved-some"
+    };
     let back = format!(
-        "/{slug}/portal/timesheets?{}done=approved",
+        "/{slug}/portal/timesheets?{}done={done}",
         query.base_query()
     );
     Ok(Redirect::to(&back).into_response())

@@ -184,3 +184,49 @@ async fn a_role_without_approval_cannot_approve() {
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     assert_eq!(status(&app, id).await, "pending");
 }
+
+#[tokio::test]
+async fn approving_several_leaves_what_the_rule_refuses_pending() {
+    let app = demo_app().await;
+    let northwind = client_id(&app, "acme", "Northwind Manufacturing").await;
+    let agency = app.agency_id("acme");
+    let worker: i64 = sqlx::query_scalar("SELECT id FROM workers WHERE agency_id = $1 LIMIT 1")
+        .bind(agency)
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("worker");
+    let long = NewTimesheet {
+        external_id: None,
+        client_id: northwind,
+        worksite_id: None,
+        worker_id: worker,
+        work_date: "2026-11-03",
+        start_time: "05:00",
+        end_time: "21:00",
+        break_minutes: 0,
+        charge_rate_cents: 2450,
+        pay_rate_cents: 1575,
+    };
+    let mut conn = app.state.db().pool.acquire().await.expect("conn");
+    let long_id = timesheets::create(&mut conn, agency, &long)
+        .await
+        .expect("long");
+    drop(conn);
+    let short_id = pending_of(&app, "acme", "Northwind Manufacturing").await[0];
+    let mut priya = signed_in(&app, "acme", "priya@northwind.example").await;
+    let (long_text, short_text) = (long_id.to_string(), short_id.to_string());
+    let response = priya
+        .submit(
+            "/acme/portal/timesheets",
+            "/acme/portal/timesheets/approve",
+            &[
+                ("scope", "selected"),
+                ("id", &long_text),
+                ("id", &short_text),
+            ],
+        )
+        .await;
+    assert!(response.header("location").ends_with("done=approved-some"));
+    assert_eq!(status(&app, short_id).await, "approved");
+    assert_eq!(status(&app, long_id).await, "pending");
+}
