@@ -391,3 +391,22 @@ impl Themes {
         self.by_agency.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands_and_keeps_cents() {
+        assert_eq!(format_money(Value::from(123_456_789)), "1,234,567.89");
+        assert_eq!(format_money(Value::from(2450)), "24.50");
+        assert_eq!(format_money(Value::from(-5)), "-0.05");
+        assert_eq!(format_money(Value::from("n/a")), "n/a");
+    }
+
+    #[test]
+    fn minutes_show_as_hours() {
+        assert_eq!(format_minutes(Value::from(450)), "7.50");
+        assert_eq!(format_minutes(Value::from(7)), "0.12");
+    }
+}
