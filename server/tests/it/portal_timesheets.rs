@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use portal_server::db::timesheets::{self, NewTimesheet};
 
 use crate::portal_support::{client_id, demo_app, pending_of, signed_in, status};
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn a_supervisor_approves_one_and_it_is_locked_with_its_history() {
@@ -120,41 +121,38 @@ async fn approve_selected_and_approve_all_shown() {
     assert!(!pending_of(&app, "acme", "Fabrikam Foods").await.is_empty());
 }
 
-#[tokio::test]
-async fn customer_limited_may_not_approve_a_long_shift() {
-    let app = demo_app().await;
-    let northwind = client_id(&app, "acme", "Northwind Manufacturing").await;
+/// A pending Northwind timesheet with a 30-minute break, as the agency's back office sends.
+async fn northwind_shift(app: &TestApp, start: &str, end: &str) -> i64 {
+    let northwind = client_id(app, "acme", "Northwind Manufacturing").await;
     let agency = app.agency_id("acme");
     let worker: i64 = sqlx::query_scalar("SELECT id FROM workers WHERE agency_id = $1 LIMIT 1")
         .bind(agency)
         .fetch_one(&app.state.db().pool)
         .await
         .expect("worker");
-    let long = NewTimesheet {
+    let shift = NewTimesheet {
         external_id: None,
         client_id: northwind,
         worksite_id: None,
         worker_id: worker,
         work_date: "2026-11-02",
-        start_time: "06:00",
-        end_time: "20:00",
+        start_time: start,
+        end_time: end,
         break_minutes: 30,
         charge_rate_cents: 2450,
         pay_rate_cents: 1575,
     };
     let mut conn = app.state.db().pool.acquire().await.expect("conn");
-    let long_id = timesheets::create(&mut conn, agency, &long)
+    timesheets::create(&mut conn, agency, &shift)
         .await
-        .expect("long");
-    let short = NewTimesheet {
-        start_time: "08:00",
-        end_time: "16:00",
-        ..long
-    };
-    let short_id = timesheets::create(&mut conn, agency, &short)
-        .await
-        .expect("short");
-    drop(conn);
+        .expect("timesheet")
+}
+
+#[tokio::test]
+async fn customer_limited_may_not_approve_a_long_shift() {
+    let app = demo_app().await;
+    let long_id = northwind_shift(&app, "06:00", "20:00").await;
+    let short_id = northwind_shift(&app, "08:00", "16:00").await;
 
     let mut priya = signed_in(&app, "acme", "priya@northwind.example").await;
     let page = format!("/acme/portal/timesheets/{long_id}");
@@ -188,30 +186,7 @@ async fn a_role_without_approval_cannot_approve() {
 #[tokio::test]
 async fn approving_several_leaves_what_the_rule_refuses_pending() {
     let app = demo_app().await;
-    let northwind = client_id(&app, "acme", "Northwind Manufacturing").await;
-    let agency = app.agency_id("acme");
-    let worker: i64 = sqlx::query_scalar("SELECT id FROM workers WHERE agency_id = $1 LIMIT 1")
-        .bind(agency)
-        .fetch_one(&app.state.db().pool)
-        .await
-        .expect("worker");
-    let long = NewTimesheet {
-        external_id: None,
-        client_id: northwind,
-        worksite_id: None,
-        worker_id: worker,
-        work_date: "2026-11-03",
-        start_time: "05:00",
-        end_time: "21:00",
-        break_minutes: 0,
-        charge_rate_cents: 2450,
-        pay_rate_cents: 1575,
-    };
-    let mut conn = app.state.db().pool.acquire().await.expect("conn");
-    let long_id = timesheets::create(&mut conn, agency, &long)
-        .await
-        .expect("long");
-    drop(conn);
+    let long_id = northwind_shift(&app, "05:00", "21:00").await;
     let short_id = pending_of(&app, "acme", "Northwind Manufacturing").await[0];
     let mut priya = signed_in(&app, "acme", "priya@northwind.example").await;
     let (long_text, short_text) = (long_id.to_string(), short_id.to_string());
