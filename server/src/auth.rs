@@ -3,7 +3,7 @@
 
 pub mod account;
 pub mod api_tokens;
-mod cookies;
+pub mod cookies;
 pub mod csrf;
 pub mod login;
 pub mod mfa;

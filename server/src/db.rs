@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod plugin_reloads;
 pub mod portal_users;
 pub mod quotes;
+pub mod scope;
 pub mod sessions;
 pub mod staff_users;
 #[cfg(feature = "test-support")]

@@ -88,7 +88,7 @@ const ACME: DemoAgency = DemoAgency {
                     "Owen",
                     "Hughes",
                     "owen@northwind.example",
-                    "customer-only-time",
+                    "customer-time-only",
                     PortalUserStatus::Invited,
                 ),
             ],
@@ -111,7 +111,7 @@ const ACME: DemoAgency = DemoAgency {
                     "Grace",
                     "Okafor",
                     "grace@contoso.example",
-                    "customer-supervisor-with-timeclock",
+                    "customer-supervisor-timeclock",
                     PortalUserStatus::Deactivated,
                 ),
             ],
@@ -126,7 +126,7 @@ const ACME: DemoAgency = DemoAgency {
                 "Sam",
                 "Lee",
                 "sam@fabrikam.example",
-                "customer-supervisor",
+                "customer-supervisor-timeclock",
                 PortalUserStatus::Active,
             )],
         },
@@ -379,9 +379,24 @@ async fn seed_agency(
             needed_by: Some(&day(today + Duration::days(7))),
             workers_needed: (!demo.field_service).then_some(2),
             urgency: if index == 0 { "high" } else { "normal" },
-            status: if index == 0 { "open" } else { "in-progress" },
+            status: "open",
         };
-        work_requests::create(&mut *conn, agency.id, &request).await?;
+        let request_id = work_requests::create(&mut *conn, agency.id, &request).await?;
+        if index > 0 {
+            work_requests::add_update(
+                conn,
+                agency.id,
+                request_id,
+                ("staff", None, demo.staff.1),
+                if demo.field_service {
+                    "Booked for Tuesday morning; the engineer will call ahead."
+                } else {
+                    "Two pickers confirmed for Saturday; Sunday to follow."
+                },
+                Some("in-progress"),
+            )
+            .await?;
+        }
         if demo.field_service {
             seed_jobs_and_quotes(conn, agency.id, client_id, &site_ids, index, today).await?;
         }
@@ -476,6 +491,19 @@ async fn seed_on_site(
     crew: &[i64],
 ) -> sqlx::Result<()> {
     let now = Timestamp::now();
+    // The other half came and went yesterday.
+    for (n, worker_id) in crew.iter().enumerate().filter(|(n, _)| n % 2 == 1) {
+        for (clock_in, hours_ago) in [(true, 30), (false, 22)] {
+            let event = NewClockEvent {
+                worker_id: *worker_id,
+                client_id,
+                worksite_id: sites.get(n % sites.len().max(1)).copied(),
+                clock_in,
+                at: now.plus_seconds(-3600 * hours_ago),
+            };
+            clock_events::create(&mut *conn, agency_id, &event).await?;
+        }
+    }
     for (n, worker_id) in crew.iter().enumerate().filter(|(n, _)| n % 2 == 0) {
         let event = NewClockEvent {
             worker_id: *worker_id,
@@ -506,8 +534,9 @@ async fn seed_invoices(
             quantity_hundredths: hours,
             unit_price_cents: demo.charge_rate_cents,
         }];
+        // The first client is late with its oldest invoice: open past its due date.
         let status = match weeks_ago {
-            3 => "paid",
+            3 if index > 0 => "paid",
             _ => "open",
         };
         let new = NewInvoice {
@@ -518,9 +547,63 @@ async fn seed_invoices(
             status,
             lines: &lines,
         };
-        invoices::create(conn, agency_id, &new).await?;
+        let invoice_id = invoices::create(conn, agency_id, &new).await?;
+        // The agency uploaded the PDF of the oldest invoice.
+        if n == 0 {
+            let pdf = invoice_pdf(&number);
+            let file_name = format!("{number}.pdf");
+            let document = NewDocument {
+                client_id,
+                title: &format!("Invoice {number}"),
+                file_name: &file_name,
+                mime_type: "application/pdf",
+                content: &pdf,
+            };
+            let document_id = documents::create(&mut *conn, agency_id, &document).await?;
+            sqlx::query(
+                "UPDATE invoices SET pdf_document_id = $1 WHERE agency_id = $2 AND id = $3",
+            )
+            .bind(document_id)
+            .bind(agency_id)
+            .bind(invoice_id)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(())
+}
+
+/// A one-page PDF that says which invoice it is.
+fn invoice_pdf(number: &str) -> Vec<u8> {
+    let text = format!("BT /F1 18 Tf 72 720 Td (Invoice {number}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (n, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{object}\nendobj\n", n + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for offset in offsets {
+        pdf.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    pdf.into_bytes()
 }
 
 async fn seed_jobs_and_quotes(

@@ -142,6 +142,8 @@ impl AgencyTheme {
         env.add_global("agency", agency_globals(slug, agency, &assets, public_url));
         env.add_filter("hours", format_hours);
         env.add_filter("datetime", format_datetime);
+        env.add_filter("money", format_money);
+        env.add_filter("minutes_as_hours", format_minutes);
         let asset_urls = assets.clone();
         env.add_function(
             "asset",
@@ -185,6 +187,34 @@ impl AgencyTheme {
 
 /// `3750` (hundredths of an hour, as events carry hours) → `37.50`. Anything else is shown
 /// as it came.
+/// Cents as an amount: `123456` → `1,234.56`.
+fn format_money(value: Value) -> String {
+    let text = value.to_string();
+    let Ok(cents) = text.trim().parse::<i64>() else {
+        return text;
+    };
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (n, digit) in units.chars().enumerate() {
+        if n > 0 && (units.len() - n) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
+}
+
+/// Minutes as hours with two decimals: `450` → `7.50`.
+fn format_minutes(value: Value) -> String {
+    let text = value.to_string();
+    match text.trim().parse::<i64>() {
+        Ok(minutes) => format_hours(Value::from((minutes * 100 + 30).div_euclid(60))),
+        Err(_) => text,
+    }
+}
+
 fn format_hours(value: Value) -> String {
     let text = value.to_string();
     match text.trim().parse::<i64>() {
@@ -361,5 +391,24 @@ impl Themes {
 
     pub fn is_empty(&self) -> bool {
         self.by_agency.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands_and_keeps_cents() {
+        assert_eq!(format_money(Value::from(123_456_789)), "1,234,567.89");
+        assert_eq!(format_money(Value::from(2450)), "24.50");
+        assert_eq!(format_money(Value::from(-5)), "-0.05");
+        assert_eq!(format_money(Value::from("n/a")), "n/a");
+    }
+
+    #[test]
+    fn minutes_show_as_hours() {
+        assert_eq!(format_minutes(Value::from(450)), "7.50");
+        assert_eq!(format_minutes(Value::from(7)), "0.12");
     }
 }

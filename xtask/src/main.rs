@@ -5,6 +5,7 @@
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
 //! - `cargo xtask bench`   measure a release build under load; results go to BENCHMARKS.md
 //! - `cargo xtask bench-plugins` benchmark the plugin host (release) into BENCHMARKS.md
+//! - `cargo xtask bench-timesheets` portal timesheet list and reports over 1,000,000 rows
 
 mod bench;
 
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins>
+const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins|bench-timesheets>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
   test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
@@ -23,7 +24,10 @@ const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins>
   bench     measure a release build under load and write BENCHMARKS.md
   bench-plugins
             build the plugins, benchmark the plugin host against native Rust (release build)
-            and write the results into BENCHMARKS.md";
+            and write the results into BENCHMARKS.md
+  bench-timesheets
+            build the plugins, seed 1,000,000 timesheets (PORTAL_BENCH_TIMESHEETS) and time
+            the portal's timesheet list and report pages in-process (release build)";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
         Some("plugins") => plugins(),
         Some("bench") => bench::bench(),
         Some("bench-plugins") => bench_plugins(),
+        Some("bench-timesheets") => bench_timesheets(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -162,6 +167,18 @@ fn bench_plugins() -> anyhow::Result<()> {
     plugins()?;
     banner("plugin host benchmarks (release)");
     run(cargo().args(["bench", "--package", "portal-server", "--bench", "plugins"]))
+}
+
+fn bench_timesheets() -> anyhow::Result<()> {
+    plugins()?;
+    banner("portal timesheet benchmarks (release)");
+    run(cargo().args([
+        "bench",
+        "--package",
+        "portal-server",
+        "--bench",
+        "timesheets",
+    ]))
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

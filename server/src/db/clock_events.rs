@@ -31,3 +31,37 @@ pub async fn create<'e>(
     .fetch_one(db)
     .await
 }
+
+/// A worker whose last clock event at a client is a clock-in: on site now.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct OnSite {
+    pub worker_id: i64,
+    pub worker_name: String,
+    pub client_id: i64,
+    pub client_name: String,
+    pub worksite_id: Option<i64>,
+    pub worksite_name: Option<String>,
+    pub since: Timestamp,
+}
+
+/// Who is clocked in at the clients, by worksite then name.
+#[tracing::instrument(skip_all, fields(agency = agency_id))]
+pub async fn on_site<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+) -> sqlx::Result<Vec<OnSite>> {
+    let sql = format!(
+        "SELECT e.worker_id, w.first_name || ' ' || w.last_name AS worker_name, e.client_id, \
+         c.name AS client_name, e.worksite_id, s.name AS worksite_name, e.at AS since \
+         FROM clock_events e JOIN workers w ON w.id = e.worker_id \
+         JOIN clients c ON c.id = e.client_id LEFT JOIN worksites s ON s.id = e.worksite_id \
+         WHERE e.agency_id = $1 AND e.client_id IN ({}) AND e.kind = 'in' \
+         AND NOT EXISTS (SELECT 1 FROM clock_events later WHERE later.agency_id = e.agency_id \
+           AND later.client_id = e.client_id AND later.worker_id = e.worker_id \
+           AND (later.at > e.at OR (later.at = e.at AND later.id > e.id))) \
+         ORDER BY c.name, s.name, w.last_name, w.first_name",
+        super::scope::client_list(client_ids)
+    );
+    super::scope::all(db, sql, agency_id).await
+}

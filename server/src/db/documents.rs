@@ -34,3 +34,53 @@ pub async fn create<'e>(
     .fetch_one(db)
     .await
 }
+
+/// A shared file as a list shows it (without its content).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct DocumentInfo {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_name: String,
+    pub title: String,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
+    pub created_at: Timestamp,
+}
+
+/// The documents shared with the clients, newest first.
+pub async fn list_for_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+) -> sqlx::Result<Vec<DocumentInfo>> {
+    let sql = format!(
+        "SELECT d.id, d.client_id, c.name AS client_name, d.title, d.file_name, d.mime_type, \
+         d.size_bytes, d.created_at FROM documents d JOIN clients c ON c.id = d.client_id \
+         WHERE d.agency_id = $1 AND d.client_id IN ({}) ORDER BY d.created_at DESC, d.id DESC",
+        super::scope::client_list(client_ids)
+    );
+    super::scope::all(db, sql, agency_id).await
+}
+
+/// A file to download: name, type and bytes, when it is shared with one of the clients.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentFile {
+    pub file_name: String,
+    pub mime_type: String,
+    pub content: Vec<u8>,
+}
+
+pub async fn file_for_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+    id: i64,
+) -> sqlx::Result<Option<DocumentFile>> {
+    let sql = format!(
+        "SELECT file_name, mime_type, content FROM documents \
+         WHERE agency_id = $1 AND id = $2 AND client_id IN ({})",
+        super::scope::client_list(client_ids)
+    );
+    super::scope::one(db, sql, agency_id, id).await
+}

@@ -1,6 +1,6 @@
 //! Invoices to clients, at charge rates.
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AnyExecutor};
 
 use super::Timestamp;
 
@@ -68,4 +68,74 @@ pub async fn create(
         .await?;
     }
     Ok(id)
+}
+
+/// An invoice as its client sees it. `status` is as stored; `overdue` is worked out from
+/// `due_on` by the page.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct InvoiceInfo {
+    pub id: i64,
+    pub client_id: i64,
+    pub client_name: String,
+    pub number: String,
+    pub issued_on: String,
+    pub due_on: String,
+    pub status: String,
+    pub total_cents: i64,
+    pub pdf_document_id: Option<i64>,
+}
+
+const INFO_COLUMNS: &str = "i.id, i.client_id, c.name AS client_name, i.number, i.issued_on, \
+     i.due_on, i.status, i.total_cents, i.pdf_document_id FROM invoices i \
+     JOIN clients c ON c.id = i.client_id";
+
+/// The clients' invoices (void ones left out), newest first.
+pub async fn list_for_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+    limit: i64,
+) -> sqlx::Result<Vec<InvoiceInfo>> {
+    let sql = format!(
+        "SELECT {INFO_COLUMNS} WHERE i.agency_id = $1 AND i.client_id IN ({}) \
+         AND i.status <> 'void' ORDER BY i.issued_on DESC, i.id DESC LIMIT {limit}",
+        super::scope::client_list(client_ids)
+    );
+    super::scope::all(db, sql, agency_id).await
+}
+
+pub async fn get_for_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+    id: i64,
+) -> sqlx::Result<Option<InvoiceInfo>> {
+    let sql = format!(
+        "SELECT {INFO_COLUMNS} WHERE i.agency_id = $1 AND i.id = $2 AND i.client_id IN ({})",
+        super::scope::client_list(client_ids)
+    );
+    super::scope::one(db, sql, agency_id, id).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct InvoiceLine {
+    pub description: String,
+    pub quantity_hundredths: i64,
+    pub unit_price_cents: i64,
+    pub amount_cents: i64,
+}
+
+pub async fn lines<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    invoice_id: i64,
+) -> sqlx::Result<Vec<InvoiceLine>> {
+    sqlx::query_as(
+        "SELECT description, quantity_hundredths, unit_price_cents, amount_cents \
+         FROM invoice_lines WHERE agency_id = $1 AND invoice_id = $2 ORDER BY position, id",
+    )
+    .bind(agency_id)
+    .bind(invoice_id)
+    .fetch_all(db)
+    .await
 }

@@ -38,3 +38,45 @@ pub async fn create<'e>(
     .fetch_one(db)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct JobInfo {
+    pub id: i64,
+    pub client_name: String,
+    pub worksite_name: Option<String>,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub scheduled_on: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+fn select(client_ids: &[i64], condition: &str) -> String {
+    format!(
+        "SELECT j.id, c.name AS client_name, s.name AS worksite_name, j.number, j.title, \
+         j.description, j.status, j.scheduled_on, j.updated_at FROM jobs j \
+         JOIN clients c ON c.id = j.client_id LEFT JOIN worksites s ON s.id = j.worksite_id \
+         WHERE j.agency_id = $1 AND j.client_id IN ({}) {condition}",
+        super::scope::client_list(client_ids)
+    )
+}
+
+/// The clients' jobs, latest scheduled first.
+pub async fn list_for_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+) -> sqlx::Result<Vec<JobInfo>> {
+    let sql = select(client_ids, "ORDER BY j.scheduled_on DESC, j.id DESC");
+    super::scope::all(db, sql, agency_id).await
+}
+
+pub async fn get_for_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+    id: i64,
+) -> sqlx::Result<Option<JobInfo>> {
+    super::scope::one(db, select(client_ids, "AND j.id = $2"), agency_id, id).await
+}

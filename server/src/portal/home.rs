@@ -1,37 +1,94 @@
-//! The portal's start page after sign-in.
+//! The dashboard: what needs the user's attention (timesheets awaiting approval, open work
+//! requests), hours this week against last week, who is on site now and recent invoices —
+//! each part only when the role may see it.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
+use minijinja::value::Serde;
+use time::Duration;
 
+use super::{Portal, iso, monday_of, today};
 use crate::app::AppState;
-use crate::auth::PortalSession;
-use crate::db::clients;
+use crate::db::timesheets::{self, Grouping};
+use crate::db::{clients, clock_events, invoices, work_requests};
 use crate::error::AppResult;
 use crate::plugins::Permission;
 
-pub async fn page(State(state): State<AppState>, session: PortalSession) -> AppResult<Response> {
-    let me = &session.user;
-    let all = clients::list(&state.db().pool, me.agency.id).await?;
-    let names: Vec<String> = all
+pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
+    let pool = &state.db().pool;
+    let agency_id = portal.agency_id();
+    let scope = &portal.scope;
+    let session = &portal.session;
+    let names: Vec<String> = clients::list(pool, agency_id)
+        .await?
         .into_iter()
-        .filter(|c| session.client_ids.contains(&c.id))
+        .filter(|c| scope.contains(&c.id))
         .map(|c| c.name)
         .collect();
+    let pending = if session.may(Permission::ViewTimesheets) {
+        Some(timesheets::pending_count(pool, agency_id, scope).await?)
+    } else {
+        None
+    };
+    let open_requests = if session.may(Permission::ViewWorkRequests) {
+        Some(work_requests::open_count(pool, agency_id, scope).await?)
+    } else {
+        None
+    };
+    let hours = if session.may(Permission::ViewTimesheets) {
+        let monday = monday_of(today());
+        let minutes = |rows: Vec<timesheets::Totals>| rows.iter().map(|r| r.minutes).sum::<i64>();
+        let this_week = timesheets::totals(
+            pool,
+            agency_id,
+            scope,
+            (&iso(monday), &iso(monday + Duration::days(6))),
+            Grouping::Worker,
+        )
+        .await?;
+        let last_week = timesheets::totals(
+            pool,
+            agency_id,
+            scope,
+            (
+                &iso(monday - Duration::weeks(1)),
+                &iso(monday - Duration::days(1)),
+            ),
+            Grouping::Worker,
+        )
+        .await?;
+        Some(context! { this_week => minutes(this_week), last_week => minutes(last_week) })
+    } else {
+        None
+    };
+    let on_site = if session.may(Permission::ViewOnSite) {
+        Some(Serde(clock_events::on_site(pool, agency_id, scope).await?))
+    } else {
+        None
+    };
+    let recent_invoices = if session.may(Permission::ViewInvoices) {
+        Some(Serde(super::invoices::with_status(
+            invoices::list_for_clients(pool, agency_id, scope, 5).await?,
+        )))
+    } else {
+        None
+    };
     let abilities: Vec<&str> = Permission::ALL
         .into_iter()
         .filter(|p| session.may(*p))
         .map(Permission::label)
         .collect();
     let role = session.role.as_ref().map(|r| r.name.clone());
-    Ok(me
-        .agency
+    portal
         .render(
+            &state,
             "portal/home.html",
+            "home",
             context! {
-                area => "portal", title => "Home", csrf_token => me.csrf_token(),
-                user => &me.account.name, clients => names, role, abilities,
+                title => "Home", clients => names, role, abilities, pending, open_requests,
+                hours, on_site, recent_invoices,
             },
-        )?
-        .into_response())
+        )
+        .await
 }

@@ -7,4 +7,5 @@ mod config_errors;
 mod mail;
 mod plugin_cli;
 mod scale_out;
+mod portal_browser;
 mod serving;

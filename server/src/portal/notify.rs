@@ -1,0 +1,138 @@
+//! Events raised in the portal (timesheet decisions, work requests) turned into email: the
+//! agency's notification-rules plugins say who hears about an event and with which template;
+//! this module resolves the recipients and queues the messages in the caller's transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use minijinja::Value;
+use sqlx::AnyConnection;
+
+use crate::agency::Agency;
+use crate::db::staff_users;
+use crate::mail::{self, Email};
+use crate::plugins::{Notification, NotificationEvent, PersonKind, PluginRequest, Recipient};
+
+/// Asks the agency's notification plugins about `event`. Plugin failures are logged by the
+/// plugin host and send nothing; the portal action itself goes ahead.
+pub fn ask(plugins: &mut PluginRequest, event: &NotificationEvent) -> Vec<Notification> {
+    plugins.notifications(event).notifications
+}
+
+/// Asks about a new work request. The plugin's `work-request-recipients` setting names the
+/// agency's chosen team members today; when the agency can choose them in its settings,
+/// that choice is read here and handed on.
+pub fn ask_work_request(
+    plugins: &mut PluginRequest,
+    event: &NotificationEvent,
+) -> Vec<Notification> {
+    ask(plugins, event)
+}
+
+/// Queues one email per recipient of each notification; returns how many were queued.
+/// Staff recipients must be active staff of the agency (a plugin cannot send agency mail to
+/// an arbitrary address by calling it staff); the client contact is the event's subject, or
+/// its actor when there is none.
+pub async fn queue(
+    conn: &mut AnyConnection,
+    agency: &Agency,
+    event: &NotificationEvent,
+    notifications: &[Notification],
+) -> anyhow::Result<usize> {
+    if notifications.is_empty() {
+        return Ok(0);
+    }
+    let staff: Vec<(String, String)> = staff_users::list(&mut *conn, agency.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == "active")
+        .map(|s| (s.email.to_lowercase(), s.role))
+        .collect();
+    let contact = event
+        .subject
+        .as_ref()
+        .filter(|p| !p.email.is_empty())
+        .or((event.actor.kind == PersonKind::PortalUser).then_some(&event.actor))
+        .map(|p| p.email.clone());
+    let vars = variables(event);
+    let mut queued = 0;
+    for notification in notifications {
+        let mut to = BTreeSet::new();
+        for recipient in &notification.recipients {
+            match recipient {
+                Recipient::StaffEmail(email) => {
+                    let email = email.to_lowercase();
+                    if staff.iter().any(|(e, _)| *e == email) {
+                        to.insert(email);
+                    } else {
+                        tracing::warn!(plugin = %notification.plugin, "a notification named a staff address that is not active staff; skipped");
+                    }
+                }
+                Recipient::StaffRole(role) => {
+                    // `staff` is everyone at the agency; `admin` the admins.
+                    to.extend(
+                        staff
+                            .iter()
+                            .filter(|(_, r)| role == "staff" || r == role)
+                            .map(|(e, _)| e.clone()),
+                    );
+                }
+                Recipient::ClientContact => to.extend(contact.clone()),
+                Recipient::Email(email) => {
+                    to.insert(email.to_lowercase());
+                }
+            }
+        }
+        let mut vars = vars.clone();
+        for (key, value) in &notification.variables {
+            vars.insert(key.replace('-', "_"), Value::from(value.clone()));
+        }
+        let vars = Value::from(vars);
+        for recipient in &to {
+            mail::enqueue(
+                &mut *conn,
+                agency,
+                Email {
+                    template: &notification.template,
+                    to: recipient,
+                    vars: vars.clone(),
+                },
+            )
+            .await?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// What an email template sees of an event: its fields (hyphens turned into underscores)
+/// and `client`, `worksite`, `actor` and `subject`.
+fn variables(event: &NotificationEvent) -> BTreeMap<String, Value> {
+    let mut vars: BTreeMap<String, Value> = event
+        .fields
+        .iter()
+        .map(|(k, v)| (k.replace('-', "_"), Value::from(v.clone())))
+        .collect();
+    let named = |n: &crate::plugins::Named| {
+        Value::from(BTreeMap::from([
+            ("id", Value::from(n.id.clone())),
+            ("name", Value::from(n.name.clone())),
+        ]))
+    };
+    let person = |p: &crate::plugins::Person| {
+        Value::from(BTreeMap::from([
+            ("name", Value::from(p.name.clone())),
+            ("email", Value::from(p.email.clone())),
+        ]))
+    };
+    if let Some(client) = &event.client {
+        vars.insert("client".into(), named(client));
+    }
+    if let Some(worksite) = &event.worksite {
+        vars.insert("worksite".into(), named(worksite));
+    }
+    vars.insert("actor".into(), person(&event.actor));
+    if let Some(subject) = &event.subject {
+        vars.insert("subject".into(), person(subject));
+    }
+    vars
+}

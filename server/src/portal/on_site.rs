@@ -1,0 +1,73 @@
+//! Who is on site now (from the clock events): per worksite, who clocked in and since when,
+//! with a count per site; and the fire roll, the same list laid out to print and tick off.
+
+use axum::extract::State;
+use axum::response::Response;
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::Portal;
+use crate::app::AppState;
+use crate::db::Timestamp;
+use crate::db::clock_events::{self, OnSite};
+use crate::error::AppResult;
+use crate::plugins::Permission;
+
+#[derive(Debug, Serialize)]
+struct Site {
+    client_name: String,
+    name: String,
+    people: Vec<OnSite>,
+}
+
+async fn sites(state: &AppState, portal: &Portal) -> AppResult<(Vec<Site>, usize)> {
+    portal.require(Permission::ViewOnSite)?;
+    let rows = clock_events::on_site(&state.db().pool, portal.agency_id(), &portal.scope).await?;
+    let total = rows.len();
+    let mut sites: Vec<Site> = Vec::new();
+    for row in rows {
+        let name = row
+            .worksite_name
+            .clone()
+            .unwrap_or_else(|| "No worksite".into());
+        match sites.last_mut() {
+            Some(site) if site.name == name && site.client_name == row.client_name => {
+                site.people.push(row)
+            }
+            _ => sites.push(Site {
+                client_name: row.client_name.clone(),
+                name,
+                people: vec![row],
+            }),
+        }
+    }
+    Ok((sites, total))
+}
+
+pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
+    let (sites, total) = sites(&state, &portal).await?;
+    portal
+        .render(
+            &state,
+            "portal/on_site.html",
+            "on-site",
+            context! { title => "On site now", sites => Serde(sites), total },
+        )
+        .await
+}
+
+pub async fn fire_roll(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
+    let (sites, total) = sites(&state, &portal).await?;
+    portal
+        .render(
+            &state,
+            "portal/fire_roll.html",
+            "on-site",
+            context! {
+                title => "Fire roll", sites => Serde(sites), total,
+                printed_at => Timestamp::now().to_string(),
+            },
+        )
+        .await
+}

@@ -1,0 +1,474 @@
+//! Timesheets: the list (by week, worker, worksite and status, a page at a time), an
+//! entry's detail and approval history, and the decisions — approve one, approve the
+//! selected, approve every pending one the filter shows, reject one with a reason. A decided
+//! timesheet is locked. The role-set plugin's `authorize` has the last word on each one.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Deserialize;
+use time::Duration;
+
+use super::{Portal, hundredths, iso, monday_of, notify, parse_date, parse_id, today};
+use crate::app::AppState;
+use crate::db::clients;
+use crate::db::scope::Page;
+use crate::db::timesheets::{self, ClientTimesheet, Filter, TimesheetStatus};
+use crate::error::{AppError, AppResult};
+use crate::forms::FieldErrors;
+use crate::plugins::{
+    AuthorizationRequest, Decision, Named, NotificationEvent, Permission, Person, PersonKind,
+    PluginRequest, Target,
+};
+
+/// Most timesheets one "approve all shown" decides at once.
+const MOST_AT_ONCE: i64 = 500;
+
+/// The list's filters as the query string (and the bulk form's hidden fields) carry them.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub week: Option<String>,
+    #[serde(default)]
+    pub worker: Option<String>,
+    #[serde(default)]
+    pub worksite: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub page: Option<u32>,
+    #[serde(default)]
+    pub done: Option<String>,
+}
+
+impl ListQuery {
+    pub fn filter(&self) -> Filter {
+        let week = self.week.as_deref().and_then(parse_date).map(monday_of);
+        Filter {
+            from: week.map(iso),
+            to: week.map(|monday| iso(monday + Duration::days(6))),
+            worker_id: parse_id(&self.worker),
+            worksite_id: parse_id(&self.worksite),
+            status: self.status.as_deref().and_then(TimesheetStatus::parse),
+        }
+    }
+
+    /// The filters as a query string prefix, for paging links.
+    fn base_query(&self) -> String {
+        let pairs: Vec<(&str, &str)> = [
+            ("week", &self.week),
+            ("worker", &self.worker),
+            ("worksite", &self.worksite),
+            ("status", &self.status),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect();
+        let text = serde_urlencoded::to_string(pairs).unwrap_or_default();
+        if text.is_empty() { text } else { text + "&" }
+    }
+}
+
+/// The list page's data, shared with the benchmark.
+pub async fn list_page(
+    state: &AppState,
+    portal: &Portal,
+    query: &ListQuery,
+) -> AppResult<Response> {
+    portal.require(Permission::ViewTimesheets)?;
+    let pool = &state.db().pool;
+    let agency_id = portal.agency_id();
+    let page = Page::new(query.page);
+    let (rows, total) =
+        timesheets::list_for_clients(pool, agency_id, &portal.scope, &query.filter(), page).await?;
+    let workers = timesheets::workers_for_clients(pool, agency_id, &portal.scope).await?;
+    let mut worksites = Vec::new();
+    for client in &portal.scope {
+        worksites.extend(clients::worksites(pool, agency_id, *client).await?);
+    }
+    let this_monday = monday_of(today());
+    let weeks: Vec<String> = (0..12)
+        .map(|n| iso(this_monday - Duration::weeks(n)))
+        .collect();
+    let more = total > timesheets::COUNT_CAP;
+    let total = total.min(timesheets::COUNT_CAP);
+    let pages = (total + i64::from(page.size) - 1) / i64::from(page.size);
+    let first = page.offset() + 1;
+    let pager = context! {
+        number => page.number, pages, size => page.size, total,
+        first, last => (first + rows.len() as i64 - 1).max(0),
+    };
+    let notice = match query.done.as_deref() {
+        Some("approved") => Some("The timesheets are approved."),
+        Some("approved-some") => Some(
+            "Some of the timesheets are approved; the others need someone whose role allows \
+             approving them and are still pending.",
+        ),
+        Some("rejected") => Some("The timesheet is rejected; the agency has been told why."),
+        _ => None,
+    };
+    let can_approve = portal.session.may(Permission::ApproveTimesheets);
+    portal
+        .render(
+            state,
+            "portal/timesheets.html",
+            "timesheets",
+            context! {
+                title => "Timesheets", rows => Serde(rows), pager, workers => Serde(workers),
+                worksites => Serde(worksites), weeks,
+                query => Serde(query), base_query => query.base_query(),
+                can_approve, notice, more,
+            },
+        )
+        .await
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    portal: Portal,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    list_page(&state, &portal, &query).await
+}
+
+async fn detail_page(
+    state: &AppState,
+    portal: &Portal,
+    id: i64,
+    status: StatusCode,
+    errors: Option<FieldErrors>,
+    reason: &str,
+) -> AppResult<Response> {
+    portal.require(Permission::ViewTimesheets)?;
+    let pool = &state.db().pool;
+    let sheet = timesheets::get_for_clients(pool, portal.agency_id(), &portal.scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let history = timesheets::history(pool, portal.agency_id(), id).await?;
+    let can_approve =
+        portal.session.may(Permission::ApproveTimesheets) && sheet.status == "pending";
+    portal
+        .render_status(
+            state,
+            status,
+            "portal/timesheet.html",
+            "timesheets",
+            context! {
+                title => format!("Timesheet: {} on {}", sheet.worker_name, sheet.work_date),
+                sheet => Serde(sheet), history => Serde(history), can_approve,
+                errors => errors.map(Serde),
+                reason,
+            },
+        )
+        .await
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    portal: Portal,
+    Path((_, id)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    detail_page(&state, &portal, id, StatusCode::OK, None, "").await
+}
+
+/// What happened to a batch of decisions.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub decided: usize,
+    /// Timesheets the role's rules kept back, with the reason for the person.
+    pub refused: Vec<(i64, String)>,
+}
+
+/// Decides timesheets for the portal user: every id must be one of the user's clients'
+/// (else 404 and nothing changes), each is put to the role-set plugin, and the decisions,
+/// their history and the agency's notifications are written in one transaction.
+pub async fn decide(
+    state: &AppState,
+    portal: &Portal,
+    plugins: &mut PluginRequest,
+    ids: &[i64],
+    status: TimesheetStatus,
+    reason: Option<&str>,
+) -> AppResult<Outcome> {
+    portal.require(Permission::ApproveTimesheets)?;
+    let pool = &state.db().pool;
+    let agency = &portal.session.user.agency;
+    let mut sheets = Vec::with_capacity(ids.len());
+    for id in ids {
+        let sheet = timesheets::get_for_clients(pool, agency.id, &portal.scope, *id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        sheets.push(sheet);
+    }
+    let user = portal.user_ref(state).await?;
+    let role = portal
+        .session
+        .role
+        .as_ref()
+        .map(|r| r.id.clone())
+        .unwrap_or_default();
+    let account = &portal.session.user.account;
+    let actor = Person {
+        kind: PersonKind::PortalUser,
+        id: account.id.to_string(),
+        name: account.name.clone(),
+        email: account.email.clone(),
+    };
+    let mut outcome = Outcome::default();
+    let mut allowed = Vec::new();
+    for sheet in sheets {
+        let request = AuthorizationRequest {
+            role: role.clone(),
+            permission: Permission::ApproveTimesheets,
+            user: user.clone(),
+            client_id: sheet.client_id.to_string(),
+            target: target(&sheet),
+        };
+        match plugins.authorize(&request) {
+            Decision::Allow => {
+                let event = event(state, agency, &sheet, &actor, status, reason);
+                let notifications = notify::ask(plugins, &event);
+                allowed.push((sheet, event, notifications));
+            }
+            Decision::Deny(why) => outcome.refused.push((sheet.id, why)),
+        }
+    }
+    let mut tx = pool.begin().await?;
+    for (sheet, event, notifications) in &allowed {
+        let changed = timesheets::decide(
+            &mut tx,
+            agency.id,
+            sheet.id,
+            status,
+            (account.id, &account.name),
+            reason,
+        )
+        .await?;
+        if changed {
+            notify::queue(&mut tx, agency, event, notifications).await?;
+            outcome.decided += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// What `authorize` is told about a timesheet (see `roles.wit`).
+fn target(sheet: &ClientTimesheet) -> Target {
+    let mut attributes = vec![
+        ("hours".into(), hundredths(sheet.minutes_worked).to_string()),
+        ("status".into(), sheet.status.clone()),
+        ("worker-id".into(), sheet.worker_id.to_string()),
+        ("week-ending".into(), week_ending(&sheet.work_date)),
+    ];
+    if let Some(site) = sheet.worksite_id {
+        attributes.push(("worksite-id".into(), site.to_string()));
+    }
+    Target {
+        kind: "timesheet".into(),
+        id: Some(sheet.id.to_string()),
+        attributes,
+    }
+}
+
+/// The Sunday ending the week of a `YYYY-MM-DD` date.
+fn week_ending(date: &str) -> String {
+    parse_date(date)
+        .map(|d| iso(monday_of(d) + Duration::days(6)))
+        .unwrap_or_else(|| date.to_owned())
+}
+
+fn event(
+    state: &AppState,
+    agency: &crate::agency::Agency,
+    sheet: &ClientTimesheet,
+    actor: &Person,
+    status: TimesheetStatus,
+    reason: Option<&str>,
+) -> NotificationEvent {
+    let kind = match status {
+        TimesheetStatus::Rejected => "timesheet-rejected",
+        _ => "timesheet-approved",
+    };
+    let public = state.settings().server.public_url.trim_end_matches('/');
+    let mut fields = vec![
+        ("timesheet-id".to_owned(), sheet.id.to_string()),
+        ("worker-name".to_owned(), sheet.worker_name.clone()),
+        ("week-ending".to_owned(), week_ending(&sheet.work_date)),
+        (
+            "hours".to_owned(),
+            hundredths(sheet.minutes_worked).to_string(),
+        ),
+        (
+            "manage-url".to_owned(),
+            format!("{public}/{}/manage", agency.slug),
+        ),
+    ];
+    if let Some(reason) = reason {
+        fields.push(("reason".into(), reason.to_owned()));
+    }
+    NotificationEvent {
+        kind: kind.into(),
+        client: Some(Named {
+            id: sheet.client_id.to_string(),
+            name: sheet.client_name.clone(),
+        }),
+        worksite: sheet.worksite_id.map(|id| Named {
+            id: id.to_string(),
+            name: sheet.worksite_name.clone().unwrap_or_default(),
+        }),
+        actor: actor.clone(),
+        subject: None,
+        fields,
+    }
+}
+
+fn refused_error(outcome: &Outcome) -> AppError {
+    let why = outcome
+        .refused
+        .first()
+        .map(|(_, why)| why.clone())
+        .unwrap_or_default();
+    AppError::BadRequest(format!("This timesheet cannot be approved here: {why}"))
+}
+
+/// Approves one timesheet.
+pub async fn approve(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+    Path((_, id)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    let outcome = decide(
+        &state,
+        &portal,
+        &mut plugins,
+        &[id],
+        TimesheetStatus::Approved,
+        None,
+    )
+    .await?;
+    if !outcome.refused.is_empty() {
+        return Err(refused_error(&outcome));
+    }
+    let slug = &portal.session.user.agency.slug;
+    Ok(Redirect::to(&format!("/{slug}/portal/timesheets/{id}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Rejects one timesheet; the reason is required and goes to the agency.
+pub async fn reject(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+    Path((_, id)): Path<(String, i64)>,
+    Form(form): Form<RejectForm>,
+) -> AppResult<Response> {
+    portal.require(Permission::ApproveTimesheets)?;
+    let mut errors = FieldErrors::default();
+    errors.required("reason", "reason", &form.reason, 1000);
+    if !errors.is_empty() {
+        return detail_page(
+            &state,
+            &portal,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(errors),
+            &form.reason,
+        )
+        .await;
+    }
+    let outcome = decide(
+        &state,
+        &portal,
+        &mut plugins,
+        &[id],
+        TimesheetStatus::Rejected,
+        Some(form.reason.trim()),
+    )
+    .await?;
+    if !outcome.refused.is_empty() {
+        return Err(refused_error(&outcome));
+    }
+    let slug = &portal.session.user.agency.slug;
+    Ok(Redirect::to(&format!("/{slug}/portal/timesheets?done=rejected")).into_response())
+}
+
+/// Approves the ticked timesheets (`id` fields), or with `scope=shown` every pending one the
+/// list's filters match (up to [`MOST_AT_ONCE`]).
+pub async fn approve_many(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    portal.require(Permission::ApproveTimesheets)?;
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let query = ListQuery {
+        week: value("week"),
+        worker: value("worker"),
+        worksite: value("worksite"),
+        status: value("status"),
+        page: None,
+        done: None,
+    };
+    let ids: Vec<i64> = if value("scope").as_deref() == Some("shown") {
+        timesheets::pending_ids(
+            &state.db().pool,
+            portal.agency_id(),
+            &portal.scope,
+            &query.filter(),
+            MOST_AT_ONCE,
+        )
+        .await?
+    } else {
+        let mut ids = Vec::new();
+        for (key, value) in &fields {
+            if key == "id" {
+                ids.push(value.parse().map_err(|_| AppError::NotFound)?);
+            }
+        }
+        ids
+    };
+    if ids.is_empty() {
+        return Err(AppError::BadRequest(
+            "Tick the timesheets to approve first.".into(),
+        ));
+    }
+    let outcome = decide(
+        &state,
+        &portal,
+        &mut plugins,
+        &ids,
+        TimesheetStatus::Approved,
+        None,
+    )
+    .await?;
+    let slug = &portal.session.user.agency.slug;
+    if !outcome.refused.is_empty() && outcome.decided == 0 {
+        return Err(refused_error(&outcome));
+    }
+    let done = if outcome.refused.is_empty() {
+        "approved"
+    } else {
+        "approved-some"
+    };
+    let back = format!(
+        "/{slug}/portal/timesheets?{}done={done}",
+        query.base_query()
+    );
+    Ok(Redirect::to(&back).into_response())
+}

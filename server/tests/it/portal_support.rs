@@ -1,0 +1,64 @@
+//! The demo data set signed in as its portal users, for the portal's tests.
+
+use axum::http::StatusCode;
+use portal_server::demo::DEMO_PASSWORD;
+
+use crate::support::{Browser, TestApp};
+
+/// A fresh app with both demo agencies seeded.
+pub async fn demo_app() -> TestApp {
+    let app = TestApp::spawn().await;
+    portal_server::demo::seed(&app.state).await.expect("seed");
+    app
+}
+
+/// A browser signed in to `agency`'s portal as `email` (demo password).
+pub async fn signed_in<'a>(app: &'a TestApp, agency: &str, email: &str) -> Browser<'a> {
+    let mut browser = app.browser();
+    let response = browser
+        .sign_in(agency, "portal", email, DEMO_PASSWORD)
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{email} signs in");
+    browser
+}
+
+/// One id from a query with one `$1` (the agency id).
+pub async fn id(app: &TestApp, agency: &str, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(app.agency_id(agency))
+        .fetch_one(&app.state.db().pool)
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+}
+
+/// The id of a client of `agency` by name.
+pub async fn client_id(app: &TestApp, agency: &str, name: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM clients WHERE agency_id = $1 AND name = $2")
+        .bind(app.agency_id(agency))
+        .bind(name)
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("client")
+}
+
+/// A timesheet's status.
+pub async fn status(app: &TestApp, id: i64) -> String {
+    sqlx::query_scalar("SELECT status FROM timesheets WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("status")
+}
+
+/// A pending timesheet of a client.
+pub async fn pending_of(app: &TestApp, agency: &str, client: &str) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT t.id FROM timesheets t JOIN clients c ON c.id = t.client_id \
+         WHERE t.agency_id = $1 AND c.name = $2 AND t.status = 'pending' ORDER BY t.id",
+    )
+    .bind(app.agency_id(agency))
+    .bind(client)
+    .fetch_all(&app.state.db().pool)
+    .await
+    .expect("pending")
+}
