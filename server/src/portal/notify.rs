@@ -8,7 +8,7 @@ use minijinja::Value;
 use sqlx::AnyConnection;
 
 use crate::agency::Agency;
-use crate::db::staff_users;
+use crate::db::{agency_settings, staff_users};
 use crate::mail::{self, Email};
 use crate::plugins::{Notification, NotificationEvent, PersonKind, PluginRequest, Recipient};
 
@@ -18,14 +18,30 @@ pub fn ask(plugins: &mut PluginRequest, event: &NotificationEvent) -> Vec<Notifi
     plugins.notifications(event).notifications
 }
 
-/// Asks about a new work request. The plugin's `work-request-recipients` setting names the
-/// agency's chosen team members today; when the agency can choose them in its settings,
-/// that choice is read here and handed on.
-pub fn ask_work_request(
+/// Asks about a new work request. The plugin decides whether anyone hears of it and with
+/// which template; when the agency has chosen team members on its settings page, they are the
+/// staff who do (replacing the staff the plugin named; a client contact it named stays).
+pub async fn ask_work_request(
     plugins: &mut PluginRequest,
+    conn: &mut AnyConnection,
+    agency_id: i64,
     event: &NotificationEvent,
-) -> Vec<Notification> {
-    ask(plugins, event)
+) -> anyhow::Result<Vec<Notification>> {
+    let mut notifications = ask(plugins, event);
+    let chosen = agency_settings::work_request_recipients(&mut *conn, agency_id).await?;
+    if !chosen.is_empty() {
+        for notification in &mut notifications {
+            notification
+                .recipients
+                .retain(|r| !matches!(r, Recipient::StaffEmail(_) | Recipient::StaffRole(_)));
+            notification.recipients.extend(
+                chosen
+                    .iter()
+                    .map(|member| Recipient::StaffEmail(member.email.clone())),
+            );
+        }
+    }
+    Ok(notifications)
 }
 
 /// Queues one email per recipient of each notification; returns how many were queued.

@@ -320,7 +320,7 @@ pub async fn create(
         subject: None,
         fields,
     };
-    let notifications = notify::ask_work_request(&mut plugins, &event);
+    let notifications = notify::ask_work_request(&mut plugins, &mut tx, agency.id, &event).await?;
     notify::queue(&mut tx, agency, &event, &notifications).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!(

@@ -270,6 +270,41 @@ async fn a_work_request_is_filed_and_the_team_is_told() {
 }
 
 #[tokio::test]
+async fn team_members_the_agency_chose_hear_of_work_requests_instead() {
+    let app = demo_app().await;
+    let recruiter = id(
+        &app,
+        "acme",
+        "SELECT id FROM staff_users WHERE agency_id = $1 AND email = 'recruiter@acme-staffing.example'",
+    )
+    .await;
+    sqlx::query("INSERT INTO work_request_recipients (agency_id, staff_user_id) VALUES ($1, $2)")
+        .bind(app.agency_id("acme"))
+        .bind(recruiter)
+        .execute(&app.state.db().pool)
+        .await
+        .expect("choose the recruiter");
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    let created = david
+        .submit(
+            "/acme/portal/work-requests/new",
+            "/acme/portal/work-requests",
+            &[("title", "Weekend cover"), ("urgency", "normal")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let told = |mail: Vec<(String, String, String)>| {
+        mail.iter().any(|(template, _, body)| {
+            template == "work-request-created" && body.contains("Weekend cover")
+        })
+    };
+    assert!(told(
+        app.outbox_for("recruiter@acme-staffing.example").await
+    ));
+    assert!(!told(app.outbox_for("admin@acme-staffing.example").await));
+}
+
+#[tokio::test]
 async fn a_partner_sees_every_client_or_picks_one() {
     let app = demo_app().await;
     let mut helen = signed_in(&app, "acme", "helen@wardpartners.example").await;

@@ -6,6 +6,6 @@ mod browser_clients;
 mod config_errors;
 mod mail;
 mod plugin_cli;
-mod scale_out;
 mod portal_browser;
+mod scale_out;
 mod serving;
