@@ -6,6 +6,7 @@ pub mod branding;
 pub mod clients;
 mod home;
 pub mod outbox;
+pub mod portal_users;
 mod staff;
 
 use axum::Router;
@@ -46,6 +47,49 @@ pub fn routes() -> Router<AppState> {
             get(api_tokens::page).post(api_tokens::create),
         )
         .route("/manage/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route("/manage/portal-users", get(portal_users::list))
+        .route(
+            "/manage/portal-users/new",
+            get(portal_users::new_form).post(portal_users::create),
+        )
+        .route(
+            "/manage/portal-users/passphrase",
+            get(portal_users::passphrase),
+        )
+        .route("/manage/portal-users/export", get(portal_users::export))
+        .route(
+            "/manage/portal-users/import",
+            get(portal_users::import_form).post(portal_users::import_submit),
+        )
+        .route("/manage/portal-users/bulk", post(portal_users::bulk))
+        .route(
+            "/manage/portal-users/bulk/delete",
+            post(portal_users::bulk_delete),
+        )
+        .route(
+            "/manage/portal-users/{id}",
+            get(portal_users::show).post(portal_users::update),
+        )
+        .route(
+            "/manage/portal-users/{id}/password",
+            post(portal_users::set_password),
+        )
+        .route(
+            "/manage/portal-users/{id}/reset-link",
+            post(portal_users::send_reset_link),
+        )
+        .route(
+            "/manage/portal-users/{id}/resend",
+            post(portal_users::resend),
+        )
+        .route(
+            "/manage/portal-users/{id}/deactivate",
+            post(portal_users::deactivate),
+        )
+        .route(
+            "/manage/portal-users/{id}/reactivate",
+            post(portal_users::reactivate),
+        )
         .route("/manage/outbox", get(outbox::page))
         .route("/manage/outbox/{id}/resend", post(outbox::resend))
         .route("/manage/branding", get(branding::page))

@@ -5,6 +5,8 @@
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
 //! - `cargo xtask bench`   measure a release build under load; results go to BENCHMARKS.md
 //! - `cargo xtask bench-plugins` benchmark the plugin host (release) into BENCHMARKS.md
+//! - `cargo xtask bench-users` the portal-user list with 100,000 users (release), SQLite then
+//!   PostgreSQL, into BENCHMARKS.md
 
 mod bench;
 
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins>
+const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins|bench-users>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
   test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
@@ -23,7 +25,10 @@ const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins>
   bench     measure a release build under load and write BENCHMARKS.md
   bench-plugins
             build the plugins, benchmark the plugin host against native Rust (release build)
-            and write the results into BENCHMARKS.md";
+            and write the results into BENCHMARKS.md
+  bench-users
+            build the plugins, time every sort, filter and page of the portal-user list with
+            100,000 users (release build; SQLite, then PostgreSQL) into BENCHMARKS.md";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
         Some("plugins") => plugins(),
         Some("bench") => bench::bench(),
         Some("bench-plugins") => bench_plugins(),
+        Some("bench-users") => bench_users(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -162,6 +168,18 @@ fn bench_plugins() -> anyhow::Result<()> {
     plugins()?;
     banner("plugin host benchmarks (release)");
     run(cargo().args(["bench", "--package", "portal-server", "--bench", "plugins"]))
+}
+
+/// The list benchmark on both databases, each into its own section of BENCHMARKS.md.
+fn bench_users() -> anyhow::Result<()> {
+    plugins()?;
+    for database in ["sqlite", "postgres"] {
+        banner(&format!("portal-user list benchmark (release, {database})"));
+        run(cargo()
+            .args(["bench", "--package", "portal-server", "--bench", "users"])
+            .env("PORTAL_TEST_DATABASE", database))?;
+    }
+    Ok(())
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 
 mod agencies;
 mod api_clients;
+mod api_portal_users;
 mod api_tokens;
 mod auth;
 mod clients;
@@ -13,6 +14,8 @@ mod pages;
 mod plugin_reload;
 mod plugin_sandbox;
 mod plugins;
+mod portal_users;
+mod portal_users_import;
 mod staff;
 mod support;
 mod themes;

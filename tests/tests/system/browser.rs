@@ -8,13 +8,13 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use portal_tests::{Installation, free_port, repo_root};
 
 /// ChromeDriver started for one test; `None` (with a note) when the run has no browser.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
 
 impl Driver {
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         let Some(path) = std::env::var_os("PORTAL_CHROMEDRIVER") else {
             eprintln!(
                 "browser test skipped: PORTAL_CHROMEDRIVER is not set (cargo xtask test sets it)"
@@ -34,7 +34,7 @@ impl Driver {
         })
     }
 
-    async fn client(&self, width: u32, height: u32) -> Client {
+    pub(crate) async fn client(&self, width: u32, height: u32) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -70,7 +70,7 @@ impl Drop for Driver {
     }
 }
 
-fn save_screenshot(name: &str, png: &[u8]) {
+pub(crate) fn save_screenshot(name: &str, png: &[u8]) {
     let dir = repo_root().join("tests/artifacts");
     std::fs::create_dir_all(&dir).expect("artifacts dir");
     std::fs::write(dir.join(name), png).expect("write screenshot");

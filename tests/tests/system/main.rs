@@ -2,6 +2,7 @@
 //! database, and the pages in headless Chromium.
 
 mod browser;
+mod browser_portal_users;
 mod config_errors;
 mod mail;
 mod plugin_cli;
