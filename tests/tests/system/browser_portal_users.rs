@@ -120,6 +120,14 @@ async fn an_admin_manages_portal_users_end_to_end() {
         .select_by_label("Lakeside Foods")
         .await
         .expect("company chosen");
+    let many = admin
+        .find(Locator::Css("[data-scope=many]"))
+        .await
+        .expect("client list");
+    assert!(
+        !many.is_displayed().await.expect("displayed"),
+        "a one-client role hides the list of clients"
+    );
     assert_eq!(
         value(&admin, "#email").await,
         "ops@lakeside.example",
@@ -211,6 +219,10 @@ async fn an_admin_manages_portal_users_end_to_end() {
             .await
             .expect("source")
             .contains(&format!("Deleted {count} users."))
+    );
+    save_screenshot(
+        "portal-users-acme-1280x900.png",
+        &admin.screenshot().await.expect("png"),
     );
 
     // The list as XLSX, read back.
