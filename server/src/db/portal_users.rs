@@ -75,7 +75,7 @@ pub async fn create(
         .execute(&mut *conn)
         .await?;
     }
-    refresh_company(conn, agency_id, id).await?;
+    refresh_list_columns(conn, agency_id, id).await?;
     Ok(id)
 }
 
@@ -209,9 +209,8 @@ impl Filter {
     }
 
     fn condition(&self) -> &'static str {
-        "agency_id = $1 AND ($2 = '' OR status = $2) AND ($3 = '%%' OR email LIKE $3 ESCAPE '\\' \
-         OR lower(first_name || ' ' || last_name) LIKE $3 ESCAPE '\\' \
-         OR lower(company) LIKE $3 ESCAPE '\\')"
+        "agency_id = $1 AND ($2 = '' OR status = $2) \
+         AND ($3 = '%%' OR search_text LIKE $3 ESCAPE '\\')"
     }
 }
 
@@ -379,12 +378,17 @@ pub async fn update(
         .execute(&mut *conn)
         .await?;
     }
-    refresh_company(conn, agency_id, id).await?;
+    refresh_list_columns(conn, agency_id, id).await?;
     Ok(true)
 }
 
-/// Recomputes what the Company column shows for a user after their links changed.
-async fn refresh_company(conn: &mut AnyConnection, agency_id: i64, id: i64) -> sqlx::Result<()> {
+/// Recomputes what the Company column shows after a user's links changed (the search text
+/// follows by trigger).
+async fn refresh_list_columns(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE portal_users SET client_count = (SELECT COUNT(*) FROM portal_user_clients l \
          WHERE l.portal_user_id = portal_users.id) WHERE agency_id = $1 AND id = $2",
