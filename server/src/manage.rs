@@ -75,20 +75,8 @@ pub fn routes() -> Router<AppState> {
             post(portal_users::set_password),
         )
         .route(
-            "/manage/portal-users/{id}/reset-link",
-            post(portal_users::send_reset_link),
-        )
-        .route(
-            "/manage/portal-users/{id}/resend",
-            post(portal_users::resend),
-        )
-        .route(
-            "/manage/portal-users/{id}/deactivate",
-            post(portal_users::deactivate),
-        )
-        .route(
-            "/manage/portal-users/{id}/reactivate",
-            post(portal_users::reactivate),
+            "/manage/portal-users/{id}/{action}",
+            post(portal_users::act),
         )
         .route("/manage/outbox", get(outbox::page))
         .route("/manage/outbox/{id}/resend", post(outbox::resend))

@@ -19,7 +19,7 @@ use crate::mail::Queued;
 use crate::manage::portal_users::rules::{
     self, Granter, NewUserInput, PortalUserInput, RESENDS_PER_HOUR, Sent,
 };
-use crate::manage::portal_users::{ListQuery, export as report, import as csv_import};
+use crate::manage::portal_users::{FormatQuery, ListQuery, export as report, import as csv_import};
 
 /// A user with the clients they are linked to.
 async fn user_json(state: &AppState, client: &ApiClient, id: i64) -> AppResult<Value> {
@@ -271,12 +271,6 @@ pub async fn import(
     )
     .await?;
     Ok(Json(report).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FormatQuery {
-    #[serde(default)]
-    format: String,
 }
 
 /// `GET …/portal-users/export?format=csv|xlsx|json&q=…`: the filtered list as a file.

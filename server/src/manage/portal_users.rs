@@ -510,48 +510,32 @@ fn sent_done(sent: Sent, ok: &'static str) -> &'static str {
     }
 }
 
-/// `POST /{agency}/manage/portal-users/{id}/reset-link`.
-pub async fn send_reset_link(
+/// `POST /{agency}/manage/portal-users/{id}/{action}`: `deactivate` (their sessions end at
+/// once), `reactivate`, `resend` (the invitation, rate-limited) or `reset-link`.
+pub async fn act(
     State(state): State<AppState>,
     StaffAdmin(me): StaffAdmin,
     ClientIp(ip): ClientIp,
-    Path((_, id)): Path<(String, i64)>,
+    Path((_, id, action)): Path<(String, i64, String)>,
 ) -> AppResult<Response> {
-    let sent = rules::send_reset_link(&state, &me.agency, id, actor(&me, &ip)).await?;
-    Ok(to_user(&me, id, sent_done(sent, "reset-sent")))
-}
-
-/// `POST /{agency}/manage/portal-users/{id}/resend`.
-pub async fn resend(
-    State(state): State<AppState>,
-    StaffAdmin(me): StaffAdmin,
-    ClientIp(ip): ClientIp,
-    Path((_, id)): Path<(String, i64)>,
-) -> AppResult<Response> {
-    let sent = rules::resend_invitation(&state, &me.agency, id, actor(&me, &ip)).await?;
-    Ok(to_user(&me, id, sent_done(sent, "resent")))
-}
-
-/// `POST /{agency}/manage/portal-users/{id}/deactivate`.
-pub async fn deactivate(
-    State(state): State<AppState>,
-    StaffAdmin(me): StaffAdmin,
-    ClientIp(ip): ClientIp,
-    Path((_, id)): Path<(String, i64)>,
-) -> AppResult<Response> {
-    rules::set_active(&state, &me.agency, id, false, actor(&me, &ip)).await?;
-    Ok(to_user(&me, id, "deactivated"))
-}
-
-/// `POST /{agency}/manage/portal-users/{id}/reactivate`.
-pub async fn reactivate(
-    State(state): State<AppState>,
-    StaffAdmin(me): StaffAdmin,
-    ClientIp(ip): ClientIp,
-    Path((_, id)): Path<(String, i64)>,
-) -> AppResult<Response> {
-    rules::set_active(&state, &me.agency, id, true, actor(&me, &ip)).await?;
-    Ok(to_user(&me, id, "reactivated"))
+    let (agency, actor) = (&me.agency, actor(&me, &ip));
+    let done = match action.as_str() {
+        "deactivate" | "reactivate" => {
+            let active = action == "reactivate";
+            rules::set_active(&state, agency, id, active, actor).await?;
+            if active { "reactivated" } else { "deactivated" }
+        }
+        "resend" => sent_done(
+            rules::resend_invitation(&state, agency, id, actor).await?,
+            "resent",
+        ),
+        "reset-link" => sent_done(
+            rules::send_reset_link(&state, agency, id, actor).await?,
+            "reset-sent",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(to_user(&me, id, done))
 }
 
 /// `POST /{agency}/manage/portal-users/bulk`: the ticked users and what to do with them.
@@ -629,10 +613,11 @@ pub async fn bulk_delete(
     Ok(to_list(&me, "deleted", Some(deleted)))
 }
 
+/// `?format=` of an export: a format id an export plugin of the agency offers.
 #[derive(Debug, Deserialize)]
 pub struct FormatQuery {
     #[serde(default)]
-    format: String,
+    pub format: String,
 }
 
 /// `GET /{agency}/manage/portal-users/export?format=…`: the list as filtered, as a file.

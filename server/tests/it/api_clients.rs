@@ -6,14 +6,14 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, TestResponse};
 
-async fn token(app: &TestApp, slug: &str) -> String {
+pub async fn token(app: &TestApp, slug: &str) -> String {
     let agency = app.state.agency(slug).expect("agency");
     portal_server::auth::api_tokens::create(&app.state, &agency, "Back office", None)
         .await
         .expect("token")
 }
 
-async fn send(
+pub async fn send(
     app: &TestApp,
     method: &str,
     path: &str,

@@ -1,36 +1,10 @@
 //! `/api/v1/{agency}/portal-users…` with an API token.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use serde_json::json;
 
-use crate::support::{TestApp, TestResponse};
-
-async fn token(app: &TestApp, slug: &str) -> String {
-    let agency = app.state.agency(slug).expect("agency");
-    portal_server::auth::api_tokens::create(&app.state, &agency, "Back office", None)
-        .await
-        .expect("token")
-}
-
-async fn send(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (TestResponse, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let response = app.request(request).await;
-    let json = serde_json::from_str(&response.body).unwrap_or(Value::Null);
-    (response, json)
-}
+use crate::api_clients::{send, token};
+use crate::support::TestApp;
 
 const USERS: &str = "/api/v1/acme/portal-users";
 

@@ -7,7 +7,7 @@ use crate::support::{Browser, TestApp};
 
 const PASSWORD: &str = "lantern-harbour-orbit";
 
-async fn admin(app: &TestApp) -> Browser<'_> {
+pub async fn admin(app: &TestApp) -> Browser<'_> {
     app.staff("acme", "admin@acme.example", PASSWORD, StaffRole::Admin)
         .await;
     let mut browser = app.browser();

@@ -5,20 +5,11 @@ use axum::http::StatusCode;
 use portal_server::db::portal_users::{self, NewPortalUser, PortalUserStatus};
 use portal_server::db::staff_users::StaffRole;
 
-use crate::support::{Browser, TestApp};
+pub use crate::clients::admin;
+use crate::support::TestApp;
 
 const PASSWORD: &str = "lantern-harbour-orbit";
 const USERS: &str = "/acme/manage/portal-users";
-
-pub async fn admin(app: &TestApp) -> Browser<'_> {
-    app.staff("acme", "admin@acme.example", PASSWORD, StaffRole::Admin)
-        .await;
-    let mut browser = app.browser();
-    browser
-        .sign_in("acme", "manage", "admin@acme.example", PASSWORD)
-        .await;
-    browser
-}
 
 /// The id at the end of a redirect to a user's page.
 fn user_id(location: &str) -> i64 {
