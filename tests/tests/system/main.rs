@@ -7,3 +7,4 @@ mod config_errors;
 mod mail;
 mod plugin_cli;
 mod serving;
+mod users_cli;
