@@ -2,15 +2,19 @@
 //! plugins offer, streamed — rows are read from the database a batch at a time while the
 //! plugin writes the file.
 
-use axum::body::Body;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::mpsc;
 
 use crate::agency::Agency;
 use crate::app::AppState;
 use crate::db::portal_users::{self, Filter, PortalUser};
 use crate::error::{AppError, AppResult};
-use crate::plugins::{Column, ColumnType, PluginRequest, RowBatch};
+use crate::plugins::{ByteStream, Column, ColumnType, PluginRequest, RowBatch};
 
 /// Rows read and handed to the plugin at a time.
 const BATCH_ROWS: i64 = 1000;
@@ -65,6 +69,10 @@ pub fn download(
     let pool = state.db().pool.clone();
     let agency_id = agency.id;
     let rows = export.rows;
+    // A database failure must not end the table normally (the file would look whole): the
+    // feeder reports it to the response, which ends in an error, and only then lets go of
+    // the rows so the export thread stops.
+    let (failed, failure) = mpsc::channel::<String>(1);
     tokio::spawn(async move {
         let mut offset = 0;
         loop {
@@ -72,9 +80,10 @@ pub fn download(
                 match portal_users::rows(&pool, agency_id, &filter, BATCH_ROWS, offset).await {
                     Ok(users) => users,
                     Err(err) => {
-                        // Dropping the sender without `finish` would look complete: stop
-                        // the export by sending nothing more and logging why.
-                        tracing::error!(error = %err, "portal user export stopped");
+                        tracing::error!(error = %err, "portal user export failed");
+                        if failed.send(err.to_string()).await.is_ok() {
+                            failed.closed().await;
+                        }
                         return;
                     }
                 };
@@ -96,7 +105,11 @@ pub fn download(
         "attachment; filename=\"portal-users.{}\"",
         found.extension.trim_start_matches('.')
     );
-    let mut response = Body::from_stream(export.bytes).into_response();
+    let body = Download {
+        bytes: export.bytes,
+        failure,
+    };
+    let mut response = Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&found.mime_type) {
         headers.insert(header::CONTENT_TYPE, value);
@@ -105,4 +118,24 @@ pub fn download(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// The export's bytes, ended by an error when reading the users failed.
+#[derive(Debug)]
+struct Download {
+    bytes: ByteStream,
+    failure: mpsc::Receiver<String>,
+}
+
+impl futures_core::Stream for Download {
+    type Item = Result<Bytes, axum::BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Poll::Ready(Some(reason)) = self.failure.poll_recv(cx) {
+            return Poll::Ready(Some(Err(reason.into())));
+        }
+        Pin::new(&mut self.bytes)
+            .poll_next(cx)
+            .map(|item| item.map(|chunk| chunk.map_err(axum::BoxError::from)))
+    }
 }
