@@ -16,6 +16,7 @@ use crate::auth::api_tokens::ApiClient;
 mod clients;
 mod contacts;
 pub mod openapi;
+pub mod portal_users;
 mod settings;
 mod staff;
 mod worksites;
@@ -117,6 +118,71 @@ fn table() -> RouteTable {
         .at(Method::PATCH, "/api/v1/{agency}/staff/{id}", staff::change)
         .at(Method::GET, "/api/v1/{agency}/settings", settings::show)
         .at(Method::PUT, "/api/v1/{agency}/settings", settings::replace)
+        .at(
+            Method::GET,
+            "/api/v1/{agency}/portal-users",
+            portal_users::list,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users",
+            portal_users::create,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users/bulk",
+            portal_users::bulk,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users/import",
+            portal_users::import,
+        )
+        .at(
+            Method::GET,
+            "/api/v1/{agency}/portal-users/export",
+            portal_users::export,
+        )
+        .at(
+            Method::GET,
+            "/api/v1/{agency}/portal-users/{id}",
+            portal_users::show,
+        )
+        .at(
+            Method::PUT,
+            "/api/v1/{agency}/portal-users/{id}",
+            portal_users::update,
+        )
+        .at(
+            Method::DELETE,
+            "/api/v1/{agency}/portal-users/{id}",
+            portal_users::delete,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users/{id}/deactivate",
+            portal_users::deactivate,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users/{id}/reactivate",
+            portal_users::reactivate,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users/{id}/password",
+            portal_users::set_password,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users/{id}/reset-link",
+            portal_users::reset_link,
+        )
+        .at(
+            Method::POST,
+            "/api/v1/{agency}/portal-users/{id}/resend",
+            portal_users::resend,
+        )
 }
 
 /// Which agency and token a request authenticates as: a first call to check a set-up.

@@ -14,6 +14,7 @@ use crate::db::staff_users::{self, NewStaffUser, StaffRole};
 use crate::db::{self, Db};
 
 mod plugin;
+mod users;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +52,9 @@ pub enum Command {
     /// API tokens for an agency's back-office systems.
     #[command(subcommand, name = "api-token")]
     ApiToken(ApiTokenCommand),
+    /// Portal users (client contacts): bulk invite from CSV.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Demonstration data.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -169,6 +173,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             api_token(command, &state).await
         }
         Command::Plugin(command) => plugin::run(command, &loaded, &cli.config).await,
+        Command::Users(command) => {
+            let state = AppState::build(loaded.settings, &cli.config).await?;
+            users::run(command, &state).await
+        }
         Command::Demo(DemoCommand::Seed) => {
             let state = AppState::build(loaded.settings, &cli.config).await?;
             crate::demo::seed(&state).await

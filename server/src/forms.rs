@@ -25,6 +25,11 @@ impl FieldErrors {
         self.0.get(field).map(String::as_str)
     }
 
+    /// Every message, in field order.
+    pub fn messages(&self) -> Vec<&str> {
+        self.0.values().map(String::as_str).collect()
+    }
+
     /// A required text of at most `max` characters.
     pub fn required(&mut self, field: &str, label: &str, value: &str, max: usize) {
         let value = value.trim();

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod contacts;
 mod home;
 pub mod outbox;
+pub mod portal_users;
 mod preview;
 pub mod settings;
 pub mod staff;
@@ -66,6 +67,37 @@ pub fn routes() -> Router<AppState> {
         .route("/manage/settings/reset", post(settings::reset))
         .route("/manage/preview", post(preview::start))
         .route("/manage/preview/end", post(preview::end))
+        .route("/manage/portal-users", get(portal_users::list))
+        .route(
+            "/manage/portal-users/new",
+            get(portal_users::new_form).post(portal_users::create),
+        )
+        .route(
+            "/manage/portal-users/passphrase",
+            get(portal_users::passphrase),
+        )
+        .route("/manage/portal-users/export", get(portal_users::export))
+        .route(
+            "/manage/portal-users/import",
+            get(portal_users::import_form).post(portal_users::import_submit),
+        )
+        .route("/manage/portal-users/bulk", post(portal_users::bulk))
+        .route(
+            "/manage/portal-users/bulk/delete",
+            post(portal_users::bulk_delete),
+        )
+        .route(
+            "/manage/portal-users/{id}",
+            get(portal_users::show).post(portal_users::update),
+        )
+        .route(
+            "/manage/portal-users/{id}/password",
+            post(portal_users::set_password),
+        )
+        .route(
+            "/manage/portal-users/{id}/{action}",
+            post(portal_users::act),
+        )
         .route("/manage/outbox", get(outbox::page))
         .route("/manage/outbox/{id}/resend", post(outbox::resend))
         .route("/manage/branding", get(branding::page))

@@ -6,6 +6,8 @@
 //! - `cargo xtask bench`   measure a release build under load; results go to BENCHMARKS.md
 //! - `cargo xtask bench-plugins` benchmark the plugin host (release) into BENCHMARKS.md
 //! - `cargo xtask bench-timesheets` portal timesheet list and reports over 1,000,000 rows
+//! - `cargo xtask bench-users` the portal-user list with 100,000 users (release), SQLite then
+//!   PostgreSQL, into BENCHMARKS.md
 
 mod bench;
 
@@ -16,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins|bench-timesheets>
+const USAGE: &str =
+    "usage: cargo xtask <demo|test|plugins|bench|bench-plugins|bench-timesheets|bench-users>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
   test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
@@ -27,7 +30,10 @@ const USAGE: &str = "usage: cargo xtask <demo|test|plugins|bench|bench-plugins|b
             and write the results into BENCHMARKS.md
   bench-timesheets
             build the plugins, seed 1,000,000 timesheets (PORTAL_BENCH_TIMESHEETS) and time
-            the portal's timesheet list and report pages in-process (release build)";
+            the portal's timesheet list and report pages in-process (release build)
+  bench-users
+            build the plugins, time every sort, filter and page of the portal-user list with
+            100,000 users (release build; SQLite, then PostgreSQL) into BENCHMARKS.md";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(),
         Some("bench-plugins") => bench_plugins(),
         Some("bench-timesheets") => bench_timesheets(),
+        Some("bench-users") => bench_users(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -179,6 +186,18 @@ fn bench_timesheets() -> anyhow::Result<()> {
         "--bench",
         "timesheets",
     ]))
+}
+
+/// The list benchmark on both databases, each into its own section of BENCHMARKS.md.
+fn bench_users() -> anyhow::Result<()> {
+    plugins()?;
+    for database in ["sqlite", "postgres"] {
+        banner(&format!("portal-user list benchmark (release, {database})"));
+        run(cargo()
+            .args(["bench", "--package", "portal-server", "--bench", "users"])
+            .env("PORTAL_TEST_DATABASE", database))?;
+    }
+    Ok(())
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ pub(crate) const FRAGMENTS: &[Fragment] = &[
     ("worksites", super::worksites::openapi),
     ("contacts", super::contacts::openapi),
     ("staff", super::staff::openapi),
+    ("portal-users", super::portal_users::openapi),
     ("settings", super::settings::openapi),
 ];
 

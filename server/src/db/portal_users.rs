@@ -75,6 +75,7 @@ pub async fn create(
         .execute(&mut *conn)
         .await?;
     }
+    refresh_list_columns(conn, agency_id, id).await?;
     Ok(id)
 }
 
@@ -83,4 +84,363 @@ pub async fn count<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result
         .bind(agency_id)
         .fetch_one(db)
         .await
+}
+
+impl PortalUserStatus {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "invited" => Some(Self::Invited),
+            "active" => Some(Self::Active),
+            "deactivated" => Some(Self::Deactivated),
+            _ => None,
+        }
+    }
+}
+
+/// A portal user as the manage area and the API show them. No password hash, no second
+/// factor secrets.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct PortalUser {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role_id: String,
+    #[sqlx(try_from = "Flag")]
+    pub all_clients: bool,
+    #[sqlx(try_from = "Flag")]
+    pub restricted_access: bool,
+    pub status: String,
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
+    pub last_login_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// The client's name, "N clients" or "All clients".
+    pub company: String,
+    pub client_count: i64,
+}
+
+const COLUMNS: &str = "id, email, first_name, last_name, role_id, all_clients, restricted_access, \
+                       status, must_change_password, last_login_at, created_at, company, client_count";
+
+/// The columns the list sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    #[default]
+    Name,
+    Email,
+    Company,
+    Role,
+    Status,
+    LastSignIn,
+    Created,
+}
+
+impl SortBy {
+    pub const ALL: [SortBy; 7] = [
+        Self::Name,
+        Self::Email,
+        Self::Company,
+        Self::Role,
+        Self::Status,
+        Self::LastSignIn,
+        Self::Created,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::Company => "company",
+            Self::Role => "role",
+            Self::Status => "status",
+            Self::LastSignIn => "last_sign_in",
+            Self::Created => "created",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The ORDER BY clause; each matches an index of migration 0020, read forwards or
+    /// backwards, and ends with the id so pages never overlap.
+    fn order_by(self, descending: bool) -> &'static str {
+        match (self, descending) {
+            (Self::Name, false) => "last_name, first_name, id",
+            (Self::Name, true) => "last_name DESC, first_name DESC, id DESC",
+            (Self::Email, false) => "email, id",
+            (Self::Email, true) => "email DESC, id DESC",
+            (Self::Company, false) => "company, id",
+            (Self::Company, true) => "company DESC, id DESC",
+            (Self::Role, false) => "role_id, id",
+            (Self::Role, true) => "role_id DESC, id DESC",
+            (Self::Status, false) => "status, id",
+            (Self::Status, true) => "status DESC, id DESC",
+            (Self::LastSignIn, false) => "last_login_at ASC NULLS FIRST, id",
+            (Self::LastSignIn, true) => "last_login_at DESC NULLS LAST, id DESC",
+            (Self::Created, false) => "created_at, id",
+            (Self::Created, true) => "created_at DESC, id DESC",
+        }
+    }
+}
+
+/// What the list shows: a search over name, email and company, a status, and the order.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub search: String,
+    pub status: Option<PortalUserStatus>,
+    pub sort: SortBy,
+    pub descending: bool,
+}
+
+impl Filter {
+    /// The LIKE pattern of the search, wildcards in what was typed taken literally.
+    fn pattern(&self) -> String {
+        let escaped = self
+            .search
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    }
+
+    fn condition(&self) -> &'static str {
+        "agency_id = $1 AND ($2 = '' OR status = $2) \
+         AND ($3 = '%%' OR search_text LIKE $3 ESCAPE '\\')"
+    }
+}
+
+/// One page of the list and how many rows match in all.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listing {
+    pub total: i64,
+    pub users: Vec<PortalUser>,
+}
+
+/// One page of an agency's portal users.
+#[tracing::instrument(skip_all, fields(agency = agency_id))]
+pub async fn list(
+    pool: &sqlx::AnyPool,
+    agency_id: i64,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Listing> {
+    let status = filter.status.map_or("", PortalUserStatus::as_str);
+    let pattern = filter.pattern();
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM portal_users WHERE {}",
+        filter.condition()
+    )))
+    .bind(agency_id)
+    .bind(status)
+    .bind(&pattern)
+    .fetch_one(pool)
+    .await?;
+    let users = rows(pool, agency_id, filter, limit, offset).await?;
+    Ok(Listing { total, users })
+}
+
+/// The rows of one page (or one export batch), without counting.
+pub async fn rows<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<PortalUser>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM portal_users WHERE {} ORDER BY {} LIMIT $4 OFFSET $5",
+        filter.condition(),
+        filter.sort.order_by(filter.descending)
+    )))
+    .bind(agency_id)
+    .bind(filter.status.map_or("", PortalUserStatus::as_str))
+    .bind(filter.pattern())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn get<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<PortalUser>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM portal_users WHERE agency_id = $1 AND id = $2"
+    )))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The clients a user is linked to (none for an all-clients user).
+pub async fn client_ids<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT client_id FROM portal_user_clients WHERE agency_id = $1 AND portal_user_id = $2 \
+         ORDER BY client_id",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .fetch_all(db)
+    .await
+}
+
+/// Whether another portal user of the agency signs in with this email.
+pub async fn email_taken<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    email: &str,
+    except: Option<i64>,
+) -> sqlx::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM portal_users WHERE agency_id = $1 AND email = $2 AND id <> $3",
+    )
+    .bind(agency_id)
+    .bind(super::staff_users::normalize_email(email))
+    .bind(except.unwrap_or(-1))
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// What an admin may change of a portal user.
+#[derive(Debug)]
+pub struct Changes<'a> {
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub role_id: &'a str,
+    pub all_clients: bool,
+    pub restricted_access: bool,
+    pub clients: &'a [i64],
+}
+
+/// Changes a user and replaces their client links; false when the agency has no such user.
+/// Run it inside a transaction.
+#[tracing::instrument(skip_all, fields(agency = agency_id))]
+pub async fn update(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    id: i64,
+    changes: &Changes<'_>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE portal_users SET email = $1, first_name = $2, last_name = $3, role_id = $4, \
+         all_clients = $5, restricted_access = $6, updated_at = $7 WHERE agency_id = $8 AND id = $9",
+    )
+    .bind(super::staff_users::normalize_email(changes.email))
+    .bind(changes.first_name.trim())
+    .bind(changes.last_name.trim())
+    .bind(changes.role_id)
+    .bind(Flag(changes.all_clients))
+    .bind(Flag(changes.restricted_access))
+    .bind(Timestamp::now())
+    .bind(agency_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    // Worksite narrowing survives for clients the user keeps.
+    let kept = client_ids(&mut *conn, agency_id, id).await?;
+    for gone in kept.iter().filter(|c| !changes.clients.contains(c)) {
+        sqlx::query(
+            "DELETE FROM portal_user_clients WHERE agency_id = $1 AND portal_user_id = $2 \
+             AND client_id = $3",
+        )
+        .bind(agency_id)
+        .bind(id)
+        .bind(gone)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for added in changes.clients.iter().filter(|c| !kept.contains(c)) {
+        sqlx::query(
+            "INSERT INTO portal_user_clients (agency_id, portal_user_id, client_id) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(agency_id)
+        .bind(id)
+        .bind(added)
+        .execute(&mut *conn)
+        .await?;
+    }
+    refresh_list_columns(conn, agency_id, id).await?;
+    Ok(true)
+}
+
+/// Recomputes what the Company column shows after a user's links changed (the search text
+/// follows by trigger).
+async fn refresh_list_columns(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE portal_users SET client_count = (SELECT COUNT(*) FROM portal_user_clients l \
+         WHERE l.portal_user_id = portal_users.id) WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE portal_users SET company = CASE \
+           WHEN all_clients <> 0 THEN 'All clients' \
+           WHEN client_count = 1 THEN (SELECT c.name FROM portal_user_clients l \
+             JOIN clients c ON c.id = l.client_id WHERE l.portal_user_id = portal_users.id) \
+           WHEN client_count > 1 THEN CAST(client_count AS TEXT) || ' clients' \
+           ELSE '' END WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes users and everything that is only theirs (links, sessions, sign-in links,
+/// recovery codes); returns how many users went. Timesheets they decided and requests they
+/// filed stay, without the name. Run it inside a transaction.
+#[tracing::instrument(skip_all, fields(agency = agency_id))]
+pub async fn delete(conn: &mut AnyConnection, agency_id: i64, ids: &[i64]) -> sqlx::Result<u64> {
+    let mut deleted = 0;
+    for id in ids {
+        for sql in [
+            "DELETE FROM portal_user_clients WHERE agency_id = $1 AND portal_user_id = $2",
+            "DELETE FROM sessions WHERE agency_id = $1 AND user_kind = 'portal' AND user_id = $2",
+            "DELETE FROM tokens WHERE agency_id = $1 AND user_kind = 'portal' AND user_id = $2",
+            "DELETE FROM mfa_recovery_codes WHERE agency_id = $1 AND user_kind = 'portal' \
+             AND user_id = $2",
+            "UPDATE timesheets SET decided_by = NULL WHERE agency_id = $1 AND decided_by = $2",
+            "UPDATE work_requests SET portal_user_id = NULL WHERE agency_id = $1 \
+             AND portal_user_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(agency_id)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        deleted += sqlx::query("DELETE FROM portal_users WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(deleted)
 }

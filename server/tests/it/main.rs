@@ -4,6 +4,7 @@
 mod agencies;
 mod api_clients;
 mod api_directory;
+mod api_portal_users;
 mod api_tokens;
 mod auth;
 mod client_directory;
@@ -21,6 +22,8 @@ mod portal_pages;
 mod portal_pay_rates;
 mod portal_support;
 mod portal_timesheets;
+mod portal_users;
+mod portal_users_import;
 mod preview;
 mod settings;
 mod staff;

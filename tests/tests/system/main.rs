@@ -3,9 +3,11 @@
 
 mod browser;
 mod browser_clients;
+mod browser_portal_users;
 mod config_errors;
 mod mail;
 mod plugin_cli;
 mod portal_browser;
 mod scale_out;
 mod serving;
+mod users_cli;

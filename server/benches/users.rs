@@ -1,0 +1,314 @@
+//! The portal-user list with 100,000 users in one agency: every sort, both directions, with
+//! and without filters, first, middle and last pages, measured in-process through the router
+//! (session, query, template) — the server time of `GET /acme/manage/portal-users`.
+//!
+//! Run with `cargo xtask bench-users` (release build; needs `cargo xtask plugins` first).
+//! `PORTAL_BENCH_USERS` changes the number of users (a small number checks the benchmark
+//! itself in a debug build); `PORTAL_TEST_DATABASE=postgres` measures PostgreSQL. Prints a
+//! Markdown report and writes it into BENCHMARKS.md, section "Portal-user list" of the
+//! database measured.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use portal_server::app::{self, AppState};
+use portal_server::config::{AgencyConfig, Secret, Settings};
+use portal_server::db::accounts::{self, AccountKind};
+use portal_server::db::staff_users::{self, NewStaffUser, StaffRole};
+use portal_server::db::testing::TestDatabase;
+use portal_server::db::{Db, clients};
+use tower::ServiceExt;
+
+/// The target from the issue: every list page under this, server time.
+const TARGET: Duration = Duration::from_millis(20);
+/// Timed runs of each combination; the median counts.
+const RUNS: usize = 5;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn users_wanted() -> usize {
+    std::env::var("PORTAL_BENCH_USERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000)
+}
+
+const FIRST: [&str; 10] = [
+    "Ann", "Bo", "Cy", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo",
+];
+const LAST: [&str; 10] = [
+    "Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Roberts", "Walker", "Wright",
+];
+const ROLES: [&str; 4] = [
+    "customer-supervisor",
+    "customer-time-only",
+    "customer-invoices-only",
+    "customer-limited",
+];
+const STATUSES: [&str; 3] = ["active", "invited", "deactivated"];
+
+/// Inserts `count` users over 50 clients, several hundred rows per statement.
+async fn seed(state: &AppState, agency_id: i64, count: usize) -> anyhow::Result<()> {
+    let pool = &state.db().pool;
+    let mut client_ids = Vec::new();
+    for n in 0..50 {
+        let name = format!("Client {n:02} Manufacturing");
+        let new = clients::NewClient {
+            name: &name,
+            ..clients::NewClient::default()
+        };
+        client_ids.push((clients::create(pool, agency_id, &new).await?, name));
+    }
+    let mut tx = pool.begin().await?;
+    let chunk = 400;
+    let mut start = 0;
+    while start < count {
+        let end = (start + chunk).min(count);
+        let mut sql = String::from(
+            "INSERT INTO portal_users (agency_id, email, first_name, last_name, role_id, status, \
+             last_login_at, created_at, updated_at, company, client_count) VALUES ",
+        );
+        for n in start..end {
+            let (_, company) = &client_ids[n % client_ids.len()];
+            let login = if n % 3 == 0 {
+                "NULL".to_owned()
+            } else {
+                (1_700_000_000 + (n as i64 * 7919) % 10_000_000).to_string()
+            };
+            if n > start {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "({agency_id}, 'user{n}@client{}.example', '{}', '{}{}', '{}', '{}', {login}, {}, {}, '{company}', 1)",
+                n % 50,
+                FIRST[n % FIRST.len()],
+                LAST[(n / 10) % LAST.len()],
+                n % 997,
+                ROLES[n % ROLES.len()],
+                STATUSES[n % STATUSES.len()],
+                1_690_000_000 + n as i64,
+                1_690_000_000 + n as i64,
+            ));
+        }
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await?;
+        start = end;
+    }
+    sqlx::query(
+        "INSERT INTO portal_user_clients (agency_id, portal_user_id, client_id) \
+         SELECT u.agency_id, u.id, c.id FROM portal_users u JOIN clients c \
+         ON c.agency_id = u.agency_id AND c.name = u.company WHERE u.agency_id = $1",
+    )
+    .bind(agency_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    // Fresh statistics, as a long-running database has them.
+    sqlx::query("ANALYZE").execute(pool).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let count = users_wanted();
+    let database = TestDatabase::create().await?;
+    let mut settings = Settings::default();
+    settings.database.url = Secret::new(database.url.clone());
+    settings.paths.data = database.dir().join("data");
+    settings.paths.themes = vec![root().join("themes")];
+    settings.paths.plugins = vec![root().join("dist/plugins")];
+    settings.plugins.cache_dir = Some(root().join("target/test-plugin-cache"));
+    let agency: AgencyConfig = toml::from_str(&std::fs::read_to_string(
+        root().join("config/agencies/acme.toml"),
+    )?)?;
+    settings.agencies.insert("acme".into(), agency);
+    let db = Db::connect(&settings.database).await?;
+    db.migrate().await?;
+    let state = AppState::with_db(settings, &root().join("config"), db).await?;
+    let router = app::router(state.clone());
+    let agency = state
+        .agency("acme")
+        .ok_or_else(|| anyhow::anyhow!("no acme"))?;
+
+    let seeding = Instant::now();
+    seed(&state, agency.id, count).await?;
+    eprintln!("seeded {count} portal users in {:.1?}", seeding.elapsed());
+
+    let hash = portal_server::auth::passwords::hash("lantern-harbour-orbit").await?;
+    let new = NewStaffUser {
+        email: "admin@acme.example",
+        name: "Bench Admin",
+        role: StaffRole::Admin,
+        password_hash: &hash,
+        must_change_password: false,
+    };
+    let staff_id = staff_users::create(&state.db().pool, agency.id, &new).await?;
+    let account = accounts::by_id(&state.db().pool, AccountKind::Staff, agency.id, staff_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no admin"))?;
+    let cookie = portal_server::auth::session::start(
+        &state,
+        &agency,
+        AccountKind::Staff,
+        &account,
+        ("127.0.0.1", "bench"),
+        false,
+    )
+    .await?;
+    let cookie = cookie
+        .to_str()?
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+
+    let pages = |size: usize| {
+        let last = count.div_ceil(size).max(1);
+        [1, last / 2 + 1, last]
+    };
+    let filters = [
+        ("all", String::new()),
+        ("q=smith", "&q=smith".to_owned()),
+        ("q=client 07", "&q=client%2007".to_owned()),
+        ("q=user4242@", "&q=user4242%40".to_owned()),
+        ("status=invited", "&status=invited".to_owned()),
+        (
+            "q=jones, status=active",
+            "&q=jones&status=active".to_owned(),
+        ),
+    ];
+    let sorts = [
+        "name",
+        "email",
+        "company",
+        "role",
+        "status",
+        "last_sign_in",
+        "created",
+    ];
+    let mut rows = Vec::new();
+    let mut worst = Duration::ZERO;
+    let mut over = 0;
+    let mut combinations = 0;
+    for sort in sorts {
+        for dir in ["asc", "desc"] {
+            for (label, filter) in &filters {
+                let mut slowest = (Duration::ZERO, String::new());
+                for size in [25, 100] {
+                    for page in pages(size) {
+                        let uri = format!(
+                            "/acme/manage/portal-users?sort={sort}&dir={dir}&size={size}&page={page}{filter}"
+                        );
+                        let mut samples = Vec::with_capacity(RUNS);
+                        for _ in 0..RUNS {
+                            let request = Request::get(&uri)
+                                .header("cookie", &cookie)
+                                .body(Body::empty())?;
+                            let began = Instant::now();
+                            let response = router.clone().oneshot(request).await?;
+                            let status = response.status();
+                            axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+                            samples.push(began.elapsed());
+                            anyhow::ensure!(status == StatusCode::OK, "{uri}: {status}");
+                        }
+                        samples.sort();
+                        let median = samples[RUNS / 2];
+                        combinations += 1;
+                        if median > TARGET {
+                            over += 1;
+                        }
+                        if median > slowest.0 {
+                            slowest = (median, format!("size {size}, page {page}"));
+                        }
+                    }
+                }
+                worst = worst.max(slowest.0);
+                rows.push(format!(
+                    "| {sort} {dir} | {label} | {:.2} ms | {} |",
+                    slowest.0.as_secs_f64() * 1e3,
+                    slowest.1
+                ));
+            }
+        }
+    }
+
+    let backend = match portal_server::db::testing::backend() {
+        portal_server::db::Backend::Postgres => "PostgreSQL",
+        portal_server::db::Backend::Sqlite => "SQLite",
+    };
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let mut report = format!(
+        "## Portal-user list ({backend})\n\n`cargo xtask bench-users` ({profile}, {backend}), {count} portal users in one agency, \
+         {}. Server time of `GET /acme/manage/portal-users` through the router (session, count, page query, \
+         template), median of {RUNS} runs per combination; each row is the slowest page (sizes 25 and 100; \
+         first, middle and last page) of that sort and filter.\n\n\
+         **{combinations} combinations, {over} over the {} ms target; slowest {:.2} ms.**\n\n\
+         | sort | filter | slowest median | page |\n|---|---|---|---|\n",
+        machine(),
+        TARGET.as_millis(),
+        worst.as_secs_f64() * 1e3
+    );
+    for row in &rows {
+        report.push_str(row);
+        report.push('\n');
+    }
+    println!("{report}");
+    if profile == "release" && count >= 100_000 {
+        write_section(&backend.to_lowercase(), &report)?;
+    } else {
+        eprintln!("({profile} build, {count} users: BENCHMARKS.md left as it is)");
+    }
+    Ok(())
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let date = time::OffsetDateTime::now_utc()
+        .format(&time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), {date}")
+}
+
+/// Replaces the section between its markers in BENCHMARKS.md, or adds it.
+fn write_section(backend: &str, report: &str) -> anyhow::Result<()> {
+    let path = root().join("BENCHMARKS.md");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let start = format!("<!-- bench:users-{backend}:start -->");
+    let end = format!("<!-- bench:users-{backend}:end -->");
+    let section = format!("{start}\n{}\n{end}", report.trim_end());
+    match (text.find(&start), text.find(&end)) {
+        (Some(a), Some(b)) if b > a => text.replace_range(a..b + end.len(), &section),
+        _ => {
+            text = text.trim_end().to_owned();
+            text.push_str("\n\n");
+            text.push_str(&section);
+            text.push('\n');
+        }
+    }
+    std::fs::write(&path, text)?;
+    println!("written to {}", path.display());
+    Ok(())
+}
