@@ -5,6 +5,7 @@ mod audit;
 pub mod branding;
 pub mod clients;
 mod home;
+mod import;
 pub mod outbox;
 mod staff;
 
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
             get(api_tokens::page).post(api_tokens::create),
         )
         .route("/manage/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route("/manage/import", get(import::page).post(import::submit))
         .route("/manage/outbox", get(outbox::page))
         .route("/manage/outbox/{id}/resend", post(outbox::resend))
         .route("/manage/branding", get(branding::page))

@@ -142,7 +142,8 @@ pub async fn decide(
     .await
 }
 
-async fn record_event(
+/// Adds an entry to a timesheet's history.
+pub async fn record_event(
     conn: &mut AnyConnection,
     agency_id: i64,
     timesheet_id: i64,

@@ -3,6 +3,7 @@
 
 mod browser;
 mod config_errors;
+mod import_cli;
 mod mail;
 mod plugin_cli;
 mod serving;
