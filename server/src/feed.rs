@@ -64,21 +64,50 @@ pub struct Upserted {
     pub label: String,
 }
 
+/// A checked row ready to write, and how the audit log names it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub record: record::Record,
+    pub label: String,
+}
+
 /// One kind of row the feed accepts.
 pub trait Entity: Send + Sync + 'static {
     /// Singular, for the audit log: `worker`, `timesheet`.
     const KIND: &'static str;
     /// The path segment and the JSON key of lists: `workers`, `timesheets`.
     const PLURAL: &'static str;
+    /// The table and the columns [`Entity::show`] returns.
+    const TABLE: &'static str;
+    const SHOWN: &'static [(&'static str, record::Kind)];
 
-    /// Checks a row, resolves its references within the agency and writes it when it differs
-    /// from what is stored. Field problems come back as [`AppError::Invalid`].
+    /// Checks a row and resolves its references within the agency. Field problems come back
+    /// as [`AppError::Invalid`].
+    fn check(
+        conn: &mut AnyConnection,
+        agency_id: i64,
+        external_id: &str,
+        row: &Map<String, Value>,
+    ) -> impl Future<Output = AppResult<Checked>> + Send;
+
+    /// Checks a row and writes it when it differs from what is stored.
     fn upsert(
         conn: &mut AnyConnection,
         agency_id: i64,
         external_id: &str,
         row: &Map<String, Value>,
-    ) -> impl Future<Output = AppResult<Upserted>> + Send;
+    ) -> impl Future<Output = AppResult<Upserted>> + Send {
+        async move {
+            let checked = Self::check(conn, agency_id, external_id, row).await?;
+            let (id, outcome) =
+                record::upsert(conn, agency_id, external_id, &checked.record).await?;
+            Ok(Upserted {
+                id,
+                outcome,
+                label: checked.label,
+            })
+        }
+    }
 
     /// The stored row, as the API shows it to the agency (pay rates included: only the
     /// agency's own tokens reach it).
@@ -86,7 +115,12 @@ pub trait Entity: Send + Sync + 'static {
         conn: &mut AnyConnection,
         agency_id: i64,
         external_id: &str,
-    ) -> impl Future<Output = AppResult<Option<Value>>> + Send;
+    ) -> impl Future<Output = AppResult<Option<Value>>> + Send {
+        async move {
+            let row = record::show(conn, agency_id, external_id, Self::TABLE, Self::SHOWN).await?;
+            Ok(row.map(Value::Object))
+        }
+    }
 }
 
 /// Checks the external id itself: 1 to 100 characters, no surrounding spaces or control

@@ -36,37 +36,38 @@ fn answer(client: &ApiClient, path: &str, key: &str, page: Page, limit: Option<i
 }
 
 pub async fn timesheets(
-    State(state): State<AppState>,
+    state: State<AppState>,
     client: ApiClient,
-    Query(query): Query<SyncQuery>,
+    query: Query<SyncQuery>,
 ) -> AppResult<Response> {
-    let after = Cursor::from_query(query.cursor.as_deref(), query.updated_since.as_deref())?;
-    let mut conn = state.db().pool.acquire().await?;
-    let page = sync::timesheets(&mut conn, client.agency.id, after, query.limit).await?;
-    Ok(answer(
-        &client,
-        "timesheets",
-        "timesheets",
-        page,
-        query.limit,
-    ))
+    changes(state, client, query, "timesheets").await
 }
 
 pub async fn work_requests(
+    state: State<AppState>,
+    client: ApiClient,
+    query: Query<SyncQuery>,
+) -> AppResult<Response> {
+    changes(state, client, query, "work-requests").await
+}
+
+async fn changes(
     State(state): State<AppState>,
     client: ApiClient,
     Query(query): Query<SyncQuery>,
+    path: &str,
 ) -> AppResult<Response> {
     let after = Cursor::from_query(query.cursor.as_deref(), query.updated_since.as_deref())?;
     let mut conn = state.db().pool.acquire().await?;
-    let page = sync::work_requests(&mut conn, client.agency.id, after, query.limit).await?;
-    Ok(answer(
-        &client,
-        "work-requests",
-        "work_requests",
-        page,
-        query.limit,
-    ))
+    let agency_id = client.agency.id;
+    let (page, key) = if path == "timesheets" {
+        let page = sync::timesheets(&mut conn, agency_id, after, query.limit).await?;
+        (page, "timesheets")
+    } else {
+        let page = sync::work_requests(&mut conn, agency_id, after, query.limit).await?;
+        (page, "work_requests")
+    };
+    Ok(answer(&client, path, key, page, query.limit))
 }
 
 /// This module's endpoints as an OpenAPI 3.1 fragment.

@@ -5,35 +5,35 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::Fields;
-use super::record::{self, Kind, Record};
-use super::{Entity, Upserted};
+use super::record::{Kind, Record};
+use super::{Checked, Entity};
 use crate::db::clients;
 use crate::error::AppResult;
 
 #[derive(Debug)]
 pub struct Clients;
 
-const SHOWN: &[(&str, Kind)] = &[
-    ("name", Kind::Text),
-    ("email", Kind::Text),
-    ("phone", Kind::Text),
-    ("address", Kind::Text),
-    ("notes", Kind::Text),
-    ("portal_enabled", Kind::Int),
-    ("archived_at", Kind::Time),
-    ("updated_at", Kind::Time),
-];
-
 impl Entity for Clients {
     const KIND: &'static str = "client";
     const PLURAL: &'static str = "clients";
+    const TABLE: &'static str = "clients";
+    const SHOWN: &'static [(&'static str, Kind)] = &[
+        ("name", Kind::Text),
+        ("email", Kind::Text),
+        ("phone", Kind::Text),
+        ("address", Kind::Text),
+        ("notes", Kind::Text),
+        ("portal_enabled", Kind::Int),
+        ("archived_at", Kind::Time),
+        ("updated_at", Kind::Time),
+    ];
 
-    async fn upsert(
+    async fn check(
         conn: &mut AnyConnection,
         agency_id: i64,
         external_id: &str,
         row: &Map<String, Value>,
-    ) -> AppResult<Upserted> {
+    ) -> AppResult<Checked> {
         let mut fields = Fields::new(row);
         let name = fields.required_text("name", "company name", 200);
         let email = fields.email("email", "email address");
@@ -57,7 +57,7 @@ impl Entity for Clients {
         }
         fields.finish()?;
         let record = Record {
-            table: "clients",
+            table: Self::TABLE,
             created_at: true,
             updated_at: true,
             columns: vec![
@@ -69,20 +69,9 @@ impl Entity for Clients {
                 ("portal_enabled", i64::from(portal_enabled).into()),
             ],
         };
-        let (id, outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
-        Ok(Upserted {
-            id,
-            outcome,
+        Ok(Checked {
+            record,
             label: name,
         })
-    }
-
-    async fn show(
-        conn: &mut AnyConnection,
-        agency_id: i64,
-        external_id: &str,
-    ) -> AppResult<Option<Value>> {
-        let row = record::show(conn, agency_id, external_id, "clients", SHOWN).await?;
-        Ok(row.map(Value::Object))
     }
 }

@@ -5,32 +5,32 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
-use super::record::{self, Kind, Record};
-use super::{Entity, Upserted};
+use super::record::{Kind, Record};
+use super::{Checked, Entity};
 use crate::db::Timestamp;
 use crate::error::AppResult;
 
 #[derive(Debug)]
 pub struct ClockEvents;
 
-const SHOWN: &[(&str, Kind)] = &[
-    ("worker_id", Kind::Int),
-    ("client_id", Kind::Int),
-    ("worksite_id", Kind::Int),
-    ("kind", Kind::Text),
-    ("at", Kind::Time),
-];
-
 impl Entity for ClockEvents {
     const KIND: &'static str = "clock event";
     const PLURAL: &'static str = "clock-events";
+    const TABLE: &'static str = "clock_events";
+    const SHOWN: &'static [(&'static str, Kind)] = &[
+        ("worker_id", Kind::Int),
+        ("client_id", Kind::Int),
+        ("worksite_id", Kind::Int),
+        ("kind", Kind::Text),
+        ("at", Kind::Time),
+    ];
 
-    async fn upsert(
+    async fn check(
         conn: &mut AnyConnection,
         agency_id: i64,
-        external_id: &str,
+        _external_id: &str,
         row: &Map<String, Value>,
-    ) -> AppResult<Upserted> {
+    ) -> AppResult<Checked> {
         let mut fields = Fields::new(row);
         let worker = fields
             .reference(conn, agency_id, "worker", Reference::Worker, true)
@@ -44,7 +44,7 @@ impl Entity for ClockEvents {
         fields.finish()?;
         let label = format!("clock-{kind} at {}", Timestamp(at));
         let record = Record {
-            table: "clock_events",
+            table: Self::TABLE,
             created_at: false,
             updated_at: false,
             columns: vec![
@@ -55,16 +55,6 @@ impl Entity for ClockEvents {
                 ("at", at.into()),
             ],
         };
-        let (id, outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
-        Ok(Upserted { id, outcome, label })
-    }
-
-    async fn show(
-        conn: &mut AnyConnection,
-        agency_id: i64,
-        external_id: &str,
-    ) -> AppResult<Option<Value>> {
-        let row = record::show(conn, agency_id, external_id, "clock_events", SHOWN).await?;
-        Ok(row.map(Value::Object))
+        Ok(Checked { record, label })
     }
 }

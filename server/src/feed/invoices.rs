@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
 use super::record::{self, Kind, Record};
-use super::{Entity, Outcome, Upserted};
+use super::{Checked, Entity, Outcome, Upserted};
 use crate::db::Timestamp;
 use crate::db::documents::{self, NewDocument};
 use crate::db::invoices::NewInvoiceLine;
@@ -20,17 +20,6 @@ pub struct Invoices;
 /// The largest invoice PDF accepted.
 pub const MAX_PDF_BYTES: usize = 10 * 1024 * 1024;
 const MAX_LINES: usize = 500;
-
-const SHOWN: &[(&str, Kind)] = &[
-    ("client_id", Kind::Int),
-    ("number", Kind::Text),
-    ("issued_on", Kind::Text),
-    ("due_on", Kind::Text),
-    ("status", Kind::Text),
-    ("total_cents", Kind::Int),
-    ("pdf_document_id", Kind::Int),
-    ("updated_at", Kind::Time),
-];
 
 /// A checked line: description, quantity in hundredths, unit price and amount in cents.
 type Line = (String, i64, i64, i64);
@@ -97,51 +86,86 @@ async fn stored_lines(conn: &mut AnyConnection, agency_id: i64, id: i64) -> AppR
     .await?)
 }
 
+/// Checks an invoice and its lines.
+async fn read(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    row: &Map<String, Value>,
+) -> AppResult<(Checked, Vec<Line>)> {
+    let mut fields = Fields::new(row);
+    let client = fields
+        .reference(conn, agency_id, "client", Reference::Client, true)
+        .await?;
+    let number = fields.required_text("number", "invoice number", 50);
+    let issued_on = fields.required_date("issued_on", "issue date");
+    let due_on = fields.required_date("due_on", "due date");
+    let status = fields.choice("status", "status", &["open", "paid", "void"], "open");
+    let lines = read_lines(&mut fields);
+    let total: i64 = lines.iter().map(|line| line.3).sum();
+    let sent_total = fields.int("total_cents", "total", i64::MIN / 2, i64::MAX / 2);
+    if sent_total.is_some_and(|sent| sent != total) {
+        fields
+            .errors
+            .add("total_cents", format!("The lines add up to {total} cents."));
+    }
+    if !issued_on.is_empty() && !due_on.is_empty() && due_on < issued_on {
+        fields
+            .errors
+            .add("due_on", "The due date is before the issue date.");
+    }
+    fields.finish()?;
+    let record = Record {
+        table: Invoices::TABLE,
+        created_at: true,
+        updated_at: true,
+        columns: vec![
+            ("client_id", client.into()),
+            ("number", number.clone().into()),
+            ("issued_on", issued_on.into()),
+            ("due_on", due_on.into()),
+            ("status", status.into()),
+            ("total_cents", total.into()),
+        ],
+    };
+    let checked = Checked {
+        record,
+        label: number,
+    };
+    Ok((checked, lines))
+}
+
 impl Entity for Invoices {
     const KIND: &'static str = "invoice";
     const PLURAL: &'static str = "invoices";
+    const TABLE: &'static str = "invoices";
+    const SHOWN: &'static [(&'static str, Kind)] = &[
+        ("client_id", Kind::Int),
+        ("number", Kind::Text),
+        ("issued_on", Kind::Text),
+        ("due_on", Kind::Text),
+        ("status", Kind::Text),
+        ("total_cents", Kind::Int),
+        ("pdf_document_id", Kind::Int),
+        ("updated_at", Kind::Time),
+    ];
 
+    async fn check(
+        conn: &mut AnyConnection,
+        agency_id: i64,
+        _external_id: &str,
+        row: &Map<String, Value>,
+    ) -> AppResult<Checked> {
+        Ok(read(conn, agency_id, row).await?.0)
+    }
+
+    /// Like every row, plus the lines: replaced when they differ, which counts as a change.
     async fn upsert(
         conn: &mut AnyConnection,
         agency_id: i64,
         external_id: &str,
         row: &Map<String, Value>,
     ) -> AppResult<Upserted> {
-        let mut fields = Fields::new(row);
-        let client = fields
-            .reference(conn, agency_id, "client", Reference::Client, true)
-            .await?;
-        let number = fields.required_text("number", "invoice number", 50);
-        let issued_on = fields.required_date("issued_on", "issue date");
-        let due_on = fields.required_date("due_on", "due date");
-        let status = fields.choice("status", "status", &["open", "paid", "void"], "open");
-        let lines = read_lines(&mut fields);
-        let total: i64 = lines.iter().map(|line| line.3).sum();
-        let sent_total = fields.int("total_cents", "total", i64::MIN / 2, i64::MAX / 2);
-        if sent_total.is_some_and(|sent| sent != total) {
-            fields
-                .errors
-                .add("total_cents", format!("The lines add up to {total} cents."));
-        }
-        if !issued_on.is_empty() && !due_on.is_empty() && due_on < issued_on {
-            fields
-                .errors
-                .add("due_on", "The due date is before the issue date.");
-        }
-        fields.finish()?;
-        let record = Record {
-            table: "invoices",
-            created_at: true,
-            updated_at: true,
-            columns: vec![
-                ("client_id", client.into()),
-                ("number", number.clone().into()),
-                ("issued_on", issued_on.into()),
-                ("due_on", due_on.into()),
-                ("status", status.into()),
-                ("total_cents", total.into()),
-            ],
-        };
+        let (Checked { record, label }, lines) = read(conn, agency_id, row).await?;
         let (id, mut outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
         if stored_lines(conn, agency_id, id).await? != lines {
             sqlx::query("DELETE FROM invoice_lines WHERE agency_id = $1 AND invoice_id = $2")
@@ -170,11 +194,7 @@ impl Entity for Invoices {
                 outcome = Outcome::Updated;
             }
         }
-        Ok(Upserted {
-            id,
-            outcome,
-            label: number,
-        })
+        Ok(Upserted { id, outcome, label })
     }
 
     async fn show(
@@ -182,7 +202,8 @@ impl Entity for Invoices {
         agency_id: i64,
         external_id: &str,
     ) -> AppResult<Option<Value>> {
-        let Some(mut row) = record::show(conn, agency_id, external_id, "invoices", SHOWN).await?
+        let Some(mut row) =
+            record::show(conn, agency_id, external_id, Self::TABLE, Self::SHOWN).await?
         else {
             return Ok(None);
         };

@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::Fields;
-use super::record::{self, Kind, Record};
-use super::{Entity, Upserted};
+use super::record::{Kind, Record};
+use super::{Checked, Entity};
 use crate::error::AppResult;
 
 #[derive(Debug)]
@@ -14,27 +14,27 @@ pub struct Jobs;
 
 const STATUSES: &[&str] = &["scheduled", "in-progress", "completed", "cancelled"];
 
-const SHOWN: &[(&str, Kind)] = &[
-    ("client_id", Kind::Int),
-    ("worksite_id", Kind::Int),
-    ("number", Kind::Text),
-    ("title", Kind::Text),
-    ("description", Kind::Text),
-    ("status", Kind::Text),
-    ("scheduled_on", Kind::Text),
-    ("updated_at", Kind::Time),
-];
-
 impl Entity for Jobs {
     const KIND: &'static str = "job";
     const PLURAL: &'static str = "jobs";
+    const TABLE: &'static str = "jobs";
+    const SHOWN: &'static [(&'static str, Kind)] = &[
+        ("client_id", Kind::Int),
+        ("worksite_id", Kind::Int),
+        ("number", Kind::Text),
+        ("title", Kind::Text),
+        ("description", Kind::Text),
+        ("status", Kind::Text),
+        ("scheduled_on", Kind::Text),
+        ("updated_at", Kind::Time),
+    ];
 
-    async fn upsert(
+    async fn check(
         conn: &mut AnyConnection,
         agency_id: i64,
-        external_id: &str,
+        _external_id: &str,
         row: &Map<String, Value>,
-    ) -> AppResult<Upserted> {
+    ) -> AppResult<Checked> {
         let mut fields = Fields::new(row);
         let (client, worksite) = fields.client_and_worksite(conn, agency_id).await?;
         let number = fields.required_text("number", "job number", 50);
@@ -44,7 +44,7 @@ impl Entity for Jobs {
         let scheduled_on = fields.date("scheduled_on", "scheduled date");
         fields.finish()?;
         let record = Record {
-            table: "jobs",
+            table: Self::TABLE,
             created_at: true,
             updated_at: true,
             columns: vec![
@@ -57,20 +57,9 @@ impl Entity for Jobs {
                 ("scheduled_on", scheduled_on.into()),
             ],
         };
-        let (id, outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
-        Ok(Upserted {
-            id,
-            outcome,
+        Ok(Checked {
+            record,
             label: number,
         })
-    }
-
-    async fn show(
-        conn: &mut AnyConnection,
-        agency_id: i64,
-        external_id: &str,
-    ) -> AppResult<Option<Value>> {
-        let row = record::show(conn, agency_id, external_id, "jobs", SHOWN).await?;
-        Ok(row.map(Value::Object))
     }
 }

@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
-use super::record::{self, Kind, Record};
-use super::{Entity, Upserted};
+use super::record::{Kind, Record};
+use super::{Checked, Entity};
 use crate::error::AppResult;
 
 #[derive(Debug)]
@@ -14,26 +14,26 @@ pub struct Quotes;
 
 const STATUSES: &[&str] = &["draft", "sent", "accepted", "declined", "expired"];
 
-const SHOWN: &[(&str, Kind)] = &[
-    ("client_id", Kind::Int),
-    ("number", Kind::Text),
-    ("title", Kind::Text),
-    ("status", Kind::Text),
-    ("total_cents", Kind::Int),
-    ("valid_until", Kind::Text),
-    ("updated_at", Kind::Time),
-];
-
 impl Entity for Quotes {
     const KIND: &'static str = "quote";
     const PLURAL: &'static str = "quotes";
+    const TABLE: &'static str = "quotes";
+    const SHOWN: &'static [(&'static str, Kind)] = &[
+        ("client_id", Kind::Int),
+        ("number", Kind::Text),
+        ("title", Kind::Text),
+        ("status", Kind::Text),
+        ("total_cents", Kind::Int),
+        ("valid_until", Kind::Text),
+        ("updated_at", Kind::Time),
+    ];
 
-    async fn upsert(
+    async fn check(
         conn: &mut AnyConnection,
         agency_id: i64,
-        external_id: &str,
+        _external_id: &str,
         row: &Map<String, Value>,
-    ) -> AppResult<Upserted> {
+    ) -> AppResult<Checked> {
         let mut fields = Fields::new(row);
         let client = fields
             .reference(conn, agency_id, "client", Reference::Client, true)
@@ -45,7 +45,7 @@ impl Entity for Quotes {
         let valid_until = fields.date("valid_until", "valid-until date");
         fields.finish()?;
         let record = Record {
-            table: "quotes",
+            table: Self::TABLE,
             created_at: true,
             updated_at: true,
             columns: vec![
@@ -57,20 +57,9 @@ impl Entity for Quotes {
                 ("valid_until", valid_until.into()),
             ],
         };
-        let (id, outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
-        Ok(Upserted {
-            id,
-            outcome,
+        Ok(Checked {
+            record,
             label: number,
         })
-    }
-
-    async fn show(
-        conn: &mut AnyConnection,
-        agency_id: i64,
-        external_id: &str,
-    ) -> AppResult<Option<Value>> {
-        let row = record::show(conn, agency_id, external_id, "quotes", SHOWN).await?;
-        Ok(row.map(Value::Object))
     }
 }

@@ -81,26 +81,17 @@ pub async fn timesheets(
     limit: Option<i64>,
 ) -> AppResult<Page> {
     let limit = clamp_limit(limit);
-    let rows = sqlx::query(
-        "SELECT t.id, t.external_id, w.external_id, c.external_id, s.external_id, t.work_date, \
-         t.start_time, t.end_time, t.break_minutes, t.minutes_worked, t.charge_rate_cents, \
-         t.charge_amount_cents, t.pay_rate_cents, t.status, t.rejection_reason, t.decided_by, \
-         p.first_name, p.last_name, p.email, t.decided_at, t.created_at, t.updated_at \
+    let select = "SELECT t.id, t.external_id, w.external_id, c.external_id, s.external_id, \
+         t.work_date, t.start_time, t.end_time, t.break_minutes, t.minutes_worked, \
+         t.charge_rate_cents, t.charge_amount_cents, t.pay_rate_cents, t.status, \
+         t.rejection_reason, t.decided_by, p.first_name, p.last_name, p.email, t.decided_at, \
+         t.created_at, t.updated_at \
          FROM timesheets t \
          JOIN workers w ON w.id = t.worker_id \
          JOIN clients c ON c.id = t.client_id \
          LEFT JOIN worksites s ON s.id = t.worksite_id \
-         LEFT JOIN portal_users p ON p.id = t.decided_by \
-         WHERE t.agency_id = $1 AND (t.updated_at > $2 OR (t.updated_at = $2 AND t.id > $3)) \
-         AND t.updated_at <= $4 ORDER BY t.updated_at, t.id LIMIT $5",
-    )
-    .bind(agency_id)
-    .bind(after.updated_at)
-    .bind(after.id)
-    .bind(Timestamp::now().0 - SETTLE_SECONDS)
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+         LEFT JOIN portal_users p ON p.id = t.decided_by";
+    let rows = changed_rows(conn, select, "t", agency_id, after, limit).await?;
     let mut page = paginate(rows, after, limit, timesheet_json)?;
     let ids: Vec<i64> = page
         .rows
@@ -118,6 +109,31 @@ pub async fn timesheets(
         row["events"] = Value::Array(mine);
     }
     Ok(page)
+}
+
+/// Rows of `select` (whose main table is `alias`) changed after `after` and settled, in
+/// `(updated_at, id)` order, one more than `limit` to tell whether more are waiting.
+async fn changed_rows(
+    conn: &mut AnyConnection,
+    select: &str,
+    alias: &str,
+    agency_id: i64,
+    after: Cursor,
+    limit: i64,
+) -> AppResult<Vec<AnyRow>> {
+    let sql = format!(
+        "{select} WHERE {alias}.agency_id = $1 AND ({alias}.updated_at > $2 \
+         OR ({alias}.updated_at = $2 AND {alias}.id > $3)) AND {alias}.updated_at <= $4 \
+         ORDER BY {alias}.updated_at, {alias}.id LIMIT $5"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(agency_id)
+        .bind(after.updated_at)
+        .bind(after.id)
+        .bind(Timestamp::now().0 - SETTLE_SECONDS)
+        .bind(limit + 1)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 fn paginate(
@@ -148,16 +164,26 @@ fn time(row: &AnyRow, index: usize) -> sqlx::Result<Value> {
     Ok(json!(at.map(|at| Timestamp(at).to_string())))
 }
 
-fn timesheet_json(row: &AnyRow) -> sqlx::Result<Value> {
-    let decided_by: Option<i64> = row.try_get(15)?;
-    let decided_by = match decided_by {
+/// A portal user as `{id, name, email}` from the id at `index` and the first name, last
+/// name and email after it; null when the id is.
+fn person(row: &AnyRow, index: usize) -> sqlx::Result<Value> {
+    let id: Option<i64> = row.try_get(index)?;
+    Ok(match id {
         Some(id) => json!({
             "id": id,
-            "name": format!("{} {}", row.try_get::<String, _>(16)?, row.try_get::<String, _>(17)?),
-            "email": row.try_get::<String, _>(18)?,
+            "name": format!(
+                "{} {}",
+                row.try_get::<String, _>(index + 1)?,
+                row.try_get::<String, _>(index + 2)?
+            ),
+            "email": row.try_get::<String, _>(index + 3)?,
         }),
         None => Value::Null,
-    };
+    })
+}
+
+fn timesheet_json(row: &AnyRow) -> sqlx::Result<Value> {
+    let decided_by = person(row, 15)?;
     Ok(json!({
         "id": row.try_get::<i64, _>(0)?,
         "external_id": row.try_get::<Option<String>, _>(1)?,
@@ -226,24 +252,14 @@ pub async fn work_requests(
     limit: Option<i64>,
 ) -> AppResult<Page> {
     let limit = clamp_limit(limit);
-    let rows = sqlx::query(
-        "SELECT r.id, c.external_id, s.external_id, r.portal_user_id, p.first_name, \
+    let select = "SELECT r.id, c.external_id, s.external_id, r.portal_user_id, p.first_name, \
          p.last_name, p.email, r.title, r.description, r.needed_by, r.workers_needed, \
          r.urgency, r.status, r.created_at, r.updated_at \
          FROM work_requests r \
          JOIN clients c ON c.id = r.client_id \
          LEFT JOIN worksites s ON s.id = r.worksite_id \
-         LEFT JOIN portal_users p ON p.id = r.portal_user_id \
-         WHERE r.agency_id = $1 AND (r.updated_at > $2 OR (r.updated_at = $2 AND r.id > $3)) \
-         AND r.updated_at <= $4 ORDER BY r.updated_at, r.id LIMIT $5",
-    )
-    .bind(agency_id)
-    .bind(after.updated_at)
-    .bind(after.id)
-    .bind(Timestamp::now().0 - SETTLE_SECONDS)
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
+         LEFT JOIN portal_users p ON p.id = r.portal_user_id";
+    let rows = changed_rows(conn, select, "r", agency_id, after, limit).await?;
     let mut page = paginate(rows, after, limit, work_request_json)?;
     for row in &mut page.rows {
         let id = row["id"].as_i64().unwrap_or_default();
@@ -273,15 +289,7 @@ pub async fn work_requests(
 }
 
 fn work_request_json(row: &AnyRow) -> sqlx::Result<Value> {
-    let filed_by: Option<i64> = row.try_get(3)?;
-    let filed_by = match filed_by {
-        Some(id) => json!({
-            "id": id,
-            "name": format!("{} {}", row.try_get::<String, _>(4)?, row.try_get::<String, _>(5)?),
-            "email": row.try_get::<String, _>(6)?,
-        }),
-        None => Value::Null,
-    };
+    let filed_by = person(row, 3)?;
     Ok(json!({
         "id": row.try_get::<i64, _>(0)?,
         "client": row.try_get::<Option<String>, _>(1)?,

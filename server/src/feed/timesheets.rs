@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
 use super::record::{self, Kind, Param, Record};
-use super::{Entity, Outcome, Upserted, invalid};
+use super::{Checked, Entity, Outcome, Upserted, invalid};
 use crate::db::timesheets::{NewTimesheet, charge_cents, record_event};
 use crate::error::AppResult;
 
@@ -19,35 +19,35 @@ pub struct Timesheets;
 /// The highest hourly rate accepted, in cents: a guard against a misplaced decimal point.
 const MAX_RATE_CENTS: i64 = 10_000_000;
 
-pub(crate) const SHOWN: &[(&str, Kind)] = &[
-    ("client_id", Kind::Int),
-    ("worksite_id", Kind::Int),
-    ("worker_id", Kind::Int),
-    ("work_date", Kind::Text),
-    ("start_time", Kind::Text),
-    ("end_time", Kind::Text),
-    ("break_minutes", Kind::Int),
-    ("minutes_worked", Kind::Int),
-    ("charge_rate_cents", Kind::Int),
-    ("charge_amount_cents", Kind::Int),
-    ("pay_rate_cents", Kind::Int),
-    ("status", Kind::Text),
-    ("rejection_reason", Kind::Text),
-    ("decided_at", Kind::Time),
-    ("created_at", Kind::Time),
-    ("updated_at", Kind::Time),
-];
-
 impl Entity for Timesheets {
     const KIND: &'static str = "timesheet";
     const PLURAL: &'static str = "timesheets";
+    const TABLE: &'static str = "timesheets";
+    const SHOWN: &'static [(&'static str, Kind)] = &[
+        ("client_id", Kind::Int),
+        ("worksite_id", Kind::Int),
+        ("worker_id", Kind::Int),
+        ("work_date", Kind::Text),
+        ("start_time", Kind::Text),
+        ("end_time", Kind::Text),
+        ("break_minutes", Kind::Int),
+        ("minutes_worked", Kind::Int),
+        ("charge_rate_cents", Kind::Int),
+        ("charge_amount_cents", Kind::Int),
+        ("pay_rate_cents", Kind::Int),
+        ("status", Kind::Text),
+        ("rejection_reason", Kind::Text),
+        ("decided_at", Kind::Time),
+        ("created_at", Kind::Time),
+        ("updated_at", Kind::Time),
+    ];
 
-    async fn upsert(
+    async fn check(
         conn: &mut AnyConnection,
         agency_id: i64,
         external_id: &str,
         row: &Map<String, Value>,
-    ) -> AppResult<Upserted> {
+    ) -> AppResult<Checked> {
         let mut fields = Fields::new(row);
         let worker = fields
             .reference(conn, agency_id, "worker", Reference::Worker, true)
@@ -103,19 +103,8 @@ impl Entity for Timesheets {
             }
         }
         fields.finish()?;
-
-        let stored: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, status FROM timesheets WHERE agency_id = $1 AND external_id = $2",
-        )
-        .bind(agency_id)
-        .bind(external_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let status = stored
-            .as_ref()
-            .map_or_else(|| "pending".to_owned(), |(_, status)| status.clone());
-        let mut record = Record {
-            table: "timesheets",
+        let record = Record {
+            table: Self::TABLE,
             created_at: true,
             updated_at: true,
             columns: vec![
@@ -130,9 +119,34 @@ impl Entity for Timesheets {
                 ("charge_rate_cents", charge_rate_cents.into()),
                 ("charge_amount_cents", amount.into()),
                 ("pay_rate_cents", pay_rate_cents.into()),
-                ("status", status.clone().into()),
             ],
         };
+        Ok(Checked {
+            record,
+            label: format!("{external_id} on {work_date}"),
+        })
+    }
+
+    /// Like every row, plus the approval state: new rows are pending, a changed rejected row
+    /// goes back to pending, an approved row is locked; the history records each change.
+    async fn upsert(
+        conn: &mut AnyConnection,
+        agency_id: i64,
+        external_id: &str,
+        row: &Map<String, Value>,
+    ) -> AppResult<Upserted> {
+        let Checked { mut record, label } = Self::check(conn, agency_id, external_id, row).await?;
+        let stored: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM timesheets WHERE agency_id = $1 AND external_id = $2",
+        )
+        .bind(agency_id)
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let status = stored
+            .as_ref()
+            .map_or_else(|| "pending".to_owned(), |(_, status)| status.clone());
+        record.columns.push(("status", status.clone().into()));
         let changed = record::existing(conn, agency_id, external_id, &record)
             .await?
             .is_some_and(|(_, same)| !same);
@@ -170,11 +184,7 @@ impl Entity for Timesheets {
             )
             .await?;
         }
-        Ok(Upserted {
-            id,
-            outcome,
-            label: format!("{external_id} on {work_date}"),
-        })
+        Ok(Upserted { id, outcome, label })
     }
 
     async fn show(
@@ -182,7 +192,8 @@ impl Entity for Timesheets {
         agency_id: i64,
         external_id: &str,
     ) -> AppResult<Option<Value>> {
-        let Some(mut row) = record::show(conn, agency_id, external_id, "timesheets", SHOWN).await?
+        let Some(mut row) =
+            record::show(conn, agency_id, external_id, Self::TABLE, Self::SHOWN).await?
         else {
             return Ok(None);
         };

@@ -4,30 +4,30 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
-use super::record::{self, Kind, Record};
-use super::{Entity, Upserted};
+use super::record::{Kind, Record};
+use super::{Checked, Entity};
 use crate::error::AppResult;
 
 #[derive(Debug)]
 pub struct Worksites;
 
-const SHOWN: &[(&str, Kind)] = &[
-    ("client_id", Kind::Int),
-    ("name", Kind::Text),
-    ("address", Kind::Text),
-    ("created_at", Kind::Time),
-];
-
 impl Entity for Worksites {
     const KIND: &'static str = "worksite";
     const PLURAL: &'static str = "worksites";
+    const TABLE: &'static str = "worksites";
+    const SHOWN: &'static [(&'static str, Kind)] = &[
+        ("client_id", Kind::Int),
+        ("name", Kind::Text),
+        ("address", Kind::Text),
+        ("created_at", Kind::Time),
+    ];
 
-    async fn upsert(
+    async fn check(
         conn: &mut AnyConnection,
         agency_id: i64,
-        external_id: &str,
+        _external_id: &str,
         row: &Map<String, Value>,
-    ) -> AppResult<Upserted> {
+    ) -> AppResult<Checked> {
         let mut fields = Fields::new(row);
         let client = fields
             .reference(conn, agency_id, "client", Reference::Client, true)
@@ -36,7 +36,7 @@ impl Entity for Worksites {
         let address = fields.text("address", "address", 500);
         fields.finish()?;
         let record = Record {
-            table: "worksites",
+            table: Self::TABLE,
             created_at: true,
             updated_at: false,
             columns: vec![
@@ -45,20 +45,9 @@ impl Entity for Worksites {
                 ("address", address.into()),
             ],
         };
-        let (id, outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
-        Ok(Upserted {
-            id,
-            outcome,
+        Ok(Checked {
+            record,
             label: name,
         })
-    }
-
-    async fn show(
-        conn: &mut AnyConnection,
-        agency_id: i64,
-        external_id: &str,
-    ) -> AppResult<Option<Value>> {
-        let row = record::show(conn, agency_id, external_id, "worksites", SHOWN).await?;
-        Ok(row.map(Value::Object))
     }
 }
