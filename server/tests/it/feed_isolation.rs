@@ -122,3 +122,60 @@ async fn agencies_never_see_or_touch_each_others_rows() {
     .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_portal_session_reaches_no_feed_endpoint_and_no_pay_rate() {
+    const SENTINEL_PAY_RATE: i64 = 987_654;
+    let app = TestApp::spawn().await;
+    let acme = token(&app, "acme").await;
+    seed_references(&app, &acme, "acme").await;
+    let mut body = shift();
+    body["pay_rate_cents"] = json!(SENTINEL_PAY_RATE);
+    let created = put(&app, &acme, "acme", "timesheets", "T1", body, "created").await;
+    set_updated_at(
+        &app,
+        "timesheets",
+        created["id"].as_i64().unwrap_or_default(),
+        1_790_000_000,
+    )
+    .await;
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE external_id = 'C1'")
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("client");
+    let password = "lantern-harbour-orbit";
+    app.portal_user(
+        "acme",
+        "pat@northwind.example",
+        Some(password),
+        client,
+        false,
+    )
+    .await;
+    let mut portal = app.browser();
+    portal
+        .sign_in("acme", "portal", "pat@northwind.example", password)
+        .await;
+    for path in [
+        "/api/v1/acme/timesheets?updated_since=0",
+        "/api/v1/acme/timesheets/by-external-id/T1",
+        "/api/v1/acme/work-requests?updated_since=0",
+    ] {
+        let response = portal.get(path).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(
+            !response.body.contains(&SENTINEL_PAY_RATE.to_string()),
+            "{path}"
+        );
+    }
+    // The agency's own token does get it.
+    let (_, page) = send(
+        &app,
+        "GET",
+        "/api/v1/acme/timesheets?updated_since=0",
+        &acme,
+        None,
+    )
+    .await;
+    assert_eq!(page["timesheets"][0]["pay_rate_cents"], SENTINEL_PAY_RATE);
+}
