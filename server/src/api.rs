@@ -13,8 +13,10 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
 
+mod changes;
 mod clients;
 mod contacts;
+mod feed;
 pub mod openapi;
 pub mod portal_users;
 mod settings;
@@ -183,6 +185,17 @@ fn table() -> RouteTable {
             "/api/v1/{agency}/portal-users/{id}/resend",
             portal_users::resend,
         )
+        .at(
+            Method::GET,
+            "/api/v1/{agency}/timesheets",
+            changes::timesheets,
+        )
+        .at(
+            Method::GET,
+            "/api/v1/{agency}/work-requests",
+            changes::work_requests,
+        )
+        .feed()
 }
 
 /// Which agency and token a request authenticates as: a first call to check a set-up.

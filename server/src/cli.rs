@@ -13,6 +13,7 @@ use crate::config::{self, Loaded};
 use crate::db::staff_users::{self, NewStaffUser, StaffRole};
 use crate::db::{self, Db};
 
+mod import;
 mod plugin;
 mod users;
 
@@ -64,6 +65,9 @@ pub enum Command {
     /// Themes: check one before agencies use it.
     #[command(subcommand)]
     Theme(ThemeCommand),
+    /// Import an agency's workers or timesheets from a CSV file.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +186,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::demo::seed(&state).await
         }
         Command::Theme(ThemeCommand::Check { dir }) => check_theme(&dir, &cli.config),
+        Command::Import(command) => import::run(command, &loaded, &cli.config).await,
     }
 }
 

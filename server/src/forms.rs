@@ -21,6 +21,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Each field with its problem, by field name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(String::as_str)
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod feed;
 pub mod forms;
 pub mod health;
 pub mod mail;

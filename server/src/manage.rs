@@ -6,6 +6,7 @@ pub mod branding;
 pub mod clients;
 pub mod contacts;
 mod home;
+mod import;
 pub mod outbox;
 pub mod portal_users;
 mod preview;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
             "/manage/portal-users/{id}/{action}",
             post(portal_users::act),
         )
+        .route("/manage/import", get(import::page).post(import::submit))
         .route("/manage/outbox", get(outbox::page))
         .route("/manage/outbox/{id}/resend", post(outbox::resend))
         .route("/manage/branding", get(branding::page))

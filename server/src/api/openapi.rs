@@ -22,6 +22,8 @@ pub(crate) const FRAGMENTS: &[Fragment] = &[
     ("contacts", super::contacts::openapi),
     ("staff", super::staff::openapi),
     ("portal-users", super::portal_users::openapi),
+    ("feed", super::feed::openapi),
+    ("changes", super::changes::openapi),
     ("settings", super::settings::openapi),
 ];
 
@@ -40,23 +42,24 @@ pub enum MergeError {
         first: String,
         second: String,
     },
-    #[error("fragment {0} is not an object with `paths` and `components.schemas` objects")]
+    #[error("fragment {0} is not an object with `paths` and `components` object of objects")]
     Malformed(String),
 }
 
 /// Merges `fragments` into one OpenAPI 3.1 document.
 pub fn merge(fragments: &[(&str, Value)]) -> Result<Value, MergeError> {
     let mut paths = Map::new();
-    let mut schemas = Map::new();
+    // Components by section (`schemas`, `responses`, …); the security scheme is the merger's.
+    let mut components: Map<String, Value> = Map::new();
     let mut path_owner: Vec<(String, String)> = Vec::new();
-    let mut schema_owner: Vec<(String, String)> = Vec::new();
+    let mut component_owner: Vec<(String, String)> = Vec::new();
     for (module, fragment) in fragments {
         let malformed = || MergeError::Malformed((*module).to_owned());
         let own_paths = match fragment.get("paths") {
             None => Map::new(),
             Some(value) => value.as_object().cloned().ok_or_else(malformed)?,
         };
-        let own_schemas = match fragment.pointer("/components/schemas") {
+        let own_components = match fragment.get("components") {
             None => Map::new(),
             Some(value) => value.as_object().cloned().ok_or_else(malformed)?,
         };
@@ -71,18 +74,39 @@ pub fn merge(fragments: &[(&str, Value)]) -> Result<Value, MergeError> {
             path_owner.push((path.clone(), (*module).to_owned()));
             paths.insert(path, item);
         }
-        for (name, schema) in own_schemas {
-            if let Some((_, first)) = schema_owner.iter().find(|(n, _)| *n == name) {
-                return Err(MergeError::DuplicateSchema {
-                    name,
-                    first: first.clone(),
-                    second: (*module).to_owned(),
-                });
+        for (section, items) in own_components {
+            let items = items.as_object().cloned().ok_or_else(malformed)?;
+            for (name, item) in items {
+                // Schemas are named plainly in errors; other sections with their section.
+                let key = if section == "schemas" {
+                    name.clone()
+                } else {
+                    format!("{section}/{name}")
+                };
+                if let Some((_, first)) = component_owner.iter().find(|(n, _)| *n == key) {
+                    return Err(MergeError::DuplicateSchema {
+                        name: key,
+                        first: first.clone(),
+                        second: (*module).to_owned(),
+                    });
+                }
+                component_owner.push((key, (*module).to_owned()));
+                if let Value::Object(into) = components
+                    .entry(section.clone())
+                    .or_insert_with(|| Value::Object(Map::new()))
+                {
+                    into.insert(name, item);
+                }
             }
-            schema_owner.push((name.clone(), (*module).to_owned()));
-            schemas.insert(name, schema);
         }
     }
+    components
+        .entry("schemas")
+        .or_insert_with(|| Value::Object(Map::new()));
+    components.insert(
+        "securitySchemes".into(),
+        json!({ "bearer": { "type": "http", "scheme": "bearer", "description": "An agency API token" } }),
+    );
     Ok(json!({
         "openapi": "3.1.0",
         "info": {
@@ -93,12 +117,7 @@ pub fn merge(fragments: &[(&str, Value)]) -> Result<Value, MergeError> {
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],
         "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "description": "An agency API token" }
-            },
-            "schemas": schemas,
-        },
+        "components": components,
     }))
 }
 

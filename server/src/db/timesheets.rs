@@ -155,7 +155,8 @@ pub async fn decide(
     Ok(true)
 }
 
-async fn record_event(
+/// Adds an entry to a timesheet's history.
+pub async fn record_event(
     conn: &mut AnyConnection,
     agency_id: i64,
     timesheet_id: i64,

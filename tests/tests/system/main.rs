@@ -5,6 +5,7 @@ mod browser;
 mod browser_clients;
 mod browser_portal_users;
 mod config_errors;
+mod import_cli;
 mod mail;
 mod plugin_cli;
 mod portal_browser;
