@@ -470,7 +470,8 @@ pub(crate) fn openapi() -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     for (plural, name, schema) in row_schemas() {
-        let reference = format!("#/components/schemas/{name}");
+        // `…Row`: the feed's shape of a row, beside the other modules' `Client`, `Worksite`.
+        let reference = format!("#/components/schemas/{name}Row");
         paths.insert(
             format!("/api/v1/{{agency}}/{plural}/by-external-id/{{external_id}}"),
             json!({
@@ -508,7 +509,7 @@ pub(crate) fn openapi() -> Value {
                 },
             }),
         );
-        schemas.insert(name.to_owned(), schema);
+        schemas.insert(format!("{name}Row"), schema);
     }
     schemas.insert(
         "InvoiceLine".into(),

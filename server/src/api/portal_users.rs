@@ -379,8 +379,6 @@ pub fn openapi() -> Value {
                     "line": { "type": "integer" }, "email": { "type": "string" }, "outcome": { "type": "string", "enum": ["created", "would_create", "skipped"] },
                     "fault": { "type": ["string", "null"], "enum": ["invalid_email", "duplicate_email", "unknown_company", "missing_company", "unknown_role", "invalid", null] },
                     "reason": { "type": "string" }, "id": { "type": ["integer", "null"] } } } } } },
-            "Problem": { "type": "object", "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" },
-                "errors": { "type": ["object", "null"], "additionalProperties": { "type": "string" } } } },
         } },
     })
 }
