@@ -289,7 +289,11 @@ async fn team_members_the_agency_chose_hear_of_work_requests_instead() {
         .submit(
             "/acme/portal/work-requests/new",
             "/acme/portal/work-requests",
-            &[("title", "Weekend cover"), ("urgency", "normal")],
+            &[
+                ("title", "Weekend cover"),
+                ("description", "Two pickers, Saturday."),
+                ("urgency", "normal"),
+            ],
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
