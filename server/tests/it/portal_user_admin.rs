@@ -154,6 +154,17 @@ async fn a_client_admin_sees_and_invites_users_of_their_own_company_only() {
             ("portal user reactivated", "marcus@oakridge.example"),
         ]
     );
+    let laura_id = user_id(&app, "brightfix", "laura@oakridge.example").await;
+    let by_laura: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE agency_id = $1 AND actor_kind = 'portal' \
+         AND actor_id = $2 AND target_kind = 'portal user' AND action LIKE 'portal user %'",
+    )
+    .bind(app.agency_id("brightfix"))
+    .bind(laura_id)
+    .fetch_one(&app.state.db().pool)
+    .await
+    .expect("audit");
+    assert_eq!(by_laura, 4);
 }
 
 #[tokio::test]
