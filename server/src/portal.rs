@@ -13,6 +13,7 @@ pub mod notify;
 mod on_site;
 pub mod reports;
 pub mod timesheets;
+mod users;
 mod work_requests;
 
 use std::collections::BTreeMap;
@@ -64,6 +65,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/portal/work-requests/new", get(work_requests::new_form))
         .route("/portal/work-requests/{id}", get(work_requests::detail))
+        .route("/portal/users", get(users::list))
+        .route(
+            "/portal/users/new",
+            get(users::new_form).post(users::create),
+        )
+        .route("/portal/users/{id}/{action}", post(users::act))
 }
 
 /// The cookie that remembers which of a multi-client user's companies the pages show.
@@ -95,6 +102,24 @@ impl Portal {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// Whether an admin restricted the user's access: the clients' portal settings (the
+    /// portal users page among them) are hidden from them.
+    pub async fn restricted(&self, state: &AppState) -> AppResult<bool> {
+        let user = crate::db::portal_users::get(
+            &state.db().pool,
+            self.agency_id(),
+            self.session.user.account.id,
+        )
+        .await?;
+        Ok(user.is_none_or(|u| u.restricted_access))
+    }
+
+    /// Whether the portal users page is the user's: their role manages users and their
+    /// access is not restricted.
+    async fn manages_users(&self, state: &AppState) -> AppResult<bool> {
+        Ok(self.session.may(Permission::ManageClientUsers) && !self.restricted(state).await?)
     }
 
     /// The portal user as the role-set plugin's `authorize` sees them.
@@ -150,10 +175,11 @@ impl Portal {
         } else {
             Vec::new()
         };
-        let may: BTreeMap<String, bool> = Permission::ALL
+        let mut may: BTreeMap<String, bool> = Permission::ALL
             .into_iter()
             .map(|p| (p.as_str().replace('-', "_"), self.session.may(p)))
             .collect();
+        may.insert("manage_users".to_owned(), self.manages_users(state).await?);
         let base = context! {
             area => "portal", nav, csrf_token => me.csrf_token(), user => &me.account.name,
             may, client_choices => Serde(choices), selected_client => self.selected,

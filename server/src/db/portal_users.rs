@@ -193,6 +193,9 @@ pub struct Filter {
     pub status: Option<PortalUserStatus>,
     pub sort: SortBy,
     pub descending: bool,
+    /// Only users who see nothing beyond these clients (a client's portal users as one of
+    /// their own contacts sees them); `None` for every user of the agency.
+    pub within: Option<Vec<i64>>,
 }
 
 impl Filter {
@@ -208,10 +211,40 @@ impl Filter {
         format!("%{escaped}%")
     }
 
-    fn condition(&self) -> &'static str {
-        "agency_id = $1 AND ($2 = '' OR status = $2) \
-         AND ($3 = '%%' OR search_text LIKE $3 ESCAPE '\\')"
+    fn condition(&self) -> String {
+        let mut sql = "agency_id = $1 AND ($2 = '' OR status = $2) \
+                       AND ($3 = '%%' OR search_text LIKE $3 ESCAPE '\\')"
+            .to_owned();
+        if let Some(ids) = &self.within {
+            sql.push_str(" AND ");
+            sql.push_str(&within(ids));
+        }
+        sql
     }
+}
+
+/// The condition that a user of `portal_users` sees no client outside `ids`: a user of
+/// linked clients has at least one link and none elsewhere; an all-clients user qualifies
+/// only when `ids` holds every current client of the agency. The ids are integers, written
+/// into the statement as numbers.
+fn within(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let list = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "((all_clients <> 0 AND NOT EXISTS (SELECT 1 FROM clients c \
+           WHERE c.agency_id = portal_users.agency_id AND c.archived_at IS NULL \
+           AND c.id NOT IN ({list}))) \
+         OR (all_clients = 0 AND EXISTS (SELECT 1 FROM portal_user_clients l \
+           WHERE l.portal_user_id = portal_users.id) \
+           AND NOT EXISTS (SELECT 1 FROM portal_user_clients l \
+           WHERE l.portal_user_id = portal_users.id AND l.client_id NOT IN ({list}))))"
+    )
 }
 
 /// One page of the list and how many rows match in all.
@@ -274,6 +307,23 @@ pub async fn get<'e>(
 ) -> sqlx::Result<Option<PortalUser>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM portal_users WHERE agency_id = $1 AND id = $2"
+    )))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// A user of the agency who sees no client outside `ids` (see [`Filter::within`]).
+pub async fn get_within<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+    ids: &[i64],
+) -> sqlx::Result<Option<PortalUser>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM portal_users WHERE agency_id = $1 AND id = $2 AND {}",
+        within(ids)
     )))
     .bind(agency_id)
     .bind(id)

@@ -14,6 +14,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
+use crate::agency::Agency;
 use crate::app::AppState;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor, passwords};
 use crate::db::audit::Actor;
@@ -49,6 +50,7 @@ impl ListQuery {
             status: PortalUserStatus::parse(&self.status),
             sort: SortBy::parse(&self.sort).unwrap_or_default(),
             descending: self.dir == "desc",
+            within: None,
         }
     }
 
@@ -79,7 +81,7 @@ pub struct Done {
 }
 
 impl Done {
-    fn notice(&self) -> Option<String> {
+    pub(crate) fn notice(&self) -> Option<String> {
         let n = self.count.unwrap_or(0);
         let users = |n: u64| {
             if n == 1 {
@@ -180,7 +182,10 @@ fn columns(query: &ListQuery) -> Vec<Column> {
 }
 
 /// A role's label for the list: the role set's name, or the id when it no longer offers it.
-fn role_labels(state: &AppState, slug: &str) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn role_labels(
+    state: &AppState,
+    slug: &str,
+) -> std::collections::BTreeMap<String, String> {
     state
         .plugins()
         .agency(slug)
@@ -193,6 +198,46 @@ fn role_labels(state: &AppState, slug: &str) -> std::collections::BTreeMap<Strin
         .unwrap_or_default()
 }
 
+/// One page of the list as `query` asks (limited to `query.filter().within` users, when
+/// set), with everything the list template shows around it: the sortable columns, the
+/// filters as chosen, the count and the previous/next links.
+pub(crate) async fn list_page(
+    state: &AppState,
+    agency_id: i64,
+    query: &ListQuery,
+    within: Option<Vec<i64>>,
+) -> AppResult<minijinja::Value> {
+    let filter = Filter {
+        within,
+        ..query.filter()
+    };
+    let paging = query.page();
+    let listing = portal_users::list(
+        &state.db().pool,
+        agency_id,
+        &filter,
+        i64::from(paging.size),
+        i64::from(paging.number - 1) * i64::from(paging.size),
+    )
+    .await?;
+    let pager = Pager::new(paging, listing.total, listing.users.len());
+    let link = |page| {
+        format!(
+            "?{}",
+            query.link(filter.sort, filter.descending, Some(page))
+        )
+    };
+    let previous = (paging.number > 1).then(|| link(paging.number - 1));
+    let next = (i64::from(paging.number) < pager.pages).then(|| link(paging.number + 1));
+    Ok(context! {
+        users => Serde(&listing.users), pager => Serde(pager), columns => Serde(columns(query)),
+        page_sizes => Page::SIZES, q => &query.q,
+        status => filter.status.map(PortalUserStatus::as_str), size => paging.size,
+        sort => filter.sort.as_str(), dir => if filter.descending { "desc" } else { "asc" },
+        previous, next,
+    })
+}
+
 /// `GET /{agency}/manage/portal-users`.
 pub async fn list(
     State(state): State<AppState>,
@@ -200,29 +245,8 @@ pub async fn list(
     Query(query): Query<ListQuery>,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
+    let listing = list_page(&state, me.agency.id, &query, None).await?;
     let filter = query.filter();
-    let paging = query.page();
-    let listing = portal_users::list(
-        &state.db().pool,
-        me.agency.id,
-        &filter,
-        i64::from(paging.size),
-        i64::from(paging.number - 1) * i64::from(paging.size),
-    )
-    .await?;
-    let pager = Pager::new(paging, listing.total, listing.users.len());
-    let previous = (paging.number > 1).then(|| {
-        format!(
-            "?{}",
-            query.link(filter.sort, filter.descending, Some(paging.number - 1))
-        )
-    });
-    let next = (i64::from(paging.number) < pager.pages).then(|| {
-        format!(
-            "?{}",
-            query.link(filter.sort, filter.descending, Some(paging.number + 1))
-        )
-    });
     let formats: Vec<_> = state
         .plugins()
         .agency(&me.agency.slug)
@@ -244,19 +268,14 @@ pub async fn list(
         "manage/portal_users.html",
         context! {
             title => "Portal users", notice => done.notice(),
-            users => Serde(&listing.users), pager => Serde(pager), columns => Serde(columns(&query)),
-            roles => role_labels(&state, &me.agency.slug), page_sizes => Page::SIZES,
-            q => &query.q, status => filter.status.map(PortalUserStatus::as_str),
-            size => paging.size, sort => filter.sort.as_str(),
-            dir => if filter.descending { "desc" } else { "asc" },
-            previous, next, formats, export_query,
+            roles => role_labels(&state, &me.agency.slug), formats, export_query, ..listing,
         },
     )
 }
 
 /// Form fields as sent: checkboxes and multi-selects repeat or are absent.
 #[derive(Debug, Default)]
-struct Fields(Vec<(String, String)>);
+pub(crate) struct Fields(pub(crate) Vec<(String, String)>);
 
 impl Fields {
     fn text(&self, name: &str) -> String {
@@ -279,7 +298,7 @@ impl Fields {
             .collect()
     }
 
-    fn user(&self) -> PortalUserInput {
+    pub(crate) fn user(&self) -> PortalUserInput {
         PortalUserInput {
             first_name: self.text("first_name"),
             last_name: self.text("last_name"),
@@ -308,15 +327,22 @@ impl Fields {
     }
 }
 
-/// Roles and clients for the user form: each role with whether it spans clients, each client
-/// with the email new logins of the company start with.
-async fn form_choices(state: &AppState, me: &SignedIn) -> AppResult<minijinja::Value> {
+/// Roles and clients for the user form, as far as `granter` may give them: each role with
+/// whether it spans clients, each client with the email new logins of the company start with.
+pub(crate) async fn choices(
+    state: &AppState,
+    agency: &Agency,
+    granter: &Granter,
+) -> AppResult<minijinja::Value> {
     let roles: Vec<_> = state
         .plugins()
-        .agency(&me.agency.slug)
+        .agency(&agency.slug)
         .map(|set| {
             set.roles()
                 .iter()
+                .filter(|r| {
+                    granter.may_span_clients || !matches!(r.scope, RoleScope::ManyClients(_))
+                })
                 .map(|r| {
                     context! {
                         id => &r.id, name => &r.name, description => &r.description,
@@ -326,12 +352,20 @@ async fn form_choices(state: &AppState, me: &SignedIn) -> AppResult<minijinja::V
                 .collect()
         })
         .unwrap_or_default();
-    let companies = clients::list(&state.db().pool, me.agency.id).await?;
+    let companies = clients::list(&state.db().pool, agency.id).await?;
     let companies: Vec<_> = companies
         .iter()
+        .filter(|c| granter.within.as_ref().is_none_or(|w| w.contains(&c.id)))
         .map(|c| context! { id => c.id, name => &c.name, email => &c.email })
         .collect();
-    Ok(context! { roles, companies })
+    let any_spans = roles
+        .iter()
+        .any(|r| r.get_attr("spans").is_ok_and(|s| s.is_true()));
+    Ok(context! { roles, companies, any_spans })
+}
+
+async fn form_choices(state: &AppState, me: &SignedIn) -> AppResult<minijinja::Value> {
+    choices(state, &me.agency, &Granter::agency_admin()).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -501,7 +535,7 @@ pub async fn set_password(
     }
 }
 
-fn sent_done(sent: Sent, ok: &'static str) -> &'static str {
+pub(crate) fn sent_done(sent: Sent, ok: &'static str) -> &'static str {
     match sent {
         Sent::Queued(crate::mail::Queued::PortalDisabled) => "not-sent",
         Sent::Queued(_) => ok,

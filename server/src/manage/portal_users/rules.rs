@@ -484,6 +484,22 @@ pub async fn find(state: &AppState, agency: &Agency, id: i64) -> AppResult<Porta
         .ok_or(AppError::NotFound)
 }
 
+/// A user the granter may manage: for a portal user, one who sees no client beyond the
+/// granter's own; otherwise not found (also when the id belongs to another agency).
+pub async fn find_for(
+    state: &AppState,
+    agency: &Agency,
+    granter: &Granter,
+    id: i64,
+) -> AppResult<PortalUser> {
+    match &granter.within {
+        None => find(state, agency, id).await,
+        Some(ids) => portal_users::get_within(&state.db().pool, agency.id, id, ids)
+            .await?
+            .ok_or(AppError::NotFound),
+    }
+}
+
 /// Changes a user's name, email, role, clients and restricted access.
 pub async fn change(
     state: &AppState,
