@@ -56,6 +56,18 @@ impl Installation {
         installation
     }
 
+    /// A new installation with the demo data loaded (`portal demo seed`).
+    pub async fn with_demo_data() -> Self {
+        let installation = Self::new().await;
+        let seeded = installation.portal(&["demo", "seed"]);
+        assert!(
+            seeded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&seeded.stderr)
+        );
+        installation
+    }
+
     /// Writes `portal.toml`: port 0 (the kernel picks a free one), scratch paths.
     fn write_main_config(&self) {
         let root = repo_root();

@@ -158,13 +158,7 @@ async fn a_client_contact_signs_in_with_the_keyboard_and_out_again() {
     let Some(driver) = Driver::start() else {
         return;
     };
-    let installation = Installation::new().await;
-    let seeded = installation.portal(&["demo", "seed"]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let installation = Installation::with_demo_data().await;
     let server = installation.serve().await;
     let client = driver.client(390, 844).await;
     client

@@ -50,13 +50,7 @@ async fn an_admin_adds_a_client_and_views_the_portal_as_a_contact() {
     let Some(driver) = Driver::start() else {
         return;
     };
-    let installation = Installation::new().await;
-    let seeded = installation.portal(&["demo", "seed"]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let installation = Installation::with_demo_data().await;
     let server = installation.serve().await;
     let client = driver.client(1280, 900).await;
     client

@@ -64,13 +64,7 @@ async fn an_admin_manages_portal_users_end_to_end() {
     let Some(driver) = Driver::start() else {
         return;
     };
-    let installation = Installation::new().await;
-    let seeded = installation.portal(&["demo", "seed"]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let installation = Installation::with_demo_data().await;
     let server = installation.serve().await;
     let admin = driver.client(1280, 900).await;
     sign_in(

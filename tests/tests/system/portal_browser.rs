@@ -60,13 +60,7 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
     let Some(driver) = Driver::start() else {
         return;
     };
-    let installation = Installation::new().await;
-    let seeded = installation.portal(&["demo", "seed"]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let installation = Installation::with_demo_data().await;
     let server = installation.serve().await;
     let client = driver.client(1280, 900).await;
     sign_in(

@@ -16,19 +16,13 @@ async fn two_servers(extra_config: Option<&str>) -> Option<(Installation, Server
         eprintln!("skipped on SQLite: several processes share a PostgreSQL database only");
         return None;
     }
-    let installation = Installation::new().await;
+    let installation = Installation::with_demo_data().await;
     if let Some(extra) = extra_config {
         installation.edit_main_config(
             "[log]\nlevel = \"warn\"\n",
             &format!("[log]\nlevel = \"warn\"\n\n{extra}"),
         );
     }
-    let seeded = installation.portal(&["demo", "seed"]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
     let (first, second) = tokio::join!(installation.serve(), installation.serve());
     Some((installation, first, second))
 }

@@ -4,13 +4,7 @@ use portal_tests::Installation;
 
 #[tokio::test]
 async fn a_csv_file_is_checked_then_invited_row_by_row() {
-    let installation = Installation::new().await;
-    let seeded = installation.portal(&["demo", "seed"]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let installation = Installation::with_demo_data().await;
     let file = installation.config.join("users.csv");
     std::fs::write(
         &file,
