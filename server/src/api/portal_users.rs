@@ -30,7 +30,7 @@ async fn user_json(state: &AppState, client: &ApiClient, id: i64) -> AppResult<V
     Ok(value)
 }
 
-/// `GET …/portal-users?q=&status=&sort=&dir=&page=&size=`.
+/// `GET …/portal-users?q=&status=&sort=&dir=&page=&size=&after=&before=`.
 pub async fn list(
     State(state): State<AppState>,
     client: ApiClient,
@@ -38,11 +38,11 @@ pub async fn list(
 ) -> AppResult<Response> {
     let page = query.page();
     let listing = portal_users::list(
-        &state.db().pool,
+        state.db(),
         client.agency.id,
         &query.filter(),
         i64::from(page.size),
-        i64::from(page.number - 1) * i64::from(page.size),
+        query.seek(),
     )
     .await?;
     Ok(Json(json!({
@@ -322,6 +322,8 @@ pub fn openapi() -> Value {
         { "name": "dir", "in": "query", "schema": { "type": "string", "enum": ["asc", "desc"] } },
         { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
         { "name": "size", "in": "query", "schema": { "type": "integer", "enum": [10, 25, 50, 100] } },
+        { "name": "after", "in": "query", "schema": { "type": "integer" }, "description": "Id of the last user of the previous page: the page starts right after them (fast at any depth); `page` then only numbers it" },
+        { "name": "before", "in": "query", "schema": { "type": "integer" }, "description": "Id of the first user of the following page: the page ends right before them" },
     ]);
     json!({
         "paths": {

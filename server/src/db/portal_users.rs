@@ -164,26 +164,71 @@ impl SortBy {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// The ORDER BY clause; each matches an index of migration 0020, read forwards or
-    /// backwards, and ends with the id so pages never overlap.
-    fn order_by(self, descending: bool) -> &'static str {
-        match (self, descending) {
-            (Self::Name, false) => "last_name, first_name, id",
-            (Self::Name, true) => "last_name DESC, first_name DESC, id DESC",
-            (Self::Email, false) => "email, id",
-            (Self::Email, true) => "email DESC, id DESC",
-            (Self::Company, false) => "company, id",
-            (Self::Company, true) => "company DESC, id DESC",
-            (Self::Role, false) => "role_id, id",
-            (Self::Role, true) => "role_id DESC, id DESC",
-            (Self::Status, false) => "status, id",
-            (Self::Status, true) => "status DESC, id DESC",
-            (Self::LastSignIn, false) => "last_login_at ASC NULLS FIRST, id",
-            (Self::LastSignIn, true) => "last_login_at DESC NULLS LAST, id DESC",
-            (Self::Created, false) => "created_at, id",
-            (Self::Created, true) => "created_at DESC, id DESC",
+    /// The columns the list is ordered by before the id that breaks ties; each sort has an
+    /// index of migration 0045 on the agency, these columns and the id, read forwards or
+    /// backwards. Never-signed-in users sort as if they had signed in before anyone.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Self::Name => &["last_name", "first_name"],
+            Self::Email => &["email"],
+            Self::Company => &["company"],
+            Self::Role => &["role_id"],
+            Self::Status => &["status"],
+            Self::LastSignIn => &["COALESCE(last_login_at, -1)"],
+            Self::Created => &["created_at"],
         }
     }
+
+    fn order_by(self, descending: bool) -> String {
+        let direction = if descending { " DESC" } else { "" };
+        self.keys()
+            .iter()
+            .chain(&["id"])
+            .map(|key| format!("{key}{direction}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The values of `keys` for one user, in order, and the id.
+    fn values(self, user: &PortalUser) -> Vec<Key> {
+        let text = |value: &str| Key::Text(value.to_owned());
+        let mut values = match self {
+            Self::Name => vec![text(&user.last_name), text(&user.first_name)],
+            Self::Email => vec![text(&user.email)],
+            Self::Company => vec![text(&user.company)],
+            Self::Role => vec![text(&user.role_id)],
+            Self::Status => vec![text(&user.status)],
+            Self::LastSignIn => vec![Key::Number(user.last_login_at.map_or(-1, |t| t.0))],
+            Self::Created => vec![Key::Number(user.created_at.0)],
+        };
+        values.push(Key::Number(user.id));
+        values
+    }
+
+    /// The condition that a row comes after (or, `descending`, before) a user whose
+    /// [`values`](Self::values) are bound from `$n` on: a row-value comparison both
+    /// databases answer with a seek in the sort index, the first column also bounded on its
+    /// own so the seek starts in the right place whatever the planner makes of the rest.
+    fn beyond(self, descending: bool, n: usize) -> String {
+        let keys = self.keys();
+        let (strict, loose) = if descending { ("<", "<=") } else { (">", ">=") };
+        let row = keys.join(", ");
+        let values = (n..=n + keys.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "({row}, id) {strict} ({values}) AND {} {loose} ${n}",
+            keys[0]
+        )
+    }
+}
+
+/// A value of a sort column, bound as the database's type.
+#[derive(Debug, Clone)]
+enum Key {
+    Text(String),
+    Number(i64),
 }
 
 /// What the list shows: a search over name, email and company, a status, and the order.
@@ -198,7 +243,25 @@ pub struct Filter {
     pub within: Option<Vec<i64>>,
 }
 
+/// A WHERE clause over `portal_users` and the text values it binds after the agency id
+/// (`$1`), as `$2`, `$3`…: only the conditions the filter uses, so each database plans
+/// the query for what is asked.
+struct Condition {
+    sql: String,
+    values: Vec<String>,
+}
+
+impl Condition {
+    fn placeholder(&self) -> usize {
+        self.values.len() + 2
+    }
+}
+
 impl Filter {
+    fn searching(&self) -> bool {
+        !self.search.trim().is_empty()
+    }
+
     /// The LIKE pattern of the search, wildcards in what was typed taken literally.
     fn pattern(&self) -> String {
         let escaped = self
@@ -211,15 +274,27 @@ impl Filter {
         format!("%{escaped}%")
     }
 
-    fn condition(&self) -> String {
-        let mut sql = "agency_id = $1 AND ($2 = '' OR status = $2) \
-                       AND ($3 = '%%' OR search_text LIKE $3 ESCAPE '\\')"
-            .to_owned();
-        if let Some(ids) = &self.within {
-            sql.push_str(" AND ");
-            sql.push_str(&within(ids));
+    fn condition(&self) -> Condition {
+        let mut condition = Condition {
+            sql: "agency_id = $1".to_owned(),
+            values: Vec::new(),
+        };
+        if let Some(status) = self.status {
+            condition.sql += &format!(" AND status = ${}", condition.placeholder());
+            condition.values.push(status.as_str().to_owned());
         }
-        sql
+        if self.searching() {
+            condition.sql += &format!(
+                " AND search_text LIKE ${} ESCAPE '\\'",
+                condition.placeholder()
+            );
+            condition.values.push(self.pattern());
+        }
+        if let Some(ids) = &self.within {
+            condition.sql += " AND ";
+            condition.sql += &within(ids);
+        }
+        condition
     }
 }
 
@@ -231,11 +306,7 @@ fn within(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "1 = 0".to_owned();
     }
-    let list = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = numbers(ids);
     format!(
         "((all_clients <> 0 AND NOT EXISTS (SELECT 1 FROM clients c \
            WHERE c.agency_id = portal_users.agency_id AND c.archived_at IS NULL \
@@ -247,6 +318,25 @@ fn within(ids: &[i64]) -> String {
     )
 }
 
+fn numbers(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where a page of the list begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seek {
+    /// After this many rows of the list.
+    Offset(i64),
+    /// Right after user `id` in the list's order (the next page). When that user is gone,
+    /// the page after `offset` rows instead.
+    After { id: i64, offset: i64 },
+    /// Right before user `id` (the previous page), or the page after `offset` rows.
+    Before { id: i64, offset: i64 },
+}
+
 /// One page of the list and how many rows match in all.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Listing {
@@ -254,49 +344,211 @@ pub struct Listing {
     pub users: Vec<PortalUser>,
 }
 
+/// A search matching at most this many users is answered from its matches, sorted; one
+/// matching more walks the sort index, where a page needs few rows before it has enough.
+const NARROW_SEARCH: usize = 3_000;
+
 /// One page of an agency's portal users.
+///
+/// Fast however many users the agency has: the count of an unfiltered or status-filtered
+/// list is kept by triggers; a search first collects its matches and, when they are few,
+/// sorts just those; a next or previous page seeks from the row before it; and a page past
+/// the middle is read from the other end.
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn list(
-    pool: &sqlx::AnyPool,
+    db: &super::Db,
     agency_id: i64,
     filter: &Filter,
     limit: i64,
-    offset: i64,
+    seek: Seek,
 ) -> sqlx::Result<Listing> {
-    let status = filter.status.map_or("", PortalUserStatus::as_str);
-    let pattern = filter.pattern();
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM portal_users WHERE {}",
-        filter.condition()
-    )))
-    .bind(agency_id)
-    .bind(status)
-    .bind(&pattern)
-    .fetch_one(pool)
+    let pool = &db.pool;
+    let mut condition = filter.condition();
+    let mut table = "portal_users";
+    let total = if filter.searching() {
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM portal_users WHERE {} LIMIT {}",
+            condition.sql,
+            NARROW_SEARCH + 1
+        )))
+        .bind(agency_id);
+        for value in &condition.values {
+            query = query.bind(value);
+        }
+        let matches: Vec<i64> = query.fetch_all(pool).await?;
+        if matches.len() <= NARROW_SEARCH {
+            if matches.is_empty() {
+                return Ok(Listing {
+                    total: 0,
+                    users: Vec::new(),
+                });
+            }
+            condition = Condition {
+                sql: format!("agency_id = $1 AND id IN ({})", numbers(&matches)),
+                values: Vec::new(),
+            };
+            // SQLite would otherwise walk the sort index looking for the few ids.
+            if db.backend == super::Backend::Sqlite {
+                table = "portal_users NOT INDEXED";
+            }
+            i64::try_from(matches.len()).unwrap_or(i64::MAX)
+        } else {
+            count_matching(pool, agency_id, &condition).await?
+        }
+    } else if filter.within.is_some() {
+        count_matching(pool, agency_id, &condition).await?
+    } else {
+        counted(pool, agency_id, filter.status).await?
+    };
+    let (seek, cursor) = match seek {
+        Seek::After { id, offset } | Seek::Before { id, offset } => {
+            match get(pool, agency_id, id).await? {
+                Some(user) => (seek, Some(user)),
+                None => (Seek::Offset(offset), None),
+            }
+        }
+        Seek::Offset(_) => (seek, None),
+    };
+    let (from_end, offset, limit) = match seek {
+        Seek::After { .. } => (false, 0, limit),
+        Seek::Before { .. } => (true, 0, limit),
+        Seek::Offset(offset) if offset >= total => {
+            return Ok(Listing {
+                total,
+                users: Vec::new(),
+            });
+        }
+        Seek::Offset(offset) if offset > total / 2 => {
+            let rest = total - offset;
+            (true, (rest - limit).max(0), limit.min(rest))
+        }
+        Seek::Offset(offset) => (false, offset, limit),
+    };
+    let descending = filter.descending != from_end;
+    let mut users = page(
+        pool,
+        agency_id,
+        PageQuery {
+            table,
+            condition: &condition,
+            sort: filter.sort,
+            descending,
+            cursor: cursor.as_ref(),
+            limit,
+            offset,
+        },
+    )
     .await?;
-    let users = rows(pool, agency_id, filter, limit, offset).await?;
+    if from_end {
+        users.reverse();
+    }
     Ok(Listing { total, users })
 }
 
-/// The rows of one page (or one export batch), without counting.
+/// Rows of `table` meeting `condition`, in the order of `sort`, after the
+/// `cursor` user when there is one, then past `offset` rows.
+struct PageQuery<'a> {
+    table: &'a str,
+    condition: &'a Condition,
+    sort: SortBy,
+    descending: bool,
+    cursor: Option<&'a PortalUser>,
+    limit: i64,
+    offset: i64,
+}
+
+async fn page<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    page: PageQuery<'_>,
+) -> sqlx::Result<Vec<PortalUser>> {
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM {} WHERE {}",
+        page.table, page.condition.sql
+    );
+    let next = page.condition.placeholder();
+    if page.cursor.is_some() {
+        sql += " AND ";
+        sql += &page.sort.beyond(page.descending, next);
+    }
+    sql += &format!(
+        " ORDER BY {} LIMIT {} OFFSET {}",
+        page.sort.order_by(page.descending),
+        page.limit,
+        page.offset
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency_id);
+    for value in &page.condition.values {
+        query = query.bind(value);
+    }
+    for value in page
+        .cursor
+        .map(|user| page.sort.values(user))
+        .unwrap_or_default()
+    {
+        query = match value {
+            Key::Text(text) => query.bind(text),
+            Key::Number(number) => query.bind(number),
+        };
+    }
+    query.fetch_all(db).await
+}
+
+async fn count_matching(
+    pool: &sqlx::AnyPool,
+    agency_id: i64,
+    condition: &Condition,
+) -> sqlx::Result<i64> {
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM portal_users WHERE {}",
+        condition.sql
+    )))
+    .bind(agency_id);
+    for value in &condition.values {
+        query = query.bind(value);
+    }
+    query.fetch_one(pool).await
+}
+
+/// How many users the agency has (with this status), from the counts the triggers of
+/// migration 0045 keep.
+async fn counted(
+    pool: &sqlx::AnyPool,
+    agency_id: i64,
+    status: Option<PortalUserStatus>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(users), 0) AS BIGINT) FROM portal_user_counts \
+         WHERE agency_id = $1 AND ($2 = '' OR status = $2)",
+    )
+    .bind(agency_id)
+    .bind(status.map_or("", PortalUserStatus::as_str))
+    .fetch_one(pool)
+    .await
+}
+
+/// The rows of an export batch, in the list's order: the first `limit`, or the `limit`
+/// after `after` (the last row of the batch before).
 pub async fn rows<'e>(
     db: impl AnyExecutor<'e>,
     agency_id: i64,
     filter: &Filter,
     limit: i64,
-    offset: i64,
+    after: Option<&PortalUser>,
 ) -> sqlx::Result<Vec<PortalUser>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM portal_users WHERE {} ORDER BY {} LIMIT $4 OFFSET $5",
-        filter.condition(),
-        filter.sort.order_by(filter.descending)
-    )))
-    .bind(agency_id)
-    .bind(filter.status.map_or("", PortalUserStatus::as_str))
-    .bind(filter.pattern())
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db)
+    page(
+        db,
+        agency_id,
+        PageQuery {
+            table: "portal_users",
+            condition: &filter.condition(),
+            sort: filter.sort,
+            descending: filter.descending,
+            cursor: after,
+            limit,
+            offset: 0,
+        },
+    )
     .await
 }
 

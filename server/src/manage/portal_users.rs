@@ -20,13 +20,15 @@ use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor, passwords};
 use crate::db::audit::Actor;
 use crate::db::clients;
 use crate::db::outbox::Page;
-use crate::db::portal_users::{self, Filter, PortalUserStatus, SortBy};
+use crate::db::portal_users::{self, Filter, PortalUserStatus, Seek, SortBy};
 use crate::error::{AppError, AppResult};
 use crate::manage::outbox::Pager;
 use crate::plugins::RoleScope;
 use rules::{CreateMode, Granter, NewUserInput, PortalUserInput, Sent};
 
-/// The list's query string: `?q=&status=&sort=&dir=&page=&size=`.
+/// The list's query string: `?q=&status=&sort=&dir=&page=&size=`, and on the pages its
+/// links lead to, `after` or `before`: the user next to the page, so it is a seek, not a
+/// count of the rows before it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ListQuery {
     #[serde(default)]
@@ -41,6 +43,10 @@ pub struct ListQuery {
     pub page: Option<u32>,
     #[serde(default)]
     pub size: Option<u32>,
+    #[serde(default)]
+    pub after: Option<i64>,
+    #[serde(default)]
+    pub before: Option<i64>,
 }
 
 impl ListQuery {
@@ -58,14 +64,35 @@ impl ListQuery {
         Page::new(self.page, self.size)
     }
 
-    /// The query string of this list with other sorting or paging, for links.
-    fn link(&self, sort: SortBy, descending: bool, page: Option<u32>) -> String {
+    /// Where the page begins: next to the user the link named, or counted from the top.
+    pub fn seek(&self) -> Seek {
+        let page = self.page();
+        let offset = i64::from(page.number - 1) * i64::from(page.size);
+        match (self.after, self.before) {
+            (Some(id), _) => Seek::After { id, offset },
+            (None, Some(id)) => Seek::Before { id, offset },
+            (None, None) => Seek::Offset(offset),
+        }
+    }
+
+    /// The query string of this list with other sorting or paging, for links; `next_to`
+    /// names the user the page starts after (`"after"`) or ends before (`"before"`).
+    fn link(
+        &self,
+        sort: SortBy,
+        descending: bool,
+        page: Option<u32>,
+        next_to: Option<(&str, i64)>,
+    ) -> String {
         let mut pairs = vec![("q", self.q.clone()), ("status", self.status.clone())];
         pairs.push(("sort", sort.as_str().to_owned()));
         pairs.push(("dir", if descending { "desc" } else { "asc" }.to_owned()));
         pairs.push(("size", self.page().size.to_string()));
         if let Some(page) = page {
             pairs.push(("page", page.to_string()));
+        }
+        if let Some((side, id)) = next_to {
+            pairs.push((side, id.to_string()));
         }
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
@@ -170,7 +197,10 @@ fn columns(query: &ListQuery) -> Vec<Column> {
             };
             Column {
                 label,
-                href: format!("?{}", query.link(sort, current && !filter.descending, None)),
+                href: format!(
+                    "?{}",
+                    query.link(sort, current && !filter.descending, None, None)
+                ),
                 aria_sort: current.then_some(if filter.descending {
                     "descending"
                 } else {
@@ -213,28 +243,43 @@ pub(crate) async fn list_page(
     };
     let paging = query.page();
     let listing = portal_users::list(
-        &state.db().pool,
+        state.db(),
         agency_id,
         &filter,
         i64::from(paging.size),
-        i64::from(paging.number - 1) * i64::from(paging.size),
+        query.seek(),
     )
     .await?;
     let pager = Pager::new(paging, listing.total, listing.users.len());
-    let link = |page| {
+    let link = |page: u32, next_to| {
         format!(
             "?{}",
-            query.link(filter.sort, filter.descending, Some(page))
+            query.link(filter.sort, filter.descending, Some(page), next_to)
         )
     };
-    let previous = (paging.number > 1).then(|| link(paging.number - 1));
-    let next = (i64::from(paging.number) < pager.pages).then(|| link(paging.number + 1));
+    let (first_row, last_row) = (listing.users.first(), listing.users.last());
+    let last_page = u32::try_from(pager.pages).unwrap_or(u32::MAX);
+    let (previous, first) = match first_row {
+        Some(row) if paging.number > 2 => (
+            Some(link(paging.number - 1, Some(("before", row.id)))),
+            Some(link(1, None)),
+        ),
+        _ if paging.number > 1 => (Some(link(1, None)), None),
+        _ => (None, None),
+    };
+    let (next, last) = match last_row {
+        Some(row) if paging.number < last_page => (
+            Some(link(paging.number + 1, Some(("after", row.id)))),
+            (paging.number + 1 < last_page).then(|| link(last_page, None)),
+        ),
+        _ => (None, None),
+    };
     Ok(context! {
         users => Serde(&listing.users), pager => Serde(pager), columns => Serde(columns(query)),
         page_sizes => Page::SIZES, q => &query.q,
         status => filter.status.map(PortalUserStatus::as_str), size => paging.size,
         sort => filter.sort.as_str(), dir => if filter.descending { "desc" } else { "asc" },
-        previous, next,
+        first, previous, next, last,
     })
 }
 

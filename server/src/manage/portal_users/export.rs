@@ -74,10 +74,12 @@ pub fn download(
     // the rows so the export thread stops.
     let (failed, failure) = mpsc::channel::<String>(1);
     tokio::spawn(async move {
-        let mut offset = 0;
+        let mut after = None;
         loop {
-            let users =
-                match portal_users::rows(&pool, agency_id, &filter, BATCH_ROWS, offset).await {
+            let mut users =
+                match portal_users::rows(&pool, agency_id, &filter, BATCH_ROWS, after.as_ref())
+                    .await
+                {
                     Ok(users) => users,
                     Err(err) => {
                         tracing::error!(error = %err, "portal user export failed");
@@ -98,7 +100,7 @@ pub fn download(
             if rows.send(batch).await.is_err() {
                 return;
             }
-            offset += BATCH_ROWS;
+            after = users.pop();
         }
     });
     let disposition = format!(
