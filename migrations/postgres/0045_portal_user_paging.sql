@@ -2,7 +2,8 @@
 -- change status, so the unfiltered and status-filtered list count without reading the users;
 -- sort indexes that carry the status and order never-signed-in users by a plain value, so a
 -- page is a seek from the row before it (see db::portal_users::list); and a trigram index for
--- the filter box, which looks for what was typed anywhere in name, email and company.
+-- the filter box, which looks for what was typed anywhere in name, email and company (it
+-- replaces the search index of 0020).
 -- pg_trgm ships with PostgreSQL and is a trusted extension: the database owner may create it.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -45,6 +46,7 @@ DROP INDEX portal_users_by_company;
 DROP INDEX portal_users_by_role;
 DROP INDEX portal_users_by_last_login;
 DROP INDEX portal_users_by_created_id;
+DROP INDEX portal_users_by_search;
 CREATE INDEX portal_users_by_email ON portal_users (agency_id, email, id) INCLUDE (status);
 CREATE INDEX portal_users_by_name ON portal_users (agency_id, last_name, first_name, id) INCLUDE (status);
 CREATE INDEX portal_users_by_company ON portal_users (agency_id, company, id) INCLUDE (status);

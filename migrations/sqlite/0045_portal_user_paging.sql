@@ -1,7 +1,8 @@
 -- The portal-user list with 100,000 users in one agency: counts kept as users come, go and
 -- change status, so the unfiltered and status-filtered list count without reading the users;
--- and sort indexes that carry the status and order never-signed-in users by a plain value,
--- so a page is a seek from the row before it (see db::portal_users::list).
+-- and sort indexes that carry the status (and the search text) and order never-signed-in
+-- users by a plain value, so a page is a seek from the row before it (see
+-- db::portal_users::list).
 
 CREATE TABLE portal_user_counts (
     agency_id  INTEGER NOT NULL REFERENCES agencies(id),
@@ -40,9 +41,13 @@ DROP INDEX portal_users_by_company;
 DROP INDEX portal_users_by_role;
 DROP INDEX portal_users_by_last_login;
 DROP INDEX portal_users_by_created_id;
+DROP INDEX portal_users_by_status;
+DROP INDEX portal_users_by_search;
 CREATE INDEX portal_users_by_email ON portal_users (agency_id, email, id, status);
 CREATE INDEX portal_users_by_name ON portal_users (agency_id, last_name, first_name, id, status);
 CREATE INDEX portal_users_by_company ON portal_users (agency_id, company, id, status);
 CREATE INDEX portal_users_by_role ON portal_users (agency_id, role_id, id, status);
 CREATE INDEX portal_users_by_last_login ON portal_users (agency_id, COALESCE(last_login_at, -1), id, status);
 CREATE INDEX portal_users_by_created ON portal_users (agency_id, created_at, id, status);
+-- The status order, and the search: the filter box reads what was typed from this index alone.
+CREATE INDEX portal_users_by_status ON portal_users (agency_id, status, id, search_text);

@@ -240,23 +240,26 @@ async fn main() -> anyhow::Result<()> {
                     let list = format!(
                         "/acme/manage/portal-users?sort={sort}&dir={dir}&size={size}{filter}"
                     );
-                    let last = count.div_ceil(size).max(1);
+                    let last = total(&get(&list, 1).await?).div_ceil(size).max(1);
                     let middle = last / 2 + 1;
                     // The pages a person reaches: the first, the middle one by Next from
                     // the page before and by Previous from the page after, and the last
                     // (the list's Last link).
-                    let targets = [
-                        ("first page".to_owned(), format!("{list}&page=1")),
-                        (
+                    let mut targets = vec![("first page".to_owned(), format!("{list}&page=1"))];
+                    if last >= 3 {
+                        targets.push((
                             format!("page {middle} by Next"),
                             link(&get(&list, middle - 1).await?, "next", &list)?,
-                        ),
-                        (
+                        ));
+                        targets.push((
                             format!("page {middle} by Previous"),
                             link(&get(&list, middle + 1).await?, "prev", &list)?,
-                        ),
-                        (format!("page {last} (Last)"), format!("{list}&page={last}")),
-                    ];
+                        ));
+                    }
+                    if last >= 2 {
+                        targets
+                            .push((format!("page {last} (Last)"), format!("{list}&page={last}")));
+                    }
                     for (page, uri) in targets {
                         let median = time(&uri).await?;
                         combinations += 1;
@@ -310,6 +313,16 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("({profile} build, {count} users: BENCHMARKS.md left as it is)");
     }
     Ok(())
+}
+
+/// How many users the list says match ("1–25 of 10000").
+fn total(body: &str) -> usize {
+    body.split("class=\"summary\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .and_then(|summary| summary.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The address of a page's `rel` link (`next` or `prev`), on the list at `list`.

@@ -179,6 +179,19 @@ impl SortBy {
         }
     }
 
+    /// The index of migration 0045 (SQLite) that serves this order.
+    fn index(self) -> &'static str {
+        match self {
+            Self::Name => "portal_users_by_name",
+            Self::Email => "portal_users_by_email",
+            Self::Company => "portal_users_by_company",
+            Self::Role => "portal_users_by_role",
+            Self::Status => "portal_users_by_status",
+            Self::LastSignIn => "portal_users_by_last_login",
+            Self::Created => "portal_users_by_created",
+        }
+    }
+
     fn order_by(self, descending: bool) -> String {
         let direction = if descending { " DESC" } else { "" };
         self.keys()
@@ -364,10 +377,23 @@ pub async fn list(
 ) -> sqlx::Result<Listing> {
     let pool = &db.pool;
     let mut condition = filter.condition();
-    let mut table = "portal_users";
+    let sqlite = db.backend == super::Backend::Sqlite;
+    // SQLite is told which index serves the order: left to itself, it may read a search
+    // through the covering status index and sort thousands of rows instead.
+    let mut table = if sqlite {
+        format!("portal_users INDEXED BY {}", filter.sort.index())
+    } else {
+        "portal_users".to_owned()
+    };
     let total = if filter.searching() {
-        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM portal_users WHERE {} LIMIT {}",
+        // One pass over the matches: the first few ids, and how many there are in all.
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, COUNT(*) OVER () FROM portal_users{} WHERE {} LIMIT {}",
+            if sqlite {
+                " INDEXED BY portal_users_by_status"
+            } else {
+                ""
+            },
             condition.sql,
             NARROW_SEARCH + 1
         )))
@@ -375,26 +401,26 @@ pub async fn list(
         for value in &condition.values {
             query = query.bind(value);
         }
-        let matches: Vec<i64> = query.fetch_all(pool).await?;
-        if matches.len() <= NARROW_SEARCH {
-            if matches.is_empty() {
-                return Ok(Listing {
-                    total: 0,
-                    users: Vec::new(),
-                });
-            }
+        let matches: Vec<(i64, i64)> = query.fetch_all(pool).await?;
+        let total = matches.first().map_or(0, |(_, total)| *total);
+        if total == 0 {
+            return Ok(Listing {
+                total,
+                users: Vec::new(),
+            });
+        }
+        if matches.len() == usize::try_from(total).unwrap_or(usize::MAX) {
+            let ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
             condition = Condition {
-                sql: format!("agency_id = $1 AND id IN ({})", numbers(&matches)),
+                sql: format!("agency_id = $1 AND id IN ({})", numbers(&ids)),
                 values: Vec::new(),
             };
-            // SQLite would otherwise walk the sort index looking for the few ids.
-            if db.backend == super::Backend::Sqlite {
-                table = "portal_users NOT INDEXED";
+            // Rows by id and a sort of just these, not a walk of the sort index.
+            if sqlite {
+                table = "portal_users NOT INDEXED".to_owned();
             }
-            i64::try_from(matches.len()).unwrap_or(i64::MAX)
-        } else {
-            count_matching(pool, agency_id, &condition).await?
         }
+        total
     } else if filter.within.is_some() {
         count_matching(pool, agency_id, &condition).await?
     } else {
@@ -429,7 +455,7 @@ pub async fn list(
         pool,
         agency_id,
         PageQuery {
-            table,
+            table: &table,
             condition: &condition,
             sort: filter.sort,
             descending,

@@ -3,21 +3,12 @@
 //! user once, in the same order as counting pages from the top.
 
 use axum::http::StatusCode;
+use portal_server::db::portal_users::SortBy;
 
 use crate::clients::admin;
 use crate::support::{Browser, TestApp};
 
 const USERS: &str = "/acme/manage/portal-users";
-
-const SORTS: [&str; 7] = [
-    "name",
-    "email",
-    "company",
-    "role",
-    "status",
-    "last_sign_in",
-    "created",
-];
 
 /// Adds `count` users in one statement: names, roles, companies and statuses repeat, so
 /// every sort has ties for the id to break, and every third user has never signed in.
@@ -95,7 +86,7 @@ async fn walk(admin: &mut Browser<'_>, start: &str, rel: &str, pages: usize) -> 
 /// Every sort, both directions, with and without a filter: Next from the first page,
 /// Previous from the Last, and `page=N` counted from the top show the same pages.
 async fn ways_through_agree(admin: &mut Browser<'_>, filters: &[&str], size: usize, pages: usize) {
-    for sort in SORTS {
+    for sort in SortBy::ALL.map(SortBy::as_str) {
         for dir in ["asc", "desc"] {
             for filter in filters {
                 let list = format!("{USERS}?sort={sort}&dir={dir}&size={size}{filter}");
