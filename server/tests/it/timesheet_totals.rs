@@ -6,13 +6,16 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use portal_server::dates::{iso, monday_of, parse_date, today};
-use portal_server::db::timesheets::{self, Grouping, NewTimesheet, TimesheetStatus, Totals};
+use portal_server::db::scope::client_list;
+use portal_server::db::timesheets::{self, Grouping, TimesheetStatus, Totals};
 use portal_server::feed::import::{self, ImportKind};
 use serde_json::json;
 use time::Duration;
 
-use crate::feed_support::{put, seed_references, send, shift, token};
-use crate::portal_support::{client_id, demo_app, pending_of, signed_in, status};
+use crate::feed_support::{decide, decider, put, seed_references, send, shift, token};
+use crate::portal_support::{
+    approve_all_pending_shown, client_id, demo_app, northwind_shift, pending_of, signed_in, status,
+};
 use crate::support::TestApp;
 
 /// The three tables of totals, keyed as stored.
@@ -132,14 +135,7 @@ async fn totals_follow_the_demo_data_and_the_portals_decisions() {
     assert_eq!(status(&app, pending[1]).await, "rejected");
     assert_totals_follow(&app, "rejecting one").await;
 
-    let list = "/acme/portal/timesheets?status=pending";
-    let all = david
-        .submit(
-            list,
-            "/acme/portal/timesheets/approve",
-            &[("scope", "shown"), ("status", "pending")],
-        )
-        .await;
+    let all = approve_all_pending_shown(&mut david, "acme").await;
     assert_eq!(all.status, StatusCode::SEE_OTHER);
     assert!(
         pending_of(&app, "acme", "Northwind Manufacturing")
@@ -148,30 +144,8 @@ async fn totals_follow_the_demo_data_and_the_portals_decisions() {
     );
     assert_totals_follow(&app, "approving all shown").await;
 
-    // A timesheet recorded directly, as the demo data and the manage side do.
-    let agency = app.agency_id("acme");
-    let client = client_id(&app, "acme", "Northwind Manufacturing").await;
-    let worker: i64 = sqlx::query_scalar("SELECT MIN(id) FROM workers WHERE agency_id = $1")
-        .bind(agency)
-        .fetch_one(&app.state.db().pool)
-        .await
-        .expect("a worker");
-    let new = NewTimesheet {
-        external_id: None,
-        client_id: client,
-        worksite_id: None,
-        worker_id: worker,
-        work_date: "2025-01-06",
-        start_time: "22:00",
-        end_time: "06:00",
-        break_minutes: 45,
-        charge_rate_cents: 3100,
-        pay_rate_cents: 2000,
-    };
-    let mut conn = app.state.db().pool.acquire().await.expect("conn");
-    timesheets::create(&mut conn, agency, &new)
-        .await
-        .expect("create");
+    // A timesheet recorded directly, as the demo data does.
+    northwind_shift(&app, "22:00", "06:00").await;
     assert_totals_follow(&app, "recording one without a worksite").await;
 }
 
@@ -204,40 +178,30 @@ async fn totals_follow_the_data_feed_its_batches_and_the_csv_import() {
     )
     .await;
 
-    let agency = app.agency_id("acme");
     let id = created["id"].as_i64().expect("id");
-    let client = app.client("acme", "Other client").await;
-    let user = app
-        .portal_user("acme", "pat@northwind.example", None, client, false)
-        .await;
-    let mut conn = app.state.db().pool.acquire().await.expect("conn");
-    let rejected = timesheets::decide(
-        &mut conn,
-        agency,
-        id,
-        TimesheetStatus::Rejected,
-        (user, "Pat Client"),
-        Some("Wrong day"),
-    )
-    .await
-    .expect("reject");
-    assert!(rejected);
+    let user = decider(&app, "acme").await;
+    let rejected = TimesheetStatus::Rejected;
+    assert!(decide(&app, "acme", (user, id), rejected, Some("Wrong day")).await);
     assert_totals_follow(&app, "a rejection").await;
     moved["work_date"] = json!("2026-11-10");
     put(&app, &token, "acme", "timesheets", "T1", moved, "updated").await;
     assert_totals_follow(&app, "a resubmission").await;
 
-    let mut late = shift();
-    late["external_id"] = json!("T2");
-    late["start_time"] = json!("22:00");
-    late["end_time"] = json!("06:00");
-    let mut unknown_worker = shift();
-    unknown_worker["external_id"] = json!("T3");
-    unknown_worker["worker"] = json!("W-404");
-    let mut other_day = shift();
-    other_day["external_id"] = json!("T4");
-    other_day["work_date"] = json!("2026-11-08");
-    let rows = json!([late, unknown_worker, other_day]);
+    // Two new timesheets on other days and a row the feed refuses.
+    let rows: Vec<serde_json::Value> = [
+        ("T2", "2026-11-04", "W1"),
+        ("T3", "2026-11-05", "W-404"),
+        ("T4", "2026-11-08", "W1"),
+    ]
+    .into_iter()
+    .map(|(external_id, date, worker)| {
+        let mut row = shift();
+        row["external_id"] = json!(external_id);
+        row["work_date"] = json!(date);
+        row["worker"] = json!(worker);
+        row
+    })
+    .collect();
     let (response, answer) = send(
         &app,
         "POST",
@@ -254,35 +218,24 @@ async fn totals_follow_the_data_feed_its_batches_and_the_csv_import() {
                T5,W1,C2,S2,2026-11-11,07:00,15:00,30,2700,1900\n\
                T2,W1,C1,,2026-11-04,22:00,06:30,0,2550,1800\n\
                T6,W404,C1,S1,2026-11-11,07:00,15:00,30,2700,1900\n";
+    let agency = app.agency_id("acme");
     let before = stored(&app).await;
     let actor = portal_server::auth::audit_actor("cli", None, "portal import", "");
-    let parsed = import::parse(ImportKind::Timesheets, csv).expect("parse");
-    let (_, summary) = import::run(
-        &app.state.db().pool,
-        agency,
-        actor,
-        ImportKind::Timesheets,
-        parsed,
-        true,
-        || {},
-    )
-    .await
-    .expect("dry run");
-    assert_eq!(summary.created, 1);
-    assert_eq!(stored(&app).await, before, "a dry run leaves the totals");
-    let parsed = import::parse(ImportKind::Timesheets, csv).expect("parse");
-    let (_, summary) = import::run(
-        &app.state.db().pool,
-        agency,
-        actor,
-        ImportKind::Timesheets,
-        parsed,
-        false,
-        || {},
-    )
-    .await
-    .expect("import");
-    assert_eq!((summary.created, summary.updated), (1, 1));
+    for dry_run in [true, false] {
+        let parsed = import::parse(ImportKind::Timesheets, csv).expect("parse");
+        let pool = &app.state.db().pool;
+        let kind = ImportKind::Timesheets;
+        let (_, summary) = import::run(pool, agency, actor, kind, parsed, dry_run, || {})
+            .await
+            .expect("import");
+        assert_eq!(
+            (summary.created, summary.updated, summary.invalid),
+            (1, 1, 1)
+        );
+        if dry_run {
+            assert_eq!(stored(&app).await, before, "a dry run leaves the totals");
+        }
+    }
     assert_totals_follow(&app, "the CSV import").await;
 }
 
@@ -360,7 +313,6 @@ async fn added_up_from_the_timesheets(
             "COALESCE(t.worksite_id, 0)",
         ),
     };
-    let clients: Vec<String> = client_ids.iter().map(i64::to_string).collect();
     let sql = format!(
         "SELECT {key} AS key, {label} AS label, COUNT(*) AS entries, \
          CAST(SUM(t.minutes_worked) AS BIGINT) AS minutes, \
@@ -368,7 +320,7 @@ async fn added_up_from_the_timesheets(
          FROM timesheets t {joins} WHERE t.agency_id = $1 AND t.client_id IN ({}) \
          AND t.work_date >= $2 AND t.work_date <= $3 AND t.status <> 'rejected' \
          GROUP BY {group} ORDER BY 2, {then}",
-        clients.join(", ")
+        client_list(client_ids)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(agency_id)
@@ -423,11 +375,7 @@ async fn reports_pending_counts_and_worker_choices_answer_as_the_timesheets_do()
             let pending: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT COUNT(*) FROM timesheets WHERE agency_id = $1 AND status = 'pending' \
                  AND client_id IN ({})",
-                scope
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                client_list(scope)
             )))
             .bind(agency)
             .fetch_one(pool)
@@ -447,11 +395,7 @@ async fn reports_pending_counts_and_worker_choices_answer_as_the_timesheets_do()
                  WHERE w.agency_id = $1 AND EXISTS (SELECT 1 FROM timesheets t \
                  WHERE t.agency_id = $1 AND t.worker_id = w.id AND t.client_id IN ({})) \
                  ORDER BY w.last_name, w.first_name, w.id",
-                scope
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                client_list(scope)
             )))
             .bind(agency)
             .fetch_all(pool)
