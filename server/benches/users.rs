@@ -8,30 +8,25 @@
 //! Markdown report and writes it into BENCHMARKS.md, section "Portal-user list" of the
 //! database measured.
 
-use std::path::{Path, PathBuf};
+#[path = "shared/report.rs"]
+mod report;
+
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use portal_server::app::{self, AppState};
-use portal_server::config::{AgencyConfig, Secret, Settings};
 use portal_server::db::accounts::{self, AccountKind};
+use portal_server::db::clients;
 use portal_server::db::staff_users::{self, NewStaffUser, StaffRole};
 use portal_server::db::testing::TestDatabase;
-use portal_server::db::{Db, clients};
+use report::{app_state, backend, load_average, load_note, machine, profile, write_section};
 use tower::ServiceExt;
 
 /// The target from the issue: every list page under this, server time.
 const TARGET: Duration = Duration::from_millis(20);
 /// Timed runs of each combination; the median counts.
 const RUNS: usize = 5;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
 
 fn users_wanted() -> usize {
     std::env::var("PORTAL_BENCH_USERS")
@@ -125,19 +120,7 @@ async fn seed(state: &AppState, agency_id: i64, count: usize) -> anyhow::Result<
 async fn main() -> anyhow::Result<()> {
     let count = users_wanted();
     let database = TestDatabase::create().await?;
-    let mut settings = Settings::default();
-    settings.database.url = Secret::new(database.url.clone());
-    settings.paths.data = database.dir().join("data");
-    settings.paths.themes = vec![root().join("themes")];
-    settings.paths.plugins = vec![root().join("dist/plugins")];
-    settings.plugins.cache_dir = Some(root().join("target/test-plugin-cache"));
-    let agency: AgencyConfig = toml::from_str(&std::fs::read_to_string(
-        root().join("config/agencies/acme.toml"),
-    )?)?;
-    settings.agencies.insert("acme".into(), agency);
-    let db = Db::connect(&settings.database).await?;
-    db.migrate().await?;
-    let state = AppState::with_db(settings, &root().join("config"), db).await?;
+    let state = app_state(&database).await?;
     let router = app::router(state.clone());
     let agency = state
         .agency("acme")
@@ -232,6 +215,7 @@ async fn main() -> anyhow::Result<()> {
     let mut worst = Duration::ZERO;
     let mut over = 0;
     let mut combinations = 0;
+    let load_before = load_average();
     for sort in sorts {
         for dir in ["asc", "desc"] {
             for (label, filter) in &filters {
@@ -281,18 +265,11 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    let backend = match portal_server::db::testing::backend() {
-        portal_server::db::Backend::Postgres => "PostgreSQL",
-        portal_server::db::Backend::Sqlite => "SQLite",
-    };
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
+    let load = load_note(load_before, load_average());
+    let (backend, profile) = (backend(), profile());
     let mut report = format!(
         "## Portal-user list ({backend})\n\n`cargo xtask bench-users` ({profile}, {backend}), {count} portal users in one agency, \
-         {}. Server time of `GET /acme/manage/portal-users` through the router (session, count, page query, \
+         {}, {load}. Server time of `GET /acme/manage/portal-users` through the router (session, count, page query, \
          template), median of {RUNS} runs per combination; each row is the slowest page (sizes 25 and 100; \
          the first page, the middle page as its Next and Previous links reach it, and the last page) of that \
          sort and filter.\n\n\
@@ -308,7 +285,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("{report}");
     if profile == "release" && count >= 100_000 {
-        write_section(&backend.to_lowercase(), &report)?;
+        write_section(&format!("users-{}", backend.to_lowercase()), &report)?;
     } else {
         eprintln!("({profile} build, {count} users: BENCHMARKS.md left as it is)");
     }
@@ -338,44 +315,4 @@ fn link(body: &str, rel: &str, list: &str) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("no {rel} link on {list}"))?;
     let path = list.split('?').next().unwrap_or(list);
     Ok(format!("{path}{}", href.replace("&amp;", "&")))
-}
-
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let date = time::OffsetDateTime::now_utc()
-        .format(&time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute] UTC"
-        ))
-        .unwrap_or_default();
-    format!("{cores} cores ({cpu}), {date}")
-}
-
-/// Replaces the section between its markers in BENCHMARKS.md, or adds it.
-fn write_section(backend: &str, report: &str) -> anyhow::Result<()> {
-    let path = root().join("BENCHMARKS.md");
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let start = format!("<!-- bench:users-{backend}:start -->");
-    let end = format!("<!-- bench:users-{backend}:end -->");
-    let section = format!("{start}\n{}\n{end}", report.trim_end());
-    match (text.find(&start), text.find(&end)) {
-        (Some(a), Some(b)) if b > a => text.replace_range(a..b + end.len(), &section),
-        _ => {
-            text = text.trim_end().to_owned();
-            text.push_str("\n\n");
-            text.push_str(&section);
-            text.push('\n');
-        }
-    }
-    std::fs::write(&path, text)?;
-    println!("written to {}", path.display());
-    Ok(())
 }

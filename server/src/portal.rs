@@ -28,7 +28,6 @@ use axum::{Router, body::Body};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Deserialize;
-use time::{Date, Duration, OffsetDateTime};
 
 use crate::app::AppState;
 use crate::auth::PortalSession;
@@ -36,6 +35,8 @@ use crate::auth::cookies;
 use crate::db::clients;
 use crate::error::{AppError, AppResult};
 use crate::plugins::Permission;
+
+pub use crate::dates::{iso, monday_of, parse_date, today};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -268,32 +269,6 @@ pub fn download(file_name: &str, mime_type: &str, body: Body) -> Response {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     (headers, body).into_response()
-}
-
-/// Today's date (UTC).
-pub fn today() -> Date {
-    OffsetDateTime::now_utc().date()
-}
-
-/// The Monday of the week `date` is in.
-pub fn monday_of(date: Date) -> Date {
-    date - Duration::days(i64::from(date.weekday().number_days_from_monday()))
-}
-
-/// `YYYY-MM-DD`.
-pub fn iso(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
-/// A `YYYY-MM-DD` date from a form or query string.
-pub fn parse_date(text: &str) -> Option<Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text.trim(), &format).ok()
 }
 
 /// An id from a query string; blank or malformed is none.

@@ -6,6 +6,7 @@
 //! - `cargo xtask bench`   measure a release build under load; results go to BENCHMARKS.md
 //! - `cargo xtask bench-plugins` benchmark the plugin host (release) into BENCHMARKS.md
 //! - `cargo xtask bench-timesheets` portal timesheet list and reports over 1,000,000 rows
+//!   (release), SQLite then PostgreSQL, into BENCHMARKS.md
 //! - `cargo xtask bench-users` the portal-user list with 100,000 users (release), SQLite then
 //!   PostgreSQL, into BENCHMARKS.md
 
@@ -30,7 +31,8 @@ const USAGE: &str =
             and write the results into BENCHMARKS.md
   bench-timesheets
             build the plugins, seed 1,000,000 timesheets (PORTAL_BENCH_TIMESHEETS) and time
-            the portal's timesheet list and report pages in-process (release build)
+            the portal's timesheet list, report pages and dashboard in-process (release build;
+            SQLite, then PostgreSQL) into BENCHMARKS.md
   bench-users
             build the plugins, time every sort, filter and page of the portal-user list with
             100,000 users (release build; SQLite, then PostgreSQL) into BENCHMARKS.md";
@@ -177,24 +179,21 @@ fn bench_plugins() -> anyhow::Result<()> {
 }
 
 fn bench_timesheets() -> anyhow::Result<()> {
-    plugins()?;
-    banner("portal timesheet benchmarks (release)");
-    run(cargo().args([
-        "bench",
-        "--package",
-        "portal-server",
-        "--bench",
-        "timesheets",
-    ]))
+    bench_on_both_databases("timesheets", "portal timesheet list and reports")
 }
 
-/// The list benchmark on both databases, each into its own section of BENCHMARKS.md.
 fn bench_users() -> anyhow::Result<()> {
+    bench_on_both_databases("users", "portal-user list")
+}
+
+/// Builds the plugins and runs a database benchmark on SQLite, then PostgreSQL, each into its
+/// own section of BENCHMARKS.md.
+fn bench_on_both_databases(bench: &str, what: &str) -> anyhow::Result<()> {
     plugins()?;
     for database in ["sqlite", "postgres"] {
-        banner(&format!("portal-user list benchmark (release, {database})"));
+        banner(&format!("{what} benchmark (release, {database})"));
         run(cargo()
-            .args(["bench", "--package", "portal-server", "--bench", "users"])
+            .args(["bench", "--package", "portal-server", "--bench", bench])
             .env("PORTAL_TEST_DATABASE", database))?;
     }
     Ok(())

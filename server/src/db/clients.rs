@@ -363,6 +363,20 @@ pub async fn worksites<'e>(
     .await
 }
 
+/// The worksites of several clients in one query: by client, then by name.
+pub async fn worksites_of_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+) -> sqlx::Result<Vec<Worksite>> {
+    let sql = format!(
+        "SELECT id, client_id, name, address FROM worksites WHERE agency_id = $1 \
+         AND client_id IN ({}) ORDER BY client_id, lower(name), id",
+        super::scope::client_list(client_ids)
+    );
+    super::scope::all(db, sql, agency_id).await
+}
+
 /// Removes a worksite nothing refers to; false when it is in use or not this client's.
 pub async fn delete_worksite<'e>(
     db: impl AnyExecutor<'e>,

@@ -68,9 +68,15 @@ pub struct Conditions {
 impl Conditions {
     /// Adds a condition with one parameter, written `{}` in `template`.
     pub fn push(&mut self, template: &str, arg: Arg) {
-        self.args.push(arg);
-        let placeholder = format!("${}", self.args.len());
+        let placeholder = self.param(arg);
         self.sql.push(template.replace("{}", &placeholder));
+    }
+
+    /// Adds a parameter without a condition, for a query that places it itself; returns its
+    /// placeholder (`$n`).
+    pub fn param(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
     }
 
     /// Adds a condition without parameters.

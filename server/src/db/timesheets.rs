@@ -2,9 +2,11 @@
 //! rate the worker is paid. The pay rate never leaves the manage side.
 
 use sqlx::{AnyConnection, AnyExecutor, AnyPool, AssertSqlSafe};
+use time::{Date, Duration};
 
 use super::Timestamp;
 use super::scope::{Arg, Conditions, Page, client_list};
+use crate::dates::{iso, monday_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimesheetStatus {
@@ -126,33 +128,65 @@ pub async fn decide(
     portal_user: (i64, &str),
     reason: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let now = Timestamp::now();
-    let done = sqlx::query(
-        "UPDATE timesheets SET status = $1, rejection_reason = $2, decided_by = $3, \
-         decided_at = $4, updated_at = $4 WHERE agency_id = $5 AND id = $6 \
-         AND status = 'pending'",
-    )
-    .bind(status.as_str())
-    .bind(reason)
-    .bind(portal_user.0)
-    .bind(now)
-    .bind(agency_id)
-    .bind(timesheet_id)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    record_event(
+    let decided = decide_many(
         conn,
         agency_id,
-        timesheet_id,
-        status.as_str(),
-        ("portal", Some(portal_user.0), portal_user.1),
+        &[timesheet_id],
+        status,
+        portal_user,
         reason,
     )
     .await?;
-    Ok(true)
+    Ok(!decided.is_empty())
+}
+
+/// Sets the outcome of those of the timesheets still pending, in one statement, and writes
+/// it to their histories; returns the ids decided, in ascending order. One statement keeps concurrent
+/// decisions from deadlocking on PostgreSQL: each locks all its timesheets before the totals
+/// trigger locks the totals rows they count in, in key order.
+pub async fn decide_many(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    timesheet_ids: &[i64],
+    status: TimesheetStatus,
+    portal_user: (i64, &str),
+    reason: Option<&str>,
+) -> sqlx::Result<Vec<i64>> {
+    if timesheet_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = (0..timesheet_ids.len())
+        .map(|n| format!("${}", n + 6))
+        .collect();
+    let sql = format!(
+        "UPDATE timesheets SET status = $1, rejection_reason = $2, decided_by = $3, \
+         decided_at = $4, updated_at = $4 WHERE agency_id = $5 AND id IN ({}) \
+         AND status = 'pending' RETURNING id",
+        ids.join(", ")
+    );
+    let mut query = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(portal_user.0)
+        .bind(Timestamp::now())
+        .bind(agency_id);
+    for id in timesheet_ids {
+        query = query.bind(*id);
+    }
+    let mut decided: Vec<i64> = query.fetch_all(&mut *conn).await?;
+    decided.sort_unstable();
+    for id in &decided {
+        record_event(
+            conn,
+            agency_id,
+            *id,
+            status.as_str(),
+            ("portal", Some(portal_user.0), portal_user.1),
+            reason,
+        )
+        .await?;
+    }
+    Ok(decided)
 }
 
 /// Adds an entry to a timesheet's history.
@@ -348,15 +382,15 @@ pub async fn history<'e>(
     .await
 }
 
-/// How many timesheets of the clients wait for a decision.
+/// How many timesheets of the clients wait for a decision, from the day totals.
 pub async fn pending_count<'e>(
     db: impl AnyExecutor<'e>,
     agency_id: i64,
     client_ids: &[i64],
 ) -> sqlx::Result<i64> {
     let sql = format!(
-        "SELECT COUNT(*) FROM timesheets WHERE agency_id = $1 AND client_id IN ({}) \
-         AND status = 'pending'",
+        "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT) FROM timesheet_day_totals \
+         WHERE agency_id = $1 AND client_id IN ({})",
         client_list(client_ids)
     );
     sqlx::query_scalar(AssertSqlSafe(sql))
@@ -385,46 +419,178 @@ pub struct Totals {
 }
 
 /// Hours and charges of the clients' timesheets between two dates (inclusive, rejected
-/// timesheets left out), grouped. Weeks are folded from days by the caller, which keeps the
-/// SQL the same on both databases.
+/// timesheets left out), grouped, from the totals the database keeps beside the timesheets
+/// (migration 0050). Weeks are folded from days by the caller, which keeps the SQL the same
+/// on both databases.
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn totals<'e>(
     db: impl AnyExecutor<'e>,
     agency_id: i64,
     client_ids: &[i64],
-    (from, to): (&str, &str),
+    (from, to): (Date, Date),
     grouping: Grouping,
 ) -> sqlx::Result<Vec<Totals>> {
-    let (key, label, joins, group) = match grouping {
-        Grouping::Day => ("t.work_date", "t.work_date", "", "t.work_date"),
-        Grouping::Worker => (
-            "CAST(t.worker_id AS TEXT)",
-            "w.first_name || ' ' || w.last_name",
-            "JOIN workers w ON w.id = t.worker_id",
-            "t.worker_id, w.first_name, w.last_name",
+    let mut params = Conditions::default();
+    let agency = params.param(Arg::Int(agency_id));
+    let clients = client_list(client_ids);
+    let sql = match grouping {
+        Grouping::Day => format!(
+            "SELECT work_date AS key, work_date AS label, CAST(SUM(entries) AS BIGINT) AS entries, \
+             CAST(SUM(minutes) AS BIGINT) AS minutes, \
+             CAST(SUM(charge_cents) AS BIGINT) AS charge_cents \
+             FROM timesheet_day_totals WHERE agency_id = {agency} AND client_id IN ({clients}) \
+             AND work_date >= {} AND work_date <= {} \
+             GROUP BY work_date HAVING SUM(entries) > 0 ORDER BY work_date",
+            params.param(Arg::Text(iso(from))),
+            params.param(Arg::Text(iso(to))),
         ),
-        Grouping::Worksite => (
-            "CAST(COALESCE(t.worksite_id, 0) AS TEXT)",
-            "COALESCE(s.name, 'No worksite')",
-            "LEFT JOIN worksites s ON s.id = t.worksite_id",
-            "t.worksite_id, s.name",
-        ),
+        Grouping::Worker | Grouping::Worksite => {
+            let (week_key, sheet_key, label, join) = if grouping == Grouping::Worker {
+                (
+                    "worker_id",
+                    "worker_id",
+                    "w.first_name || ' ' || w.last_name",
+                    "JOIN workers w ON w.id = g.k",
+                )
+            } else {
+                (
+                    "worksite_id",
+                    "COALESCE(worksite_id, 0)",
+                    "COALESCE(s.name, 'No worksite')",
+                    "LEFT JOIN worksites s ON s.id = g.k",
+                )
+            };
+            let cover = WeekCover::of(from, to);
+            let mut parts = Vec::new();
+            if let Some((first, last)) = cover.weeks {
+                parts.push(format!(
+                    "SELECT {week_key} AS k, entries, minutes, charge_cents \
+                     FROM timesheet_week_totals WHERE agency_id = {agency} \
+                     AND client_id IN ({clients}) AND week >= {} AND week <= {}",
+                    params.param(Arg::Text(iso(first))),
+                    params.param(Arg::Text(iso(last))),
+                ));
+            }
+            for (sign, days) in [("", &cover.add), ("-", &cover.subtract)] {
+                if days.is_empty() {
+                    continue;
+                }
+                let dates: Vec<String> = days
+                    .iter()
+                    .map(|(start, end)| {
+                        format!(
+                            "(work_date >= {} AND work_date <= {})",
+                            params.param(Arg::Text(iso(*start))),
+                            params.param(Arg::Text(iso(*end))),
+                        )
+                    })
+                    .collect();
+                parts.push(format!(
+                    "SELECT {sheet_key} AS k, {sign}1 AS entries, {sign}minutes_worked AS minutes, \
+                     {sign}charge_amount_cents AS charge_cents FROM timesheets \
+                     WHERE agency_id = {agency} AND client_id IN ({clients}) \
+                     AND status <> 'rejected' AND ({})",
+                    dates.join(" OR ")
+                ));
+            }
+            format!(
+                "SELECT CAST(g.k AS TEXT) AS key, {label} AS label, g.entries, g.minutes, \
+                 g.charge_cents FROM (SELECT k, CAST(SUM(entries) AS BIGINT) AS entries, \
+                 CAST(SUM(minutes) AS BIGINT) AS minutes, \
+                 CAST(SUM(charge_cents) AS BIGINT) AS charge_cents \
+                 FROM ({}) parts GROUP BY k HAVING SUM(entries) > 0) g {join} \
+                 ORDER BY label, g.k",
+                parts.join(" UNION ALL ")
+            )
+        }
     };
-    let sql = format!(
-        "SELECT {key} AS key, {label} AS label, COUNT(*) AS entries, \
-         CAST(SUM(t.minutes_worked) AS BIGINT) AS minutes, \
-         CAST(SUM(t.charge_amount_cents) AS BIGINT) AS charge_cents \
-         FROM timesheets t {joins} WHERE t.agency_id = $1 AND t.client_id IN ({}) \
-         AND t.work_date >= $2 AND t.work_date <= $3 AND t.status <> 'rejected' \
-         GROUP BY {group} ORDER BY 2",
-        client_list(client_ids)
-    );
-    sqlx::query_as(AssertSqlSafe(sql))
-        .bind(agency_id)
-        .bind(from)
-        .bind(to)
+    params
+        .bind(sqlx::query_as(AssertSqlSafe(sql)))
         .fetch_all(db)
         .await
+}
+
+/// How a date range (inclusive) is added up for the reports by worker and by worksite: the
+/// week totals of the weeks from `weeks.0` to `weeks.1` (Mondays), plus the timesheets of the
+/// days in `add`, less those of the days in `subtract`. A week the range covers in part
+/// comes from its own timesheets when it has at most three days in the range, else from its
+/// week's totals less the days outside the range: at most three days of timesheets are read
+/// at each end, whatever the range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WeekCover {
+    weeks: Option<(Date, Date)>,
+    add: Vec<(Date, Date)>,
+    subtract: Vec<(Date, Date)>,
+}
+
+/// How a partly covered week is counted.
+enum PartialWeek {
+    /// From the timesheets of these days.
+    Days((Date, Date)),
+    /// From the week's totals, less the timesheets of these days.
+    WeekLess(Vec<(Date, Date)>),
+}
+
+impl WeekCover {
+    const WEEK: Duration = Duration::weeks(1);
+
+    fn of(from: Date, to: Date) -> Self {
+        let (head, tail) = (monday_of(from), monday_of(to));
+        let mut cover = Self {
+            weeks: None,
+            add: Vec::new(),
+            subtract: Vec::new(),
+        };
+        let (mut first, mut last) = (head, tail);
+        if let Some(part) = Self::partial(head, from, to)
+            && cover.count(part)
+        {
+            first = head + Self::WEEK;
+        }
+        if tail != head
+            && let Some(part) = Self::partial(tail, from, to)
+            && cover.count(part)
+        {
+            last = tail - Self::WEEK;
+        }
+        cover.weeks = (first <= last).then_some((first, last));
+        cover
+    }
+
+    /// How the week from `monday` is counted, when the range covers only part of it.
+    fn partial(monday: Date, from: Date, to: Date) -> Option<PartialWeek> {
+        let sunday = monday + Duration::days(6);
+        let (start, end) = (from.max(monday), to.min(sunday));
+        if (start, end) == (monday, sunday) {
+            return None;
+        }
+        if (end - start).whole_days() < 3 {
+            return Some(PartialWeek::Days((start, end)));
+        }
+        let mut outside = Vec::new();
+        if start > monday {
+            outside.push((monday, start - Duration::days(1)));
+        }
+        if end < sunday {
+            outside.push((end + Duration::days(1), sunday));
+        }
+        Some(PartialWeek::WeekLess(outside))
+    }
+
+    /// Records a partial week; true when it is counted from its days alone (so its week's
+    /// totals are not read).
+    fn count(&mut self, part: PartialWeek) -> bool {
+        match part {
+            PartialWeek::Days(days) => {
+                self.add.push(days);
+                true
+            }
+            PartialWeek::WeekLess(days) => {
+                self.subtract.extend(days);
+                false
+            }
+        }
+    }
 }
 
 /// The workers who have timesheets at the clients, for a filter's choices.
@@ -435,8 +601,8 @@ pub async fn workers_for_clients<'e>(
 ) -> sqlx::Result<Vec<(i64, String)>> {
     let sql = format!(
         "SELECT w.id, w.first_name || ' ' || w.last_name FROM workers w WHERE w.agency_id = $1 \
-         AND EXISTS (SELECT 1 FROM timesheets t WHERE t.agency_id = $1 AND t.worker_id = w.id \
-         AND t.client_id IN ({})) ORDER BY w.last_name, w.first_name, w.id",
+         AND w.id IN (SELECT worker_id FROM timesheet_client_workers WHERE agency_id = $1 \
+         AND client_id IN ({})) ORDER BY w.last_name, w.first_name, w.id",
         client_list(client_ids)
     );
     super::scope::all(db, sql, agency_id).await
@@ -444,6 +610,8 @@ pub async fn workers_for_clients<'e>(
 
 #[cfg(test)]
 mod tests {
+    use time::macros::date;
+
     use super::*;
 
     fn shift<'a>(start: &'a str, end: &'a str, break_minutes: i64) -> NewTimesheet<'a> {
@@ -467,6 +635,88 @@ mod tests {
         assert_eq!(shift("22:00", "06:00", 0).minutes_worked(), Some(480));
         assert_eq!(shift("8am", "16:00", 0).minutes_worked(), None);
         assert_eq!(shift("08:00", "24:00", 0).minutes_worked(), None);
+    }
+
+    /// How many times each day counts: once per week of `weeks`, once per day of `add`,
+    /// minus once per day of `subtract`.
+    fn counted(cover: &WeekCover) -> std::collections::BTreeMap<Date, i64> {
+        let mut counts = std::collections::BTreeMap::new();
+        let mut count = |(start, end): (Date, Date), by: i64| {
+            let mut d = start;
+            while d <= end {
+                *counts.entry(d).or_insert(0) += by;
+                d += Duration::days(1);
+            }
+        };
+        if let Some((first, last)) = cover.weeks {
+            count((first, last + Duration::days(6)), 1);
+        }
+        for days in &cover.add {
+            count(*days, 1);
+        }
+        for days in &cover.subtract {
+            count(*days, -1);
+        }
+        counts
+    }
+
+    #[test]
+    fn a_week_cover_counts_each_day_of_the_range_once_and_reads_few_days() {
+        let monday = date!(2026 - 11 - 02);
+        for start in 0..14 {
+            for length in 0..40 {
+                let from = monday + Duration::days(start);
+                let to = from + Duration::days(length);
+                let cover = WeekCover::of(from, to);
+                if let Some((first, last)) = cover.weeks {
+                    assert_eq!(monday_of(first), first);
+                    assert_eq!(monday_of(last), last);
+                }
+                let counts = counted(&cover);
+                let mut d = from - Duration::weeks(2);
+                while d <= to + Duration::weeks(2) {
+                    let expected = i64::from(from <= d && d <= to);
+                    assert_eq!(
+                        counts.get(&d).copied().unwrap_or(0),
+                        expected,
+                        "{d} in {from}..{to}"
+                    );
+                    d += Duration::days(1);
+                }
+                let read: i64 = cover
+                    .add
+                    .iter()
+                    .chain(&cover.subtract)
+                    .map(|(start, end)| (*end - *start).whole_days() + 1)
+                    .sum();
+                assert!(read <= 6, "{from}..{to} reads {read} days: {cover:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn whole_weeks_come_from_the_week_totals_alone() {
+        let cover = WeekCover::of(date!(2026 - 10 - 26), date!(2026 - 11 - 22));
+        assert_eq!(
+            cover.weeks,
+            Some((date!(2026 - 10 - 26), date!(2026 - 11 - 16)))
+        );
+        assert!(cover.add.is_empty() && cover.subtract.is_empty());
+        // Thursday to the next Tuesday: Thursday–Sunday is a week less Monday–Wednesday,
+        // Monday–Tuesday comes from its days.
+        let cover = WeekCover::of(date!(2026 - 11 - 05), date!(2026 - 11 - 10));
+        assert_eq!(
+            cover.weeks,
+            Some((date!(2026 - 11 - 02), date!(2026 - 11 - 02)))
+        );
+        assert_eq!(
+            cover.subtract,
+            vec![(date!(2026 - 11 - 02), date!(2026 - 11 - 04))]
+        );
+        assert_eq!(
+            cover.add,
+            vec![(date!(2026 - 11 - 09), date!(2026 - 11 - 10))]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use time::Duration;
 
-use super::{Portal, iso, monday_of, today};
+use super::{Portal, monday_of, today};
 use crate::app::AppState;
 use crate::db::timesheets::{self, Grouping};
 use crate::db::{clients, clock_events, invoices, work_requests};
@@ -38,24 +38,22 @@ pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Re
     };
     let hours = if session.may(Permission::ViewTimesheets) {
         let monday = monday_of(today());
+        // Hours by day: the smallest totals that add up to the week's.
         let minutes = |rows: Vec<timesheets::Totals>| rows.iter().map(|r| r.minutes).sum::<i64>();
         let this_week = timesheets::totals(
             pool,
             agency_id,
             scope,
-            (&iso(monday), &iso(monday + Duration::days(6))),
-            Grouping::Worker,
+            (monday, monday + Duration::days(6)),
+            Grouping::Day,
         )
         .await?;
         let last_week = timesheets::totals(
             pool,
             agency_id,
             scope,
-            (
-                &iso(monday - Duration::weeks(1)),
-                &iso(monday - Duration::days(1)),
-            ),
-            Grouping::Worker,
+            (monday - Duration::weeks(1), monday - Duration::days(1)),
+            Grouping::Day,
         )
         .await?;
         Some(context! { this_week => minutes(this_week), last_week => minutes(last_week) })

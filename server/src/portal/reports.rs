@@ -87,7 +87,7 @@ pub async fn build(state: &AppState, portal: &Portal, query: &ReportQuery) -> Ap
         &state.db().pool,
         portal.agency_id(),
         &portal.scope,
-        (&iso(from), &iso(to)),
+        (from, to),
         grouping,
     )
     .await?;

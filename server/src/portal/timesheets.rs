@@ -3,6 +3,8 @@
 //! selected, approve every pending one the filter shows, reject one with a reason. A decided
 //! timesheet is locked. The role-set plugin's `authorize` has the last word on each one.
 
+use std::collections::BTreeSet;
+
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -85,10 +87,7 @@ pub async fn list_page(
     let (rows, total) =
         timesheets::list_for_clients(pool, agency_id, &portal.scope, &query.filter(), page).await?;
     let workers = timesheets::workers_for_clients(pool, agency_id, &portal.scope).await?;
-    let mut worksites = Vec::new();
-    for client in &portal.scope {
-        worksites.extend(clients::worksites(pool, agency_id, *client).await?);
-    }
+    let worksites = clients::worksites_of_clients(pool, agency_id, &portal.scope).await?;
     let this_monday = monday_of(today());
     let weeks: Vec<String> = (0..12)
         .map(|n| iso(this_monday - Duration::weeks(n)))
@@ -236,18 +235,22 @@ pub async fn decide(
             Decision::Deny(why) => outcome.refused.push((sheet.id, why)),
         }
     }
+    let ids: Vec<i64> = allowed.iter().map(|(sheet, _, _)| sheet.id).collect();
     let mut tx = pool.begin().await?;
+    let mut decided: BTreeSet<i64> = timesheets::decide_many(
+        &mut tx,
+        agency.id,
+        &ids,
+        status,
+        (account.id, &account.name),
+        reason,
+    )
+    .await?
+    .into_iter()
+    .collect();
     for (sheet, event, notifications) in &allowed {
-        let changed = timesheets::decide(
-            &mut tx,
-            agency.id,
-            sheet.id,
-            status,
-            (account.id, &account.name),
-            reason,
-        )
-        .await?;
-        if changed {
+        // Once per timesheet, even when its id was sent twice.
+        if decided.remove(&sheet.id) {
             notify::queue(&mut tx, agency, event, notifications).await?;
             outcome.decided += 1;
         }

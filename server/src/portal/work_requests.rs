@@ -100,11 +100,7 @@ pub async fn detail(
 }
 
 async fn worksites(state: &AppState, portal: &Portal) -> AppResult<Vec<Worksite>> {
-    let mut all = Vec::new();
-    for client in &portal.scope {
-        all.extend(clients::worksites(&state.db().pool, portal.agency_id(), *client).await?);
-    }
-    Ok(all)
+    Ok(clients::worksites_of_clients(&state.db().pool, portal.agency_id(), &portal.scope).await?)
 }
 
 async fn form_page(

@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use portal_server::db::timesheets::{self, TimesheetStatus};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, TestResponse};
@@ -110,4 +111,33 @@ pub async fn set_updated_at(app: &TestApp, table: &str, id: i64, at: i64) {
     .execute(&app.state.db().pool)
     .await
     .expect("set updated_at");
+}
+
+/// A portal user of another client of `slug`, who decides timesheets directly in the tests
+/// below, as the portal would.
+pub async fn decider(app: &TestApp, slug: &str) -> i64 {
+    let client = app.client(slug, "Other client").await;
+    app.portal_user(slug, "pat@northwind.example", None, client, false)
+        .await
+}
+
+/// Decides a timesheet as the `decider`; false when it was decided already.
+pub async fn decide(
+    app: &TestApp,
+    slug: &str,
+    (user, id): (i64, i64),
+    status: TimesheetStatus,
+    reason: Option<&str>,
+) -> bool {
+    let mut conn = app.state.db().pool.acquire().await.expect("conn");
+    timesheets::decide(
+        &mut conn,
+        app.agency_id(slug),
+        id,
+        status,
+        (user, "Pat Client"),
+        reason,
+    )
+    .await
+    .expect("decide")
 }

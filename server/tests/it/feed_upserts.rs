@@ -1,10 +1,10 @@
 //! Idempotent upserts by external id for every kind of feed row, and their field errors.
 
 use axum::http::StatusCode;
-use portal_server::db::timesheets::{self, TimesheetStatus};
+use portal_server::db::timesheets::TimesheetStatus;
 use serde_json::{Value, json};
 
-use crate::feed_support::{put, seed_references, send, shift, token};
+use crate::feed_support::{decide, decider, put, seed_references, send, shift, token};
 use crate::support::TestApp;
 
 #[tokio::test]
@@ -194,22 +194,9 @@ async fn timesheets_check_computed_values_and_follow_the_approval_state() {
     let id = created["id"].as_i64().unwrap_or_default();
 
     // A rejected timesheet that the agency corrects goes back to pending.
-    let agency = app.agency_id("acme");
-    let client = app.client("acme", "Other client").await;
-    let user = app
-        .portal_user("acme", "pat@northwind.example", None, client, false)
-        .await;
-    let mut conn = app.state.db().pool.acquire().await.expect("conn");
-    timesheets::decide(
-        &mut conn,
-        agency,
-        id,
-        TimesheetStatus::Rejected,
-        (user, "Pat Client"),
-        Some("Wrong day"),
-    )
-    .await
-    .expect("reject");
+    let user = decider(&app, "acme").await;
+    let rejected = TimesheetStatus::Rejected;
+    assert!(decide(&app, "acme", (user, id), rejected, Some("Wrong day")).await);
     put(
         &app,
         &token,
@@ -241,16 +228,7 @@ async fn timesheets_check_computed_values_and_follow_the_approval_state() {
     assert_eq!(actions, ["submitted", "rejected", "resubmitted"]);
 
     // An approved one is locked.
-    timesheets::decide(
-        &mut conn,
-        agency,
-        id,
-        TimesheetStatus::Approved,
-        (user, "Pat Client"),
-        None,
-    )
-    .await
-    .expect("approve");
+    assert!(decide(&app, "acme", (user, id), TimesheetStatus::Approved, None).await);
     put(
         &app,
         &token,

@@ -38,3 +38,4 @@ mod settings;
 mod staff;
 mod support;
 mod themes;
+mod timesheet_totals;

@@ -1,9 +1,10 @@
 //! The demo data set signed in as its portal users, for the portal's tests.
 
 use axum::http::StatusCode;
+use portal_server::db::timesheets::{self, NewTimesheet};
 use portal_server::demo::DEMO_PASSWORD;
 
-use crate::support::{Browser, TestApp};
+use crate::support::{Browser, TestApp, TestResponse};
 
 /// A fresh app with both demo agencies seeded.
 pub async fn demo_app() -> TestApp {
@@ -61,4 +62,42 @@ pub async fn pending_of(app: &TestApp, agency: &str, client: &str) -> Vec<i64> {
     .fetch_all(&app.state.db().pool)
     .await
     .expect("pending")
+}
+
+/// "Approve all pending shown" on `agency`'s list of pending timesheets.
+pub async fn approve_all_pending_shown(browser: &mut Browser<'_>, agency: &str) -> TestResponse {
+    browser
+        .submit(
+            &format!("/{agency}/portal/timesheets?status=pending"),
+            &format!("/{agency}/portal/timesheets/approve"),
+            &[("scope", "shown"), ("status", "pending")],
+        )
+        .await
+}
+
+/// A pending Northwind timesheet with a 30-minute break, as the agency's back office sends.
+pub async fn northwind_shift(app: &TestApp, start: &str, end: &str) -> i64 {
+    let northwind = client_id(app, "acme", "Northwind Manufacturing").await;
+    let agency = app.agency_id("acme");
+    let worker: i64 = sqlx::query_scalar("SELECT id FROM workers WHERE agency_id = $1 LIMIT 1")
+        .bind(agency)
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("worker");
+    let shift = NewTimesheet {
+        external_id: None,
+        client_id: northwind,
+        worksite_id: None,
+        worker_id: worker,
+        work_date: "2026-11-02",
+        start_time: start,
+        end_time: end,
+        break_minutes: 30,
+        charge_rate_cents: 2450,
+        pay_rate_cents: 1575,
+    };
+    let mut conn = app.state.db().pool.acquire().await.expect("conn");
+    timesheets::create(&mut conn, agency, &shift)
+        .await
+        .expect("timesheet")
 }

@@ -2,10 +2,10 @@
 //! reaches the agency; locking; the role set's `authorize` rule.
 
 use axum::http::StatusCode;
-use portal_server::db::timesheets::{self, NewTimesheet};
 
-use crate::portal_support::{client_id, demo_app, pending_of, signed_in, status};
-use crate::support::TestApp;
+use crate::portal_support::{
+    approve_all_pending_shown, demo_app, northwind_shift, pending_of, signed_in, status,
+};
 
 #[tokio::test]
 async fn a_supervisor_approves_one_and_it_is_locked_with_its_history() {
@@ -104,13 +104,7 @@ async fn approve_selected_and_approve_all_shown() {
     assert_eq!(status(&app, pending[1]).await, "approved");
     assert_eq!(status(&app, pending[2]).await, "pending");
 
-    let all = david
-        .submit(
-            list,
-            "/acme/portal/timesheets/approve",
-            &[("scope", "shown"), ("status", "pending")],
-        )
-        .await;
+    let all = approve_all_pending_shown(&mut david, "acme").await;
     assert_eq!(all.status, StatusCode::SEE_OTHER);
     assert!(
         pending_of(&app, "acme", "Northwind Manufacturing")
@@ -119,33 +113,6 @@ async fn approve_selected_and_approve_all_shown() {
     );
     // Other clients' timesheets were not "shown" to David and stay pending.
     assert!(!pending_of(&app, "acme", "Fabrikam Foods").await.is_empty());
-}
-
-/// A pending Northwind timesheet with a 30-minute break, as the agency's back office sends.
-async fn northwind_shift(app: &TestApp, start: &str, end: &str) -> i64 {
-    let northwind = client_id(app, "acme", "Northwind Manufacturing").await;
-    let agency = app.agency_id("acme");
-    let worker: i64 = sqlx::query_scalar("SELECT id FROM workers WHERE agency_id = $1 LIMIT 1")
-        .bind(agency)
-        .fetch_one(&app.state.db().pool)
-        .await
-        .expect("worker");
-    let shift = NewTimesheet {
-        external_id: None,
-        client_id: northwind,
-        worksite_id: None,
-        worker_id: worker,
-        work_date: "2026-11-02",
-        start_time: start,
-        end_time: end,
-        break_minutes: 30,
-        charge_rate_cents: 2450,
-        pay_rate_cents: 1575,
-    };
-    let mut conn = app.state.db().pool.acquire().await.expect("conn");
-    timesheets::create(&mut conn, agency, &shift)
-        .await
-        .expect("timesheet")
 }
 
 #[tokio::test]
