@@ -5,6 +5,8 @@ mod browser;
 mod browser_clients;
 mod browser_portal_users;
 mod config_errors;
+mod database_restart;
+mod hostile_input;
 mod import_cli;
 mod mail;
 mod plugin_cli;
