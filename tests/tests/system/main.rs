@@ -5,6 +5,7 @@ mod browser;
 mod browser_clients;
 mod browser_portal_users;
 mod config_errors;
+mod crash;
 mod database_restart;
 mod hostile_input;
 mod import_cli;
