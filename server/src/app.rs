@@ -1,5 +1,7 @@
 //! The application: shared state, the router (assembled here and only here), and serving.
 
+mod http;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -137,6 +139,10 @@ pub fn router(state: AppState) -> Router {
             AppError::BadRequest("That action is not available here.".into())
         })
         .layer(middleware::from_fn(crate::metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::limit_request_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -306,13 +312,9 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
             .plugins()
             .watch(state.db().clone(), std::time::Duration::from_millis(poll));
     }
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    let header_timeout =
+        std::time::Duration::from_secs(state.settings().server.request_header_timeout_seconds);
+    http::serve(listener, router(state), header_timeout, shutdown_signal()).await;
     // The worker finishes the email it is sending; the rest stays queued for the next start.
     let _ = stop_worker.send(true);
     if let Some(worker) = worker {

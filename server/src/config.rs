@@ -47,6 +47,13 @@ pub struct ServerConfig {
     pub dev_mode: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// A client must send a request's head (request line and headers) within this many
+    /// seconds of connecting, or of starting the head on a kept-alive connection; else the
+    /// connection is closed. Slow clients cannot hold connections open with a trickle.
+    pub request_header_timeout_seconds: u64,
+    /// A client must send a request's whole body within this many seconds of the server
+    /// starting to read it; else the request is answered 408 and the connection closed.
+    pub request_body_timeout_seconds: u64,
     /// Behind a load balancer: the header carrying the client's address (e.g.
     /// `x-forwarded-for`; its first address is used). Only set it when every request passes
     /// through a proxy that sets the header, or clients could pick their own address.
@@ -63,6 +70,8 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             dev_mode: false,
             max_body_bytes: 16 * 1024 * 1024,
+            request_header_timeout_seconds: 10,
+            request_body_timeout_seconds: 60,
             client_ip_header: None,
             metrics: true,
         }
@@ -373,7 +382,8 @@ pub fn load(dir: &Path) -> Result<Loaded, ConfigError> {
         problems: err.into_iter().map(describe_figment_error).collect(),
     })?;
     let loaded = Loaded { settings, figment };
-    let mut problems = mail_problems(&loaded);
+    let mut problems = server_problems(&loaded);
+    problems.extend(mail_problems(&loaded));
     if let Err(err) = agency::validate(&loaded) {
         problems.extend(err.problems);
     }
@@ -382,6 +392,25 @@ pub fn load(dir: &Path) -> Result<Loaded, ConfigError> {
     } else {
         Err(ConfigError { problems })
     }
+}
+
+/// Time limits of zero would refuse every request.
+fn server_problems(loaded: &Loaded) -> Vec<String> {
+    let server = &loaded.settings.server;
+    [
+        (
+            "server.request_header_timeout_seconds",
+            server.request_header_timeout_seconds,
+        ),
+        (
+            "server.request_body_timeout_seconds",
+            server.request_body_timeout_seconds,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, seconds)| *seconds == 0)
+    .map(|(key, _)| format!("{}: key `{key}`: must be at least 1", loaded.source_of(key)))
+    .collect()
 }
 
 /// A sender that is not an address, or worker timings that would deliver an email twice,

@@ -94,6 +94,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(Duration::from_secs(config.acquire_timeout_seconds))
+            // A connection is pinged before it is handed out, so those a database restart
+            // broke are dropped and replaced instead of failing the request that takes them.
+            .test_before_acquire(true)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -159,6 +162,45 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// Whether an error means the database cannot be reached right now — it is down, restarting
+/// or shutting down, the connection broke, or no connection came free within
+/// `database.acquire_timeout_seconds` — rather than a fault of the request. Such requests
+/// answer 503; the pool replaces broken connections, so the next request after the database
+/// is back succeeds without a restart.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                // A connection exception (class 08), the server shutting down, crashed or
+                // starting up (57P01–57P03), too many connections (53300).
+                let code = pg.code();
+                code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+            } else {
+                // SQLite: the file stayed busy or locked past the busy timeout (primary result
+                // codes 5 and 6, in any extended form).
+                db.try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                    .and_then(sqlx::error::DatabaseError::code)
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether the database refused text it cannot store: PostgreSQL takes no NUL character in
+/// text (SQLSTATE 22021). Fields refuse NUL themselves; this catches text that reaches a query
+/// before its field is checked (a search, a look-up by name or email).
+pub fn is_unstorable_text(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db)
+        if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some_and(|pg| pg.code() == "22021"))
 }
 
 /// Whether an error is a unique-constraint violation, which callers turn into a field error.

@@ -21,10 +21,18 @@ pub enum AppError {
     /// still has data, the last admin); the message says why.
     #[error("{0}")]
     Conflict(String),
+    /// The request body is larger than `server.max_body_bytes` (or a form than the forms'
+    /// own limit).
+    #[error("The request is too large.")]
+    TooLarge,
+    /// The request body did not arrive within `server.request_body_timeout_seconds`.
+    #[error("The request took too long to arrive.")]
+    TimedOut,
+    /// The database cannot be reached right now (down, restarting, every connection busy).
     #[error("The service is not ready yet. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 impl AppError {
@@ -36,17 +44,37 @@ impl AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
+/// A database that cannot be reached is a 503 the client may retry, not a fault of ours: it
+/// is logged as a warning and answered without waiting further.
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut => Self::Unavailable,
-            other => Self::Internal(other.into()),
+        if crate::db::is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            Self::Unavailable
+        } else if crate::db::is_unstorable_text(&err) {
+            Self::BadRequest("The request holds a NUL character, which cannot be stored.".into())
+        } else {
+            Self::Internal(err.into())
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        match err.downcast_ref::<sqlx::Error>() {
+            Some(db) if crate::db::is_unavailable(db) => {
+                tracing::warn!(error = format!("{err:#}"), "database unavailable");
+                Self::Unavailable
+            }
+            _ => Self::Internal(err),
         }
     }
 }

@@ -45,8 +45,16 @@ impl FieldErrors {
         }
     }
 
-    /// An optional text of at most `max` characters.
+    /// An optional text of at most `max` characters. A NUL character is refused too:
+    /// PostgreSQL cannot store one, and no person types one.
     pub fn at_most(&mut self, field: &str, label: &str, value: &str, max: usize) {
+        if value.contains('\0') {
+            self.add(
+                field,
+                format!("The {label} cannot contain a NUL character."),
+            );
+            return;
+        }
         let length = value.trim().chars().count();
         if length > max {
             self.add(

@@ -8,7 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use portal_server::db::Backend;
 pub use portal_server::db::testing::{TestDatabase, backend};
+use sqlx::{Connection, Executor};
+
+mod private_postgres;
+
+pub use private_postgres::PrivatePostgres;
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -108,15 +114,39 @@ impl Installation {
         self.config.join("agencies").join(format!("{key}.toml"))
     }
 
-    /// Runs `portal --config <this> ARGS…` to completion.
-    pub fn portal(&self, args: &[&str]) -> Output {
-        Command::new(portal_bin())
+    /// `portal --config <this> ARGS…`, ready to run.
+    pub fn portal_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(portal_bin());
+        command
             .arg("--config")
             .arg(&self.config)
             .args(args)
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("run portal")
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    /// Runs `portal --config <this> ARGS…` to completion.
+    pub fn portal(&self, args: &[&str]) -> Output {
+        self.portal_command(args).output().expect("run portal")
+    }
+
+    /// A new API token of `agency` (`portal api-token create`).
+    pub fn api_token(&self, agency: &str) -> String {
+        let created = self.portal(&["api-token", "create", "--agency", agency, "--name", "Feed"]);
+        let stdout = String::from_utf8_lossy(&created.stdout);
+        stdout
+            .split_whitespace()
+            .find(|word| word.starts_with("portal_"))
+            .unwrap_or_else(|| panic!("no token printed: {stdout}"))
+            .to_owned()
+    }
+
+    /// A connection pool on the installation's database, for checking what is stored.
+    pub async fn pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.database.url)
+            .await
+            .expect("connect to the test database")
     }
 
     /// Starts `portal serve` on a port the kernel picks (so no two tests can collide), learns
@@ -174,6 +204,23 @@ impl Server {
         panic!("{} did not become ready within 60 s", self.base);
     }
 
+    /// The server's process id, for reading its memory use.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Ends the process at once with SIGKILL, as a crash or power cut would: no request in
+    /// flight finishes, no transaction commits.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and returns the exit status once the server has finished.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
@@ -187,6 +234,125 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits until a connection to `database` holds an open transaction that has written — the
+/// moment to kill a process in the middle of a change — and panics after `timeout`. It must
+/// be seen on three looks in a row, so a one-statement write (a session's "last seen") does
+/// not count.
+///
+/// PostgreSQL: a backend of that database with a transaction id. SQLite: another connection
+/// holds the write lock (`BEGIN IMMEDIATE` fails at once).
+pub async fn wait_for_open_write(database: &TestDatabase, timeout: Duration) {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&database.url)
+        .await
+        .expect("connect to the test database");
+    if backend() == Backend::Sqlite {
+        conn.execute("PRAGMA busy_timeout = 0")
+            .await
+            .expect("busy timeout");
+    }
+    let deadline = Instant::now() + timeout;
+    let mut seen = 0;
+    while seen < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "no write transaction opened within {timeout:?}"
+        );
+        seen = if write_in_progress(&mut conn).await {
+            seen + 1
+        } else {
+            0
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn write_in_progress(conn: &mut sqlx::AnyConnection) -> bool {
+    match backend() {
+        Backend::Postgres => {
+            let writing: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL",
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pg_stat_activity");
+            writing > 0
+        }
+        Backend::Sqlite => match conn.execute("BEGIN IMMEDIATE").await {
+            Ok(_) => {
+                conn.execute("ROLLBACK").await.expect("rollback");
+                false
+            }
+            Err(_) => true,
+        },
+    }
+}
+
+/// A browser-like HTTP client: keeps cookies (per host, so one client's cookies reach every
+/// server on 127.0.0.1, as a load balancer's single origin would) and shows redirects as they
+/// are.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        // A hang fails the test instead of stalling it.
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+/// The value of the first `csrf_token` field in a page (empty when there is none).
+pub fn csrf_token(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Opens `page`, takes its form token and posts `fields` with it to `action`. An error means
+/// the server could not be reached, or went away while answering.
+pub async fn post_form(
+    client: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Result<reqwest::Response> {
+    let html = client.get(page).send().await?.text().await?;
+    let token = csrf_token(&html);
+    let mut form = fields.to_vec();
+    form.push(("csrf_token", &token));
+    client.post(action).form(&form).send().await
+}
+
+/// Signs `client` in on the sign-in page at `login` (a full URL).
+pub async fn sign_in(
+    client: &reqwest::Client,
+    login: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Result<reqwest::Response> {
+    post_form(
+        client,
+        login,
+        login,
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+/// Whether `CI=true`: what is skipped elsewhere with a warning must fail there.
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// A warning nobody can miss in the test output.
+pub fn loud_skip(message: &str) {
+    let line = "!".repeat(78);
+    eprintln!("\n{line}\n!! SKIPPED: {message}\n{line}\n");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

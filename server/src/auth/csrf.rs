@@ -59,7 +59,8 @@ pub async fn verify_csrf(State(state): State<AppState>, request: Request, next: 
                     });
                 (token, Body::from(bytes))
             }
-            Err(_) => return AppError::BadRequest("The form is too large.".into()).into_response(),
+            // Over the limit (or, when the body came too late, answered 408 further out).
+            Err(_) => return AppError::TooLarge.into_response(),
         },
         (None, false) => (None, body),
     };

@@ -35,12 +35,16 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Text of at most `max` characters, trimmed; empty when missing.
+    /// Text of at most `max` characters, trimmed; empty when missing, and when refused for a
+    /// NUL character (so no check run before [`Fields::finish`] sends it to the database).
     pub fn text(&mut self, name: &'static str, label: &str, max: usize) -> String {
         match self.raw(name) {
             None => String::new(),
             Some(Value::String(text)) => {
                 self.errors.at_most(name, label, text, max);
+                if text.contains('\0') {
+                    return String::new();
+                }
                 text.trim().to_owned()
             }
             Some(_) => {

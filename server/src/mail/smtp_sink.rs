@@ -1,6 +1,6 @@
 //! A small SMTP server for tests: it speaks enough of RFC 5321 for a real client (lettre) to
 //! deliver to it over a socket, keeps what it receives, and can be told to refuse mail
-//! temporarily (451) or permanently (550).
+//! temporarily (451) or permanently (550), or to be slow to acknowledge a message.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -34,6 +34,8 @@ pub enum Answer {
 struct Shared {
     received: Mutex<Vec<Received>>,
     answer: Mutex<Option<Answer>>,
+    /// How long a received message waits before it is acknowledged.
+    delay: Mutex<Duration>,
 }
 
 /// A running sink; it stops when dropped.
@@ -75,6 +77,15 @@ impl SmtpSink {
     pub fn answer(&self, answer: Answer) {
         if let Ok(mut slot) = self.shared.answer.lock() {
             *slot = Some(answer);
+        }
+    }
+
+    /// Keeps each message (it counts as received) and waits `delay` before answering `250`,
+    /// as a slow server would: the window in which a client that dies has delivered a message
+    /// without learning so.
+    pub fn delay_replies(&self, delay: Duration) {
+        if let Ok(mut slot) = self.shared.delay.lock() {
+            *slot = delay;
         }
     }
 
@@ -163,6 +174,8 @@ async fn session(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                         data,
                     });
                 }
+                let delay = shared.delay.lock().map(|d| *d).unwrap_or_default();
+                tokio::time::sleep(delay).await;
                 b"250 queued\r\n"
             }
             "QUIT" => {

@@ -17,6 +17,7 @@ mod feed_isolation;
 mod feed_support;
 mod feed_sync;
 mod feed_upserts;
+mod isolation_properties;
 mod mail;
 mod metrics;
 mod mfa;

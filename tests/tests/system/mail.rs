@@ -23,7 +23,7 @@ fn smtp_to(installation: &Installation, port: u16, batch_size: u32) {
 }
 
 /// Queues `count` invitations for acme through the library, as an action of the server would.
-async fn queue_invites(state: &AppState, count: usize) -> Vec<i64> {
+pub(crate) async fn queue_invites(state: &AppState, count: usize) -> Vec<i64> {
     let agency = state.agency("acme").expect("acme");
     let mut ids = Vec::new();
     for n in 0..count {
@@ -49,13 +49,13 @@ async fn queue_invites(state: &AppState, count: usize) -> Vec<i64> {
     ids
 }
 
-async fn open(installation: &Installation) -> AppState {
+pub(crate) async fn open(installation: &Installation) -> AppState {
     AppState::build(installation.settings(), &installation.config)
         .await
         .expect("state")
 }
 
-async fn outbox_rows(state: &AppState) -> Vec<outbox::OutboxEntry> {
+pub(crate) async fn outbox_rows(state: &AppState) -> Vec<outbox::OutboxEntry> {
     let acme = state.agency("acme").expect("acme");
     outbox::list(
         &state.db().pool,
@@ -68,7 +68,7 @@ async fn outbox_rows(state: &AppState) -> Vec<outbox::OutboxEntry> {
     .entries
 }
 
-fn message_ids(received: &[Received]) -> BTreeSet<String> {
+pub(crate) fn message_ids(received: &[Received]) -> BTreeSet<String> {
     received
         .iter()
         .filter_map(|message| {

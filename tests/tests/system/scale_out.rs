@@ -5,7 +5,7 @@
 use portal_server::app::AppState;
 use portal_server::db::Backend;
 use portal_server::db::accounts::{self, AccountKind};
-use portal_tests::{Installation, Server, backend};
+use portal_tests::{Installation, Server, backend, browser, post_form};
 use reqwest::StatusCode;
 
 const PASSWORD: &str = "lantern-harbour-orbit";
@@ -27,45 +27,7 @@ async fn two_servers(extra_config: Option<&str>) -> Option<(Installation, Server
     Some((installation, first, second))
 }
 
-/// A browser-like client: keeps cookies (per host, so one client's cookies reach both servers
-/// on 127.0.0.1, as a load balancer's single origin would) and shows redirects as they are.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-fn csrf_token(html: &str) -> String {
-    html.split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a CSRF token in the form")
-        .to_owned()
-}
-
-/// Fetches a form page and posts `fields` to it with the page's CSRF token.
-async fn post_form(
-    client: &reqwest::Client,
-    page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let html = client
-        .get(page)
-        .send()
-        .await
-        .expect("form page")
-        .text()
-        .await
-        .expect("body");
-    let token = csrf_token(&html);
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    form.push(("csrf_token", &token));
-    client.post(action).form(&form).send().await.expect("post")
-}
-
+/// Signs in at acme's `area` (`portal` or `manage`) on `server`.
 async fn sign_in(
     client: &reqwest::Client,
     server: &Server,
@@ -74,13 +36,9 @@ async fn sign_in(
     password: &str,
 ) -> reqwest::Response {
     let login = server.url(&format!("/acme/{area}/login"));
-    post_form(
-        client,
-        &login,
-        &login,
-        &[("email", email), ("password", password)],
-    )
-    .await
+    portal_tests::sign_in(client, &login, email, password)
+        .await
+        .expect("sign in")
 }
 
 async fn status_of(client: &reqwest::Client, url: &str) -> StatusCode {
@@ -92,7 +50,7 @@ async fn a_session_from_one_server_is_valid_on_the_other_until_signed_out_there(
     let Some((_installation, first, second)) = two_servers(None).await else {
         return;
     };
-    let browser = client();
+    let browser = browser();
     let signed_in = sign_in(
         &browser,
         &first,
@@ -119,7 +77,8 @@ async fn a_session_from_one_server_is_valid_on_the_other_until_signed_out_there(
         &second.url("/acme/portal/logout"),
         &[],
     )
-    .await;
+    .await
+    .expect("sign out");
     assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         status_of(&browser, &first.url("/acme/portal")).await,
@@ -148,7 +107,7 @@ async fn a_deactivation_on_one_server_ends_the_session_on_the_other_at_once() {
     .expect("the demo recruiter");
 
     // The recruiter works on the first server; cookies are per host, so a second client.
-    let recruiter_browser = client();
+    let recruiter_browser = browser();
     let signed_in = sign_in(
         &recruiter_browser,
         &first,
@@ -164,7 +123,7 @@ async fn a_deactivation_on_one_server_ends_the_session_on_the_other_at_once() {
     );
 
     // The admin, on the second server, deactivates the recruiter.
-    let admin = client();
+    let admin = browser();
     let signed_in = sign_in(
         &admin,
         &second,
@@ -180,7 +139,8 @@ async fn a_deactivation_on_one_server_ends_the_session_on_the_other_at_once() {
         &second.url(&format!("/acme/manage/staff/{}/deactivate", recruiter.id)),
         &[],
     )
-    .await;
+    .await
+    .expect("deactivate");
     assert_eq!(deactivated.status(), StatusCode::SEE_OTHER);
 
     // The recruiter's very next request, on the first server, is no longer signed in.
@@ -202,11 +162,11 @@ async fn failed_sign_ins_on_both_servers_count_towards_one_lock() {
     let email = "david@northwind.example";
     // Two failures on each server: neither alone reaches the lock threshold of four.
     for server in [&first, &second, &first, &second] {
-        let failed = sign_in(&client(), server, "portal", email, "wrong password").await;
+        let failed = sign_in(&browser(), server, "portal", email, "wrong password").await;
         assert_ne!(failed.status(), StatusCode::SEE_OTHER, "{}", server.base);
     }
     for server in [&first, &second] {
-        let refused = sign_in(&client(), server, "portal", email, PASSWORD).await;
+        let refused = sign_in(&browser(), server, "portal", email, PASSWORD).await;
         assert_ne!(
             refused.status(),
             StatusCode::SEE_OTHER,
