@@ -64,27 +64,32 @@ impl<'a> Rows<'a> {
     }
 
     /// The number of rows.
+    #[inline]
     pub fn len(&self) -> usize {
         self.ends.len() / self.columns
     }
 
     /// Whether the batch holds no rows.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
     /// The bytes of every cell together: a lower bound of a text format's
     /// output, to size its buffer once instead of growing it row by row.
+    #[inline]
     pub fn text_len(&self) -> usize {
         self.text.len()
     }
 
     /// How many cells the batch holds (rows × columns).
+    #[inline]
     pub fn cell_count(&self) -> usize {
         self.ends.len()
     }
 
     /// The rows in order.
+    #[inline]
     pub fn iter(&self) -> RowIter<'a> {
         RowIter {
             rows: *self,
@@ -92,12 +97,14 @@ impl<'a> Rows<'a> {
         }
     }
 
+    #[inline]
     fn is_null(&self, cell: usize) -> bool {
         self.nulls
             .get(cell / 8)
             .is_some_and(|byte| byte & (1 << (cell % 8)) != 0)
     }
 
+    #[inline]
     fn range(&self, cell: usize) -> std::ops::Range<usize> {
         let start = cell
             .checked_sub(1)
@@ -105,6 +112,7 @@ impl<'a> Rows<'a> {
         start..self.ends[cell] as usize
     }
 
+    #[inline]
     fn cell(&self, cell: usize) -> Option<&'a str> {
         if self.is_null(cell) {
             None
@@ -118,6 +126,7 @@ impl<'a> IntoIterator for Rows<'a> {
     type Item = Row<'a>;
     type IntoIter = RowIter<'a>;
 
+    #[inline]
     fn into_iter(self) -> RowIter<'a> {
         self.iter()
     }
@@ -133,6 +142,7 @@ pub struct RowIter<'a> {
 impl<'a> Iterator for RowIter<'a> {
     type Item = Row<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Row<'a>> {
         let first = self.next;
         if first >= self.rows.ends.len() {
@@ -166,6 +176,7 @@ impl<'a> Row<'a> {
     /// # Panics
     ///
     /// If `column` is not less than the table's column count.
+    #[inline]
     pub fn get(&self, column: usize) -> Option<&'a str> {
         assert!(
             column < self.rows.columns,
@@ -175,6 +186,7 @@ impl<'a> Row<'a> {
     }
 
     /// The cells in column order.
+    #[inline]
     pub fn cells(&self) -> impl ExactSizeIterator<Item = Option<&'a str>> + use<'a> {
         let Row { rows, first } = *self;
         (first..first + rows.columns).map(move |cell| rows.cell(cell))
