@@ -2,6 +2,7 @@
 
 mod batch;
 mod cell;
+mod scan;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -11,6 +12,7 @@ use crate::bindings::export_format::exports::portal::plugin::formats as wit;
 
 pub use batch::{Row, RowBatchBuilder, RowIter, Rows};
 pub use cell::{check_integer, parse_boolean, write_decimal};
+pub use scan::contains_any;
 pub use wit::{Column, ColumnType, Format, RowBatch};
 
 /// The largest `decimal` scale the WIT allows; the SDK rejects larger ones

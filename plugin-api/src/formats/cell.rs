@@ -3,12 +3,14 @@
 //! Exporters mostly copy canonical text through; these are the pieces every
 //! format needs and none should write again.
 
+use super::scan::all_digits;
 use crate::PluginError;
 
 /// Checks a canonical `integer` cell (an optional `-`, then ASCII digits
 /// without leading zeros) and hands it back. Formats copy integers into the
 /// output as they are (JSON numbers, XLSX values, CSV fields), so checking
 /// first means a host bug cannot break the file's syntax.
+#[inline]
 pub fn check_integer(text: &str) -> Result<&str, PluginError> {
     if is_integer(text) {
         Ok(text)
@@ -20,55 +22,62 @@ pub fn check_integer(text: &str) -> Result<&str, PluginError> {
 }
 
 /// Reads a canonical `boolean` cell: `1` or `0`.
+#[inline]
 pub fn parse_boolean(text: &str) -> Result<bool, PluginError> {
-    match text {
-        "1" => Ok(true),
-        "0" => Ok(false),
+    match text.as_bytes() {
+        b"1" => Ok(true),
+        b"0" => Ok(false),
         _ => Err(PluginError::InvalidInput(
             "a boolean cell is not 0 or 1".to_owned(),
         )),
     }
 }
 
-fn is_integer(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    match digits.as_bytes() {
-        [] => false,
-        [b'0'] => digits.len() == text.len(),
+/// The sign and digits of a canonical integer, `None` if `text` is not one.
+#[inline]
+fn integer_parts(text: &str) -> Option<(bool, &[u8])> {
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', digits @ ..] => (true, digits),
+        digits => (false, digits),
+    };
+    let canonical = match digits {
+        [b'0'] => !negative,
         [b'0', ..] => false,
-        bytes => bytes.iter().all(u8::is_ascii_digit),
-    }
+        _ => all_digits(digits),
+    };
+    canonical.then_some((negative, digits))
+}
+
+fn is_integer(text: &str) -> bool {
+    integer_parts(text).is_some()
 }
 
 /// Appends a canonical `decimal(scale)` cell as a plain decimal number:
 /// `12345` at scale 2 is `123.45`, `-5` is `-0.05`, and scale 0 adds no
 /// point. Working on the digits keeps every value exact, with no float in
 /// between.
+#[inline]
 pub fn write_decimal(out: &mut Vec<u8>, units: &str, scale: u8) -> Result<(), PluginError> {
-    if !is_integer(units) {
+    let Some((negative, digits)) = integer_parts(units) else {
         return Err(PluginError::InvalidInput(
             "a decimal cell is not an integer count of units".to_owned(),
         ));
-    }
-    let (negative, digits) = match units.strip_prefix('-') {
-        Some(digits) => (true, digits),
-        None => (false, units),
     };
     let scale = usize::from(scale);
     if negative {
         out.push(b'-');
     }
     if scale == 0 {
-        out.extend_from_slice(digits.as_bytes());
+        out.extend_from_slice(digits);
     } else if digits.len() > scale {
-        let (whole, fraction) = digits.as_bytes().split_at(digits.len() - scale);
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
         out.extend_from_slice(whole);
         out.push(b'.');
         out.extend_from_slice(fraction);
     } else {
         out.extend_from_slice(b"0.");
         out.resize(out.len() + scale - digits.len(), b'0');
-        out.extend_from_slice(digits.as_bytes());
+        out.extend_from_slice(digits);
     }
     Ok(())
 }

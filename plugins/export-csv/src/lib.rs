@@ -15,8 +15,8 @@
 
 use portal_plugin_api::PluginError;
 use portal_plugin_api::formats::{
-    Column, ColumnType, ExportFormat, Format, Rows, TableWriter, check_integer, parse_boolean,
-    write_decimal,
+    Column, ColumnType, ExportFormat, Format, Rows, TableWriter, check_integer, contains_any,
+    parse_boolean, write_decimal,
 };
 
 /// The CSV format; exported as the component's `formats` interface.
@@ -100,25 +100,36 @@ fn write_cell(out: &mut Vec<u8>, value: &str, kind: ColumnType) -> Result<(), Pl
 
 /// Writes one text field, quoted only when RFC 4180 requires it, with the
 /// formula guard when `guard` is set.
+///
+/// Every character that matters here is ASCII, and in UTF-8 an ASCII byte
+/// is always a whole character, so the checks look at bytes rather than
+/// decoding characters.
 fn write_text(out: &mut Vec<u8>, text: &str, guard: bool) {
-    let guarded = guard && text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quoted = text.contains(['"', ',', '\r', '\n']);
+    let bytes = text.as_bytes();
+    let guarded = guard
+        && matches!(
+            bytes.first(),
+            Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+        );
+    let quoted = contains_any(bytes, *b"\",\r\n");
     if quoted {
         out.push(b'"');
     }
     if guarded {
         out.push(b'\'');
     }
-    if quoted {
-        for (index, piece) in text.split('"').enumerate() {
+    if quoted && contains_any(bytes, [b'"']) {
+        for (index, piece) in bytes.split(|&byte| byte == b'"').enumerate() {
             if index > 0 {
                 out.extend_from_slice(b"\"\"");
             }
-            out.extend_from_slice(piece.as_bytes());
+            out.extend_from_slice(piece);
         }
-        out.push(b'"');
     } else {
-        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(bytes);
+    }
+    if quoted {
+        out.push(b'"');
     }
 }
 
