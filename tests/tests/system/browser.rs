@@ -322,6 +322,12 @@ async fn an_admin_sees_the_email_outbox_and_the_branding_preview() {
             .click()
             .await
             .expect("sign in");
+        // The form's own navigation first: going elsewhere at once may abandon the sign-in.
+        client
+            .wait()
+            .for_element(Locator::Css(".site-nav"))
+            .await
+            .expect("signed in");
         client
             .goto(&server.url("/acme/manage/outbox"))
             .await
