@@ -148,7 +148,12 @@ pub enum RoleArg {
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
     /// Load two demonstration agencies' data (safe to run again).
-    Seed,
+    Seed {
+        /// How much: `demo` (the two demo agencies) or `large` (the data the portal is
+        /// measured with, added to the demo).
+        #[arg(long, value_enum, default_value_t)]
+        scale: crate::demo::Scale,
+    },
 }
 
 /// Runs a command; errors come back for `main` to print as one line.
@@ -181,9 +186,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::build(loaded.settings, &cli.config).await?;
             users::run(command, &state).await
         }
-        Command::Demo(DemoCommand::Seed) => {
+        Command::Demo(DemoCommand::Seed { scale }) => {
             let state = AppState::build(loaded.settings, &cli.config).await?;
-            crate::demo::seed(&state).await
+            crate::demo::seed(&state, scale).await
         }
         Command::Theme(ThemeCommand::Check { dir }) => check_theme(&dir, &cli.config),
         Command::Import(command) => import::run(command, &loaded, &cli.config).await,

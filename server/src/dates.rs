@@ -12,6 +12,11 @@ pub fn monday_of(date: Date) -> Date {
     date - Duration::days(i64::from(date.weekday().number_days_from_monday()))
 }
 
+/// The first day of the month `date` is in.
+pub fn first_of_month(date: Date) -> Date {
+    date - Duration::days(i64::from(date.day()) - 1)
+}
+
 /// `YYYY-MM-DD`.
 pub fn iso(date: Date) -> String {
     format!(

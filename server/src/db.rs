@@ -164,6 +164,19 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     })
 }
 
+/// Starts a transaction that writes. SQLite takes its single write lock at a transaction's
+/// first write, and a transaction that read before writing fails at once (`SQLITE_BUSY`,
+/// whatever the busy timeout) when another connection committed in between; `BEGIN
+/// IMMEDIATE` takes the lock at the start, so concurrent writers wait their turn (up to the
+/// busy timeout) instead of answering 503. PostgreSQL's row locks need nothing of the sort.
+pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
+    }
+}
+
 /// Whether an error means the database cannot be reached right now — it is down, restarting
 /// or shutting down, the connection broke, or no connection came free within
 /// `database.acquire_timeout_seconds` — rather than a fault of the request. Such requests

@@ -1,6 +1,9 @@
 //! `portal demo seed`: two agencies that differ in theme and role set — a staffing agency
 //! (`acme`) and a field-service business (`brightfix`) — with a few weeks of realistic data.
-//! Running it again changes nothing.
+//! Running it again changes nothing. `--scale large` adds the data the portal is measured
+//! with ([`large`]).
+
+pub mod large;
 
 use anyhow::Context;
 use sqlx::AnyConnection;
@@ -219,8 +222,22 @@ const BRIGHTFIX: DemoAgency = DemoAgency {
     pay_rate_cents: 2900,
 };
 
-/// Seeds both demo agencies; each must be configured.
-pub async fn seed(state: &AppState) -> anyhow::Result<()> {
+/// The demo agencies' slugs; each must be configured.
+pub const DEMO_SLUGS: [&str; 2] = [ACME.slug, BRIGHTFIX.slug];
+
+/// How much data `portal demo seed` loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Scale {
+    /// The two demo agencies, a few weeks of data each.
+    #[default]
+    Demo,
+    /// The demo, then 2,000 clients, 20,000 workers, 100,000 portal users and 1,000,000
+    /// timesheets in `acme`, and a small data set in every other agency.
+    Large,
+}
+
+/// Seeds both demo agencies, and at [`Scale::Large`] the large data set.
+pub async fn seed(state: &AppState, scale: Scale) -> anyhow::Result<()> {
     let hash = passwords::hash(DEMO_PASSWORD).await?;
     for demo in [&ACME, &BRIGHTFIX] {
         let agency = state.agency(demo.slug).with_context(|| {
@@ -229,7 +246,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
                 demo.slug
             )
         })?;
-        let mut tx = state.db().pool.begin().await?;
+        let mut tx = crate::db::begin_write(&state.db().pool).await?;
         match seed_agency(&mut tx, &agency, demo, &hash).await {
             Ok(()) => {
                 tx.commit().await?;
@@ -241,7 +258,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             Err(SeedError::Database(err)) => return Err(err.into()),
         }
     }
-    Ok(())
+    match scale {
+        Scale::Demo => Ok(()),
+        Scale::Large => large::seed(state, &hash, large::LARGE, large::SMALL).await,
+    }
 }
 
 enum SeedError {

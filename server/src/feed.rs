@@ -205,6 +205,60 @@ impl Summary {
     }
 }
 
+/// A request body as one row: a JSON object, or a problem naming what is wrong with it.
+pub fn body_object(body: &[u8]) -> AppResult<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(AppError::BadRequest("Send a JSON object.".into())),
+        Err(err) => Err(AppError::BadRequest(format!(
+            "The body is not valid JSON: {err}."
+        ))),
+    }
+}
+
+/// Rows ready for [`apply_rows`] (position, external id, values).
+pub type Rows = Vec<(usize, String, Map<String, Value>)>;
+
+/// A batch body `{"rows": [...]}`: the rows to apply, and the results of items that are not
+/// objects (reported as invalid without touching the database).
+pub fn batch_rows(body: &[u8]) -> AppResult<(Rows, Vec<RowResult>)> {
+    let body = body_object(body)?;
+    let Some(Value::Array(items)) = body.get("rows") else {
+        return Err(AppError::BadRequest(
+            "Send {\"rows\": [...]}, each row with its external_id.".into(),
+        ));
+    };
+    if items.len() > MAX_BATCH_ROWS {
+        return Err(AppError::BadRequest(format!(
+            "A batch holds at most {MAX_BATCH_ROWS} rows; this one has {}.",
+            items.len()
+        )));
+    }
+    let mut rows = Vec::with_capacity(items.len());
+    let mut faults = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let mut values = item.as_object().cloned().unwrap_or_default();
+        let external_id = match values.remove("external_id") {
+            Some(Value::String(text)) => text,
+            _ => String::new(),
+        };
+        if item.is_object() {
+            rows.push((index, external_id, values));
+        } else {
+            let mut errors = FieldErrors::default();
+            errors.add("row", "Send each row as a JSON object.");
+            faults.push(RowResult {
+                row: index,
+                external_id,
+                status: "invalid",
+                id: None,
+                errors,
+            });
+        }
+    }
+    Ok((rows, faults))
+}
+
 /// Applies rows in one transaction, each in its own savepoint: a bad row is reported and
 /// rolled back alone, the good rows are kept. `progress` is called after every row.
 /// With `dry_run` everything is rolled back at the end, so the report says what would happen.
@@ -212,11 +266,11 @@ pub async fn apply_rows<E: Entity>(
     pool: &sqlx::AnyPool,
     agency_id: i64,
     actor: Actor<'_>,
-    rows: Vec<(usize, String, Map<String, Value>)>,
+    rows: Rows,
     dry_run: bool,
     mut progress: impl FnMut() + Send,
 ) -> AppResult<(Vec<RowResult>, Summary)> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let mut results = Vec::with_capacity(rows.len());
     let mut summary = Summary::default();
     for (row, external_id, values) in rows {

@@ -167,12 +167,7 @@ impl Portal {
     ) -> AppResult<Response> {
         let me = &self.session.user;
         let choices: Vec<(i64, String)> = if self.session.client_ids.len() > 1 {
-            clients::list(&state.db().pool, me.agency.id)
-                .await?
-                .into_iter()
-                .filter(|c| self.session.client_ids.contains(&c.id))
-                .map(|c| (c.id, c.name))
-                .collect()
+            clients::named(&state.db().pool, me.agency.id, &self.session.client_ids).await?
         } else {
             Vec::new()
         };

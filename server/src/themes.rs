@@ -33,6 +33,13 @@ pub struct ThemeManifest {
     pub extends: Option<String>,
 }
 
+impl ThemeManifest {
+    /// Reads a `theme.toml`'s text; unknown keys are refused so a typo is not ignored.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
+
 /// Theme names found in the theme folders, with the folder of each (first folder wins).
 pub fn catalog(dirs: &[PathBuf]) -> BTreeMap<String, PathBuf> {
     let mut found = BTreeMap::new();
@@ -59,7 +66,7 @@ pub fn read_manifest(folder: &Path) -> anyhow::Result<ThemeManifest> {
     let path = folder.join(MANIFEST);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str(&text)
+    ThemeManifest::parse(&text)
         .with_context(|| format!("{} is not a valid theme manifest", path.display()))
 }
 

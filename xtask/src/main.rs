@@ -3,14 +3,18 @@
 //! - `cargo xtask demo`    build the plugins, seed demo data, serve on 127.0.0.1:8080
 //! - `cargo xtask test`    every test: SQLite, then PostgreSQL, then the browser tests
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
-//! - `cargo xtask bench`   measure a release build under load; results go to BENCHMARKS.md
+//! - `cargo xtask bench`   every benchmark below, end to end, into BENCHMARKS.md
+//! - `cargo xtask bench-http` a release build with the large data set under HTTP load, on
+//!   SQLite then PostgreSQL, against a bare handler; start-up; a sign-in storm
 //! - `cargo xtask bench-plugins` benchmark the plugin host (release) into BENCHMARKS.md
 //! - `cargo xtask bench-timesheets` portal timesheet list and reports over 1,000,000 rows
 //!   (release), SQLite then PostgreSQL, into BENCHMARKS.md
 //! - `cargo xtask bench-users` the portal-user list with 100,000 users (release), SQLite then
 //!   PostgreSQL, into BENCHMARKS.md
+//! - `cargo xtask fuzz [SECONDS]` every fuzz target in turn (nightly, cargo-fuzz), 600 s each
 
 mod bench;
+mod fuzz;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -20,12 +24,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 const USAGE: &str =
-    "usage: cargo xtask <demo|test|plugins|bench|bench-plugins|bench-timesheets|bench-users>
+    "usage: cargo xtask <demo|test|plugins|bench|bench-http|bench-plugins|bench-timesheets|bench-users|fuzz>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
   test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
   plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/
-  bench     measure a release build under load and write BENCHMARKS.md
+  bench     run every benchmark below, end to end, and write BENCHMARKS.md
+  bench-http
+            seed the large data set (portal demo seed --scale large) on SQLite, then
+            PostgreSQL, and measure a release build over loopback at 1, 16 and 64 connections
+            against a bare axum handler; time start-up and a sign-in storm
   bench-plugins
             build the plugins, benchmark the plugin host against native Rust (release build)
             and write the results into BENCHMARKS.md
@@ -35,7 +43,10 @@ const USAGE: &str =
             SQLite, then PostgreSQL) into BENCHMARKS.md
   bench-users
             build the plugins, time every sort, filter and page of the portal-user list with
-            100,000 users (release build; SQLite, then PostgreSQL) into BENCHMARKS.md";
+            100,000 users (release build; SQLite, then PostgreSQL) into BENCHMARKS.md
+  fuzz [SECONDS]
+            run every fuzz target in fuzz/ in turn for SECONDS each (default 600) with
+            cargo-fuzz on the nightly toolchain (installed if missing); fails on any crash";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -46,9 +57,12 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("plugins") => plugins(),
         Some("bench") => bench::bench(),
+        Some("bench-http") => bench::http(),
+        Some("bare-server") => bench::bare_server(),
         Some("bench-plugins") => bench_plugins(),
         Some("bench-timesheets") => bench_timesheets(),
         Some("bench-users") => bench_users(),
+        Some("fuzz") => fuzz::fuzz(args.get(1).map(String::as_str)),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

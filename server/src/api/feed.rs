@@ -29,8 +29,7 @@ use crate::feed::quotes::Quotes;
 use crate::feed::timesheets::Timesheets;
 use crate::feed::workers::Workers;
 use crate::feed::worksites::Worksites;
-use crate::feed::{self, Entity, MAX_BATCH_ROWS, Outcome, RowResult, Upserted, documents};
-use crate::forms::FieldErrors;
+use crate::feed::{self, Entity, MAX_BATCH_ROWS, Outcome, Upserted, documents};
 
 impl super::RouteTable {
     /// The data feed's routes: files, then upserts and batches for each kind of row.
@@ -77,17 +76,6 @@ impl super::RouteTable {
     }
 }
 
-/// The body as a JSON object, or a problem naming what is wrong with it.
-fn object(body: &[u8]) -> AppResult<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(AppError::BadRequest("Send a JSON object.".into())),
-        Err(err) => Err(AppError::BadRequest(format!(
-            "The body is not valid JSON: {err}."
-        ))),
-    }
-}
-
 fn answer(done: &Upserted, external_id: &str, row: Option<Value>) -> Response {
     let status = if done.outcome == Outcome::Created {
         StatusCode::CREATED
@@ -107,8 +95,8 @@ async fn upsert<E: Entity>(
     Path((_, external_id)): Path<(String, String)>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let row = object(&body)?;
-    let mut tx = state.db().pool.begin().await?;
+    let row = feed::body_object(&body)?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     let agency_id = client.agency.id;
     let done = feed::apply::<E>(&mut tx, agency_id, client.actor(), &external_id, &row).await?;
     let shown = E::show(&mut tx, agency_id, &external_id).await?;
@@ -133,40 +121,7 @@ async fn batch<E: Entity>(
     client: ApiClient,
     body: Bytes,
 ) -> AppResult<Response> {
-    let body = object(&body)?;
-    let Some(Value::Array(items)) = body.get("rows") else {
-        return Err(AppError::BadRequest(
-            "Send {\"rows\": [...]}, each row with its external_id.".into(),
-        ));
-    };
-    if items.len() > MAX_BATCH_ROWS {
-        return Err(AppError::BadRequest(format!(
-            "A batch holds at most {MAX_BATCH_ROWS} rows; this one has {}.",
-            items.len()
-        )));
-    }
-    let mut rows = Vec::with_capacity(items.len());
-    let mut faults = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let mut values = item.as_object().cloned().unwrap_or_default();
-        let external_id = match values.remove("external_id") {
-            Some(Value::String(text)) => text,
-            _ => String::new(),
-        };
-        if item.is_object() {
-            rows.push((index, external_id, values));
-        } else {
-            let mut errors = FieldErrors::default();
-            errors.add("row", "Send each row as a JSON object.");
-            faults.push(RowResult {
-                row: index,
-                external_id,
-                status: "invalid",
-                id: None,
-                errors,
-            });
-        }
-    }
+    let (rows, faults) = feed::batch_rows(&body)?;
     let (mut results, mut summary) = feed::apply_rows::<E>(
         &state.db().pool,
         client.agency.id,
@@ -208,7 +163,7 @@ async fn put_document(
         .collect();
     feed::check_external_id(&external_id)?;
     let agency_id = client.agency.id;
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     let done = documents::upsert(
         &mut tx,
         agency_id,
@@ -252,7 +207,7 @@ async fn put_invoice_pdf(
         ));
     }
     let agency_id = client.agency.id;
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     let done = invoices::attach_pdf(&mut tx, agency_id, &external_id, &body).await?;
     if done.outcome != Outcome::Unchanged {
         audit_upload(&mut tx, agency_id, &client, "invoice", &done, &external_id).await?;

@@ -266,7 +266,7 @@ async fn lockout(
     account: &Account,
     ip: &str,
 ) -> AppResult<()> {
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     let actor = audit_actor("system", None, "throttle", ip);
     let target = Target {
         kind: Some(kind.as_str()),

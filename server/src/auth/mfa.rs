@@ -204,7 +204,7 @@ pub async fn enable(
     };
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
     let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     mfa::enable(&mut *tx, kind, agency.id, account.id, secret, step).await?;
     mfa::replace_recovery_codes(&mut tx, kind, agency.id, account.id, &hashes).await?;
     let actor = audit_actor(kind.as_str(), Some(account.id), &account.email, &ip);
@@ -249,7 +249,7 @@ pub async fn disable(
             context! { title => "Two-factor sign-in", error => "Your password is not right." },
         );
     }
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     mfa::disable(&mut tx, kind, agency.id, account.id).await?;
     let actor = audit_actor(kind.as_str(), Some(account.id), &account.email, &ip);
     audit::record(

@@ -45,12 +45,8 @@ async fn new_password_problem(
     if kind == AccountKind::Portal {
         let pool = &state.db().pool;
         let visible = db::clients::visible_to(pool, agency.id, account.id).await?;
-        let all = db::clients::list(pool, agency.id).await?;
-        words.extend(
-            all.into_iter()
-                .filter(|c| visible.contains(&c.id))
-                .map(|c| c.name),
-        );
+        let named = db::clients::named(pool, agency.id, &visible).await?;
+        words.extend(named.into_iter().map(|(_, name)| name));
     }
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let min = min_length(state, agency).await?;
@@ -130,7 +126,7 @@ async fn send_reset(
         return Ok(());
     }
     let minutes = state.settings().security.reset_minutes;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let url = issue_link(
         state,
         &mut tx,
@@ -324,7 +320,7 @@ pub async fn set_submit(
         );
     }
     let hash = passwords::hash(&form.password).await?;
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     if !db::tokens::consume(&mut *tx, link.id).await? {
         return link_expired(&agency, kind);
     }
@@ -412,7 +408,7 @@ pub async fn change_submit(
     }
     let hash = passwords::hash(&form.password).await?;
     let kind = signed_in.kind;
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     accounts::set_password(&mut *tx, kind, agency.id, account.id, &hash, false).await?;
     sessions::delete_all_for_account(
         &mut *tx,

@@ -82,6 +82,21 @@ pub async fn list<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<
     .await
 }
 
+/// Ids and names of the agency's active clients among `client_ids`, by name: what a portal
+/// page shows of the user's clients, without reading the agency's other clients.
+pub async fn named<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, String)>> {
+    let sql = format!(
+        "SELECT id, name FROM clients WHERE agency_id = $1 AND archived_at IS NULL \
+         AND id IN ({}) ORDER BY lower(name), id",
+        super::scope::client_list(client_ids)
+    );
+    super::scope::all(db, sql, agency_id).await
+}
+
 /// Which clients a list shows, by status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -498,11 +513,15 @@ pub async fn visible_to<'e>(
     portal_user_id: i64,
 ) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar(
-        "SELECT c.id FROM clients c JOIN portal_users u ON u.agency_id = c.agency_id \
-         WHERE c.agency_id = $1 AND u.id = $2 AND c.archived_at IS NULL AND ( \
-           u.all_clients = 1 OR EXISTS (SELECT 1 FROM portal_user_clients l \
-             WHERE l.agency_id = c.agency_id AND l.portal_user_id = u.id AND l.client_id = c.id)) \
-         ORDER BY c.id",
+        // Two branches, so that a user of a few clients reads only their links (by the
+        // links' primary key) and not every client of the agency.
+        "SELECT c.id FROM portal_user_clients l JOIN clients c ON c.id = l.client_id \
+         WHERE l.portal_user_id = $2 AND l.agency_id = $1 AND c.agency_id = $1 \
+           AND c.archived_at IS NULL \
+         UNION \
+         SELECT c.id FROM portal_users u JOIN clients c ON c.agency_id = u.agency_id \
+         WHERE u.id = $2 AND u.agency_id = $1 AND u.all_clients = 1 AND c.archived_at IS NULL \
+         ORDER BY 1",
     )
     .bind(agency_id)
     .bind(portal_user_id)

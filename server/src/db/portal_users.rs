@@ -177,6 +177,14 @@ impl SortBy {
         }
     }
 
+    /// The columns `keys` read: what a search's matches carry to be sorted.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::LastSignIn => &["last_login_at"],
+            other => other.keys(),
+        }
+    }
+
     /// The index of migration 0045 (SQLite) that serves this order.
     fn index(self) -> &'static str {
         match self {
@@ -285,6 +293,26 @@ impl Filter {
         format!("%{escaped}%")
     }
 
+    /// The search as a query of the trigram index of migration 0070 (SQLite): trigrams that
+    /// every match holds — the first three characters, every third after, and the last three —
+    /// each quoted. `None` when the search is shorter than a trigram.
+    fn trigrams(&self) -> Option<String> {
+        let typed: Vec<char> = self.search.trim().to_lowercase().chars().collect();
+        let last = typed.len().checked_sub(3)?;
+        let mut starts: Vec<usize> = (0..=last).step_by(3).collect();
+        if starts.last() != Some(&last) {
+            starts.push(last);
+        }
+        let quoted: Vec<String> = starts
+            .into_iter()
+            .map(|start| {
+                let trigram: String = typed[start..start + 3].iter().collect();
+                format!("\"{}\"", trigram.replace('"', "\"\""))
+            })
+            .collect();
+        Some(quoted.join(" AND "))
+    }
+
     fn condition(&self) -> Condition {
         let mut condition = Condition {
             sql: "agency_id = $1".to_owned(),
@@ -355,16 +383,19 @@ pub struct Listing {
     pub users: Vec<PortalUser>,
 }
 
-/// A search matching at most this many users is answered from its matches, sorted; one
-/// matching more walks the sort index, where a page needs few rows before it has enough.
-const NARROW_SEARCH: usize = 3_000;
+/// A search matching at most this many users is paged from its matches, read once and sorted;
+/// one matching more walks the sort index, where a page needs few rows before it has enough.
+/// Sorting costs about what finding the matches costs, so it stays within the target for
+/// some 10,000 matches; a walk can pass most of the agency when the matches sit together at
+/// the other end of the order (BENCHMARKS.md, "Portal-user list").
+const NARROW_SEARCH: i64 = 20_000;
 
 /// One page of an agency's portal users.
 ///
 /// Fast however many users the agency has: the count of an unfiltered or status-filtered
-/// list is kept by triggers; a search first collects its matches and, when they are few,
-/// sorts just those; a next or previous page seeks from the row before it; and a page past
-/// the middle is read from the other end.
+/// list is kept by triggers; a search that matches few enough users reads its matches once
+/// (found through a trigram index), counts them and sorts just those; a next or previous
+/// page seeks from the row before it; and a page past the middle is read from the other end.
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn list(
     db: &super::Db,
@@ -374,56 +405,7 @@ pub async fn list(
     seek: Seek,
 ) -> sqlx::Result<Listing> {
     let pool = &db.pool;
-    let mut condition = filter.condition();
     let sqlite = db.backend == super::Backend::Sqlite;
-    // SQLite is told which index serves the order: left to itself, it may read a search
-    // through the covering status index and sort thousands of rows instead.
-    let mut table = if sqlite {
-        format!("portal_users INDEXED BY {}", filter.sort.index())
-    } else {
-        "portal_users".to_owned()
-    };
-    let total = if filter.searching() {
-        // One pass over the matches: the first few ids, and how many there are in all.
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, COUNT(*) OVER () FROM portal_users{} WHERE {} LIMIT {}",
-            if sqlite {
-                " INDEXED BY portal_users_by_status"
-            } else {
-                ""
-            },
-            condition.sql,
-            NARROW_SEARCH + 1
-        )))
-        .bind(agency_id);
-        for value in &condition.values {
-            query = query.bind(value);
-        }
-        let matches: Vec<(i64, i64)> = query.fetch_all(pool).await?;
-        let total = matches.first().map_or(0, |(_, total)| *total);
-        if total == 0 {
-            return Ok(Listing {
-                total,
-                users: Vec::new(),
-            });
-        }
-        if matches.len() == usize::try_from(total).unwrap_or(usize::MAX) {
-            let ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
-            condition = Condition {
-                sql: format!("agency_id = $1 AND id IN ({})", numbers(&ids)),
-                values: Vec::new(),
-            };
-            // Rows by id and a sort of just these, not a walk of the sort index.
-            if sqlite {
-                table = "portal_users NOT INDEXED".to_owned();
-            }
-        }
-        total
-    } else if filter.within.is_some() {
-        count_matching(pool, agency_id, &condition).await?
-    } else {
-        counted(pool, agency_id, filter.status).await?
-    };
     let (seek, cursor) = match seek {
         Seek::After { id, offset } | Seek::Before { id, offset } => {
             match get(pool, agency_id, id).await? {
@@ -432,6 +414,33 @@ pub async fn list(
             }
         }
         Seek::Offset(_) => (seek, None),
+    };
+    if filter.searching()
+        && let Some(listing) =
+            narrow_search(db, agency_id, filter, limit, seek, cursor.as_ref()).await?
+    {
+        return Ok(listing);
+    }
+    let condition = filter.condition();
+    let total = if filter.searching() {
+        // SQLite reads what was typed from the covering status index alone.
+        let table = if sqlite {
+            "portal_users INDEXED BY portal_users_by_status"
+        } else {
+            "portal_users"
+        };
+        count_matching(pool, agency_id, table, &condition, None).await?
+    } else if filter.within.is_some() {
+        count_matching(pool, agency_id, "portal_users", &condition, None).await?
+    } else {
+        counted(pool, agency_id, filter.status).await?
+    };
+    // SQLite is told which index serves the order: left to itself, it may read a search
+    // through the covering status index and sort thousands of rows instead.
+    let table = if sqlite {
+        format!("portal_users INDEXED BY {}", filter.sort.index())
+    } else {
+        "portal_users".to_owned()
     };
     let (from_end, offset, limit) = match seek {
         Seek::After { .. } => (false, 0, limit),
@@ -469,6 +478,103 @@ pub async fn list(
     Ok(Listing { total, users })
 }
 
+/// A user of a search's page, and how many users the search matches.
+#[derive(sqlx::FromRow)]
+struct Matching {
+    #[sqlx(flatten)]
+    user: PortalUser,
+    matching: i64,
+}
+
+/// A page of a search from its matches, read once into a materialized CTE (at most one more
+/// than [`NARROW_SEARCH`]), counted and sorted by the page's keys, only the page's rows read
+/// in full; `None` when the search matches more users.
+///
+/// On SQLite a search of three characters or more first asks the trigram index of
+/// migration 0070 for the users holding its trigrams and reads just those rows by id (the
+/// LIKE still decides); a shorter one reads the text from the covering status index. On
+/// PostgreSQL the trigram index of migration 0045 finds the rows.
+async fn narrow_search(
+    db: &super::Db,
+    agency_id: i64,
+    filter: &Filter,
+    limit: i64,
+    seek: Seek,
+    cursor: Option<&PortalUser>,
+) -> sqlx::Result<Option<Listing>> {
+    let pool = &db.pool;
+    let sqlite = db.backend == super::Backend::Sqlite;
+    let mut condition = filter.condition();
+    let table = match filter.trigrams() {
+        Some(trigrams) if sqlite => {
+            // The users holding the trigrams (in any agency) include every match: more of
+            // them than a narrow search has, and the walk is the better way.
+            let candidates: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM portal_user_search \
+                 WHERE portal_user_search MATCH $1 LIMIT {}) AS candidates",
+                NARROW_SEARCH + 1
+            )))
+            .bind(&trigrams)
+            .fetch_one(pool)
+            .await?;
+            if candidates > NARROW_SEARCH {
+                return Ok(None);
+            }
+            condition.sql += &format!(
+                " AND id IN (SELECT rowid FROM portal_user_search \
+                 WHERE portal_user_search MATCH ${})",
+                condition.placeholder()
+            );
+            condition.values.push(trigrams);
+            "portal_users NOT INDEXED"
+        }
+        _ if sqlite => "portal_users INDEXED BY portal_users_by_status",
+        _ => "portal_users",
+    };
+    let (descending, offset, from_end) = match seek {
+        Seek::After { .. } => (filter.descending, 0, false),
+        Seek::Before { .. } => (!filter.descending, 0, true),
+        Seek::Offset(offset) => (filter.descending, offset, false),
+    };
+    let sort = filter.sort;
+    let order = sort.order_by(descending);
+    let beyond = match cursor {
+        Some(_) => format!(
+            " WHERE {}",
+            sort.beyond(descending, condition.placeholder())
+        ),
+        None => String::new(),
+    };
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH matches AS MATERIALIZED (SELECT id, {} FROM {table} WHERE {} LIMIT {}) \
+         SELECT {COLUMNS}, (SELECT COUNT(*) FROM matches) AS matching FROM portal_users{} \
+         WHERE id IN (SELECT id FROM matches{beyond} ORDER BY {order} LIMIT {limit} \
+         OFFSET {offset}) ORDER BY {order}",
+        sort.columns().join(", "),
+        condition.sql,
+        NARROW_SEARCH + 1,
+        // Rows by id, not a walk of a sort index.
+        if sqlite { " NOT INDEXED" } else { "" },
+    )));
+    let keys = cursor.map(|user| sort.values(user));
+    let rows: Vec<Matching> = bind_page(query, agency_id, &condition, keys)
+        .fetch_all(pool)
+        .await?;
+    let total = match rows.first() {
+        Some(row) => row.matching,
+        // No match, or a page past the last: the count comes on its own.
+        None => count_matching(pool, agency_id, table, &condition, Some(NARROW_SEARCH + 1)).await?,
+    };
+    if total > NARROW_SEARCH {
+        return Ok(None);
+    }
+    let mut users: Vec<PortalUser> = rows.into_iter().map(|row| row.user).collect();
+    if from_end {
+        users.reverse();
+    }
+    Ok(Some(Listing { total, users }))
+}
+
 /// Rows of `table` meeting `condition`, in the order of `sort`, after the
 /// `cursor` user when there is one, then past `offset` rows.
 struct PageQuery<'a> {
@@ -501,30 +607,51 @@ async fn page<'e>(
         page.limit,
         page.offset
     );
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency_id);
-    for value in &page.condition.values {
+    let keys = page.cursor.map(|user| page.sort.values(user));
+    bind_page(
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)),
+        agency_id,
+        page.condition,
+        keys,
+    )
+    .fetch_all(db)
+    .await
+}
+
+type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>;
+
+/// Binds what the placeholders of a page query stand for, in order: the agency, the
+/// condition's values, then the keys of the user the page starts beyond.
+fn bind_page<'q, O>(
+    query: AnyQueryAs<'q, O>,
+    agency_id: i64,
+    condition: &'q Condition,
+    keys: Option<Vec<Key>>,
+) -> AnyQueryAs<'q, O> {
+    let mut query = query.bind(agency_id);
+    for value in &condition.values {
         query = query.bind(value);
     }
-    for value in page
-        .cursor
-        .map(|user| page.sort.values(user))
-        .unwrap_or_default()
-    {
-        query = match value {
+    for key in keys.unwrap_or_default() {
+        query = match key {
             Key::Text(text) => query.bind(text),
             Key::Number(number) => query.bind(number),
         };
     }
-    query.fetch_all(db).await
+    query
 }
 
+/// How many rows of `table` meet `condition`; with `at_most`, counting stops there.
 async fn count_matching(
     pool: &sqlx::AnyPool,
     agency_id: i64,
+    table: &str,
     condition: &Condition,
+    at_most: Option<i64>,
 ) -> sqlx::Result<i64> {
+    let limit = at_most.map_or(String::new(), |n| format!(" LIMIT {n}"));
     let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM portal_users WHERE {}",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {}{limit}) AS matches",
         condition.sql
     )))
     .bind(agency_id);

@@ -1,12 +1,15 @@
 //! Timesheets: hours a worker spent at a client, with the rate the client is charged and the
 //! rate the worker is paid. The pay rate never leaves the manage side.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
 use sqlx::{AnyConnection, AnyExecutor, AnyPool, AssertSqlSafe};
 use time::{Date, Duration};
 
 use super::Timestamp;
 use super::scope::{Arg, Conditions, Page, client_list};
-use crate::dates::{iso, monday_of};
+use crate::dates::{first_of_month, iso, monday_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimesheetStatus {
@@ -64,7 +67,7 @@ impl NewTimesheet<'_> {
 fn minutes_of_day(hhmm: &str) -> Option<i64> {
     let (h, m) = hhmm.split_once(':')?;
     let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-    ((0..24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+    ((0..24).contains(&h) && (0..60).contains(&m)).then(|| h * 60 + m)
 }
 
 /// Charge for a number of minutes at an hourly rate, rounded to the nearest cent.
@@ -420,8 +423,8 @@ pub struct Totals {
 
 /// Hours and charges of the clients' timesheets between two dates (inclusive, rejected
 /// timesheets left out), grouped, from the totals the database keeps beside the timesheets
-/// (migration 0050). Weeks are folded from days by the caller, which keeps the SQL the same
-/// on both databases.
+/// (migrations 0050 and 0060). Weeks are folded from days by the caller, which keeps the SQL
+/// the same on both databases.
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn totals<'e>(
     db: impl AnyExecutor<'e>,
@@ -445,7 +448,7 @@ pub async fn totals<'e>(
             params.param(Arg::Text(iso(to))),
         ),
         Grouping::Worker | Grouping::Worksite => {
-            let (week_key, sheet_key, label, join) = if grouping == Grouping::Worker {
+            let (totals_key, sheet_key, label, join) = if grouping == Grouping::Worker {
                 (
                     "worker_id",
                     "worker_id",
@@ -460,37 +463,29 @@ pub async fn totals<'e>(
                     "LEFT JOIN worksites s ON s.id = g.k",
                 )
             };
-            let cover = WeekCover::of(from, to);
+            // One part per run, each a range of one key, so that both databases read it from
+            // the key's index.
             let mut parts = Vec::new();
-            if let Some((first, last)) = cover.weeks {
+            for run in Cover::of(from, to).runs {
+                let sign = if run.add { "" } else { "-" };
+                let (table, column) = match run.bucket {
+                    Bucket::Month => ("timesheet_month_totals", "month"),
+                    Bucket::Week => ("timesheet_week_totals", "week"),
+                    Bucket::Day => ("timesheets", "work_date"),
+                };
+                let (key, [entries, minutes, charges], counted) = if run.bucket == Bucket::Day {
+                    let values = ["1", "minutes_worked", "charge_amount_cents"];
+                    (sheet_key, values, " AND status <> 'rejected'")
+                } else {
+                    (totals_key, ["entries", "minutes", "charge_cents"], "")
+                };
                 parts.push(format!(
-                    "SELECT {week_key} AS k, entries, minutes, charge_cents \
-                     FROM timesheet_week_totals WHERE agency_id = {agency} \
-                     AND client_id IN ({clients}) AND week >= {} AND week <= {}",
-                    params.param(Arg::Text(iso(first))),
-                    params.param(Arg::Text(iso(last))),
-                ));
-            }
-            for (sign, days) in [("", &cover.add), ("-", &cover.subtract)] {
-                if days.is_empty() {
-                    continue;
-                }
-                let dates: Vec<String> = days
-                    .iter()
-                    .map(|(start, end)| {
-                        format!(
-                            "(work_date >= {} AND work_date <= {})",
-                            params.param(Arg::Text(iso(*start))),
-                            params.param(Arg::Text(iso(*end))),
-                        )
-                    })
-                    .collect();
-                parts.push(format!(
-                    "SELECT {sheet_key} AS k, {sign}1 AS entries, {sign}minutes_worked AS minutes, \
-                     {sign}charge_amount_cents AS charge_cents FROM timesheets \
-                     WHERE agency_id = {agency} AND client_id IN ({clients}) \
-                     AND status <> 'rejected' AND ({})",
-                    dates.join(" OR ")
+                    "SELECT {key} AS k, {sign}{entries} AS entries, {sign}{minutes} AS minutes, \
+                     {sign}{charges} AS charge_cents FROM {table} WHERE agency_id = {agency} \
+                     AND client_id IN ({clients}){counted} \
+                     AND {column} >= {} AND {column} <= {}",
+                    params.param(Arg::Text(iso(run.first))),
+                    params.param(Arg::Text(iso(run.last))),
                 ));
             }
             format!(
@@ -510,86 +505,132 @@ pub async fn totals<'e>(
         .await
 }
 
-/// How a date range (inclusive) is added up for the reports by worker and by worksite: the
-/// week totals of the weeks from `weeks.0` to `weeks.1` (Mondays), plus the timesheets of the
-/// days in `add`, less those of the days in `subtract`. A week the range covers in part
-/// comes from its own timesheets when it has at most three days in the range, else from its
-/// week's totals less the days outside the range: at most three days of timesheets are read
-/// at each end, whatever the range.
+/// What a report by worker or by worksite adds up: the month totals, the week totals, or the
+/// timesheets of one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    Month,
+    Week,
+    Day,
+}
+
+impl Bucket {
+    const ALL: [Self; 3] = [Self::Month, Self::Week, Self::Day];
+
+    /// About how much reading one bucket costs, a week's totals rows counting 4: a month's
+    /// hold a few more workers and worksites than a week's, and a day's timesheets, about as
+    /// many as a week's totals, are read from the table rather than from a covering key.
+    fn cost(self) -> u32 {
+        match self {
+            Self::Month => 5,
+            Self::Week => 4,
+            Self::Day => 6,
+        }
+    }
+
+    /// The day after the bucket that starts on `day`, when one does.
+    fn after(self, day: Date) -> Option<Date> {
+        match self {
+            Self::Month => (day.day() == 1).then(|| first_of_month(day + Duration::days(31))),
+            Self::Week => (monday_of(day) == day).then_some(day + Duration::weeks(1)),
+            Self::Day => Some(day + Duration::days(1)),
+        }
+    }
+
+    /// The first day of the bucket that ends the day before `day`, when one does.
+    fn before(self, day: Date) -> Option<Date> {
+        let last = day - Duration::days(1);
+        match self {
+            Self::Month => (day.day() == 1).then(|| first_of_month(last)),
+            Self::Week => (monday_of(day) == day).then_some(day - Duration::weeks(1)),
+            Self::Day => Some(last),
+        }
+    }
+}
+
+/// Consecutive buckets of one kind, from the one starting on `first` to the one starting on
+/// `last`, counted in (`add`) or out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    bucket: Bucket,
+    first: Date,
+    last: Date,
+    add: bool,
+}
+
+/// A step of a [`Cover`]'s walk: the day it leaves and the one bucket it counts.
+type Step = (Date, Run);
+
+/// How a date range (inclusive) is added up for the reports by worker and by worksite: runs
+/// of buckets that, counted in and out, count each day of the range once and no other day,
+/// read at the least [`Bucket::cost`]. A year is about its twelve months and a few weeks and
+/// days at its ends; a week with more than three days in the range is its total less the days
+/// outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct WeekCover {
-    weeks: Option<(Date, Date)>,
-    add: Vec<(Date, Date)>,
-    subtract: Vec<(Date, Date)>,
+struct Cover {
+    runs: Vec<Run>,
 }
 
-/// How a partly covered week is counted.
-enum PartialWeek {
-    /// From the timesheets of these days.
-    Days((Date, Date)),
-    /// From the week's totals, less the timesheets of these days.
-    WeekLess(Vec<(Date, Date)>),
-}
-
-impl WeekCover {
-    const WEEK: Duration = Duration::weeks(1);
-
+impl Cover {
+    /// The cheapest walk from the range's first day to the day after its last, each step a
+    /// bucket: forward counts it in, backward counts it out, so the days between are counted
+    /// once and those outside cancel. The walk stays within the months and weeks the range
+    /// touches.
     fn of(from: Date, to: Date) -> Self {
-        let (head, tail) = (monday_of(from), monday_of(to));
-        let mut cover = Self {
-            weeks: None,
-            add: Vec::new(),
-            subtract: Vec::new(),
-        };
-        let (mut first, mut last) = (head, tail);
-        if let Some(part) = Self::partial(head, from, to)
-            && cover.count(part)
-        {
-            first = head + Self::WEEK;
-        }
-        if tail != head
-            && let Some(part) = Self::partial(tail, from, to)
-            && cover.count(part)
-        {
-            last = tail - Self::WEEK;
-        }
-        cover.weeks = (first <= last).then_some((first, last));
-        cover
-    }
-
-    /// How the week from `monday` is counted, when the range covers only part of it.
-    fn partial(monday: Date, from: Date, to: Date) -> Option<PartialWeek> {
-        let sunday = monday + Duration::days(6);
-        let (start, end) = (from.max(monday), to.min(sunday));
-        if (start, end) == (monday, sunday) {
-            return None;
-        }
-        if (end - start).whole_days() < 3 {
-            return Some(PartialWeek::Days((start, end)));
-        }
-        let mut outside = Vec::new();
-        if start > monday {
-            outside.push((monday, start - Duration::days(1)));
-        }
-        if end < sunday {
-            outside.push((end + Duration::days(1), sunday));
-        }
-        Some(PartialWeek::WeekLess(outside))
-    }
-
-    /// Records a partial week; true when it is counted from its days alone (so its week's
-    /// totals are not read).
-    fn count(&mut self, part: PartialWeek) -> bool {
-        match part {
-            PartialWeek::Days(days) => {
-                self.add.push(days);
-                true
+        let end = to + Duration::days(1);
+        let low = first_of_month(from).min(monday_of(from));
+        let high = first_of_month(first_of_month(to) + Duration::days(31))
+            .max(monday_of(to) + Duration::weeks(1));
+        // The cheapest known cost of reaching each day, and the day and the bucket it was
+        // reached from.
+        let mut reached: HashMap<Date, (u32, Option<Step>)> = HashMap::new();
+        let mut next = BinaryHeap::from([Reverse((0, from))]);
+        reached.insert(from, (0, None));
+        while let Some(Reverse((cost, day))) = next.pop() {
+            if day == end {
+                break;
             }
-            PartialWeek::WeekLess(days) => {
-                self.subtract.extend(days);
-                false
+            if reached.get(&day).is_some_and(|(best, _)| *best < cost) {
+                continue;
+            }
+            for bucket in Bucket::ALL {
+                let steps = [(bucket.after(day), true), (bucket.before(day), false)];
+                for (reach, add) in steps {
+                    let Some(reach) = reach.filter(|d| (low..=high).contains(d)) else {
+                        continue;
+                    };
+                    let cost = cost + bucket.cost();
+                    if reached.get(&reach).is_none_or(|(best, _)| cost < *best) {
+                        let first = if add { day } else { reach };
+                        let run = Run {
+                            bucket,
+                            first,
+                            last: first,
+                            add,
+                        };
+                        reached.insert(reach, (cost, Some((day, run))));
+                        next.push(Reverse((cost, reach)));
+                    }
+                }
             }
         }
+        let mut steps = Vec::new();
+        let mut day = end;
+        while let Some((_, Some((previous, run)))) = reached.get(&day) {
+            steps.push(*run);
+            day = *previous;
+        }
+        let mut runs: Vec<Run> = Vec::new();
+        for step in steps.into_iter().rev() {
+            match runs.last_mut() {
+                Some(run) if (run.bucket, run.add) == (step.bucket, step.add) => {
+                    run.first = run.first.min(step.first);
+                    run.last = run.last.max(step.last);
+                }
+                _ => runs.push(step),
+            }
+        }
+        Self { runs }
     }
 }
 
@@ -610,6 +651,8 @@ pub async fn workers_for_clients<'e>(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use time::macros::date;
 
     use super::*;
@@ -637,85 +680,119 @@ mod tests {
         assert_eq!(shift("08:00", "24:00", 0).minutes_worked(), None);
     }
 
-    /// How many times each day counts: once per week of `weeks`, once per day of `add`,
-    /// minus once per day of `subtract`.
-    fn counted(cover: &WeekCover) -> std::collections::BTreeMap<Date, i64> {
-        let mut counts = std::collections::BTreeMap::new();
-        let mut count = |(start, end): (Date, Date), by: i64| {
-            let mut d = start;
-            while d <= end {
-                *counts.entry(d).or_insert(0) += by;
-                d += Duration::days(1);
+    /// How many times each day counts: once per day of a run counted in, minus once per day
+    /// of a run counted out.
+    fn counted(cover: &Cover) -> BTreeMap<Date, i64> {
+        let mut counts = BTreeMap::new();
+        for run in &cover.runs {
+            let mut day = run.first;
+            while day <= run.last {
+                let after = run.bucket.after(day).expect("a run starts its buckets");
+                while day < after {
+                    *counts.entry(day).or_insert(0) += if run.add { 1 } else { -1 };
+                    day += Duration::days(1);
+                }
             }
-        };
-        if let Some((first, last)) = cover.weeks {
-            count((first, last + Duration::days(6)), 1);
-        }
-        for days in &cover.add {
-            count(*days, 1);
-        }
-        for days in &cover.subtract {
-            count(*days, -1);
         }
         counts
     }
 
+    /// How many buckets of one kind a cover reads.
+    fn read(cover: &Cover, bucket: Bucket) -> usize {
+        let runs = cover.runs.iter().filter(|run| run.bucket == bucket);
+        runs.map(|run| {
+            let mut first = run.first;
+            let mut count = 1;
+            while first < run.last {
+                first = bucket.after(first).expect("a run starts its buckets");
+                count += 1;
+            }
+            count
+        })
+        .sum()
+    }
+
     #[test]
-    fn a_week_cover_counts_each_day_of_the_range_once_and_reads_few_days() {
-        let monday = date!(2026 - 11 - 02);
-        for start in 0..14 {
-            for length in 0..40 {
+    fn a_cover_counts_each_day_of_the_range_once_and_reads_few_days() {
+        // From the Monday before a month that starts on a Thursday, across months that
+        // start on every day of the week.
+        let monday = date!(2026 - 09 - 28);
+        for start in 0..40 {
+            for length in (0..70).chain([180, 363, 364, 365, 400, 731]) {
                 let from = monday + Duration::days(start);
                 let to = from + Duration::days(length);
-                let cover = WeekCover::of(from, to);
-                if let Some((first, last)) = cover.weeks {
-                    assert_eq!(monday_of(first), first);
-                    assert_eq!(monday_of(last), last);
-                }
+                let cover = Cover::of(from, to);
                 let counts = counted(&cover);
-                let mut d = from - Duration::weeks(2);
-                while d <= to + Duration::weeks(2) {
-                    let expected = i64::from(from <= d && d <= to);
+                let mut day = from - Duration::days(62);
+                while day <= to + Duration::days(62) {
+                    let expected = i64::from(from <= day && day <= to);
                     assert_eq!(
-                        counts.get(&d).copied().unwrap_or(0),
+                        counts.get(&day).copied().unwrap_or(0),
                         expected,
-                        "{d} in {from}..{to}"
+                        "{day} in {from}..{to}: {cover:?}"
                     );
-                    d += Duration::days(1);
+                    day += Duration::days(1);
                 }
-                let read: i64 = cover
-                    .add
-                    .iter()
-                    .chain(&cover.subtract)
-                    .map(|(start, end)| (*end - *start).whole_days() + 1)
-                    .sum();
-                assert!(read <= 6, "{from}..{to} reads {read} days: {cover:?}");
+                // A few days at each end (at most three from the range's end to a Monday and
+                // three from there to a month's first), about a bucket a month over a long
+                // range.
+                let days = read(&cover, Bucket::Day);
+                assert!(days <= 12, "{from}..{to} reads {days} days: {cover:?}");
+                let buckets: usize = Bucket::ALL.into_iter().map(|b| read(&cover, b)).sum();
+                let most = length as usize / 30 + 16;
+                assert!(buckets <= most, "{from}..{to} reads {buckets}: {cover:?}");
             }
         }
     }
 
+    fn run(bucket: Bucket, (first, last): (Date, Date), add: bool) -> Run {
+        Run {
+            bucket,
+            first,
+            last,
+            add,
+        }
+    }
+
     #[test]
-    fn whole_weeks_come_from_the_week_totals_alone() {
-        let cover = WeekCover::of(date!(2026 - 10 - 26), date!(2026 - 11 - 22));
+    fn whole_months_and_weeks_come_from_their_totals_alone() {
+        let cover = Cover::of(date!(2026 - 10 - 26), date!(2026 - 11 - 22));
+        let weeks = (date!(2026 - 10 - 26), date!(2026 - 11 - 16));
+        assert_eq!(cover.runs, vec![run(Bucket::Week, weeks, true)]);
+        let cover = Cover::of(date!(2026 - 01 - 01), date!(2026 - 12 - 31));
+        let months = (date!(2026 - 01 - 01), date!(2026 - 12 - 01));
+        assert_eq!(cover.runs, vec![run(Bucket::Month, months, true)]);
+        // The year of `cargo xtask bench-timesheets`: a week of November 2025, December to
+        // October, then November 2026 less the week and the day after the range.
+        let cover = Cover::of(date!(2025 - 11 - 24), date!(2026 - 11 - 22));
+        let (first_week, last_week) = (date!(2025 - 11 - 24), date!(2026 - 11 - 23));
+        let (december, november) = (date!(2025 - 12 - 01), date!(2026 - 11 - 01));
+        let day = date!(2026 - 11 - 30);
         assert_eq!(
-            cover.weeks,
-            Some((date!(2026 - 10 - 26), date!(2026 - 11 - 16)))
+            cover.runs,
+            vec![
+                run(Bucket::Week, (first_week, first_week), true),
+                run(Bucket::Month, (december, november), true),
+                run(Bucket::Day, (day, day), false),
+                run(Bucket::Week, (last_week, last_week), false),
+            ]
         );
-        assert!(cover.add.is_empty() && cover.subtract.is_empty());
+    }
+
+    #[test]
+    fn a_partial_week_is_its_days_or_its_week_less_the_others() {
         // Thursday to the next Tuesday: Thursday–Sunday is a week less Monday–Wednesday,
         // Monday–Tuesday comes from its days.
-        let cover = WeekCover::of(date!(2026 - 11 - 05), date!(2026 - 11 - 10));
+        let cover = Cover::of(date!(2026 - 11 - 05), date!(2026 - 11 - 10));
+        let (monday, wednesday) = (date!(2026 - 11 - 02), date!(2026 - 11 - 04));
+        let (next_monday, tuesday) = (date!(2026 - 11 - 09), date!(2026 - 11 - 10));
         assert_eq!(
-            cover.weeks,
-            Some((date!(2026 - 11 - 02), date!(2026 - 11 - 02)))
-        );
-        assert_eq!(
-            cover.subtract,
-            vec![(date!(2026 - 11 - 02), date!(2026 - 11 - 04))]
-        );
-        assert_eq!(
-            cover.add,
-            vec![(date!(2026 - 11 - 09), date!(2026 - 11 - 10))]
+            cover.runs,
+            vec![
+                run(Bucket::Day, (monday, wednesday), false),
+                run(Bucket::Week, (monday, monday), true),
+                run(Bucket::Day, (next_monday, tuesday), true),
+            ]
         );
     }
 

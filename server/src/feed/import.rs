@@ -193,7 +193,9 @@ pub fn parse(kind: ImportKind, text: &str) -> Result<Parsed, String> {
 
 /// The 1-based line a record is on, counted from its byte offset: the reader's own count
 /// leaves out blank lines, and its offset is where the blank lines before the record begin.
-fn line_of(text: &str, position: &csv::Position) -> usize {
+/// Lines end as the reader ends records: at `\r\n`, `\n` or a lone `\r`. Shared with the
+/// portal-user CSV import.
+pub fn line_of(text: &str, position: &csv::Position) -> usize {
     let bytes = text.as_bytes();
     let mut start = usize::try_from(position.byte())
         .unwrap_or(usize::MAX)
@@ -201,7 +203,15 @@ fn line_of(text: &str, position: &csv::Position) -> usize {
     while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
         start += 1;
     }
-    bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1
+    let before = &bytes[..start];
+    let breaks = before
+        .iter()
+        .enumerate()
+        .filter(|&(at, &byte)| {
+            byte == b'\n' || (byte == b'\r' && before.get(at + 1) != Some(&b'\n'))
+        })
+        .count();
+    breaks + 1
 }
 
 /// Applies parsed rows (or, with `dry_run`, finds out what applying them would do) and merges
@@ -275,6 +285,14 @@ mod tests {
         let lines: Vec<usize> = parsed.faults.iter().map(|f| f.row).collect();
         assert_eq!(lines, vec![3, 5]);
         assert!(error_report(&parsed.faults)[1].contains("already on line 2"));
+
+        // A lone carriage return ends a record, so it ends a line too.
+        let text =
+            "external_id,first_name,last_name\r\rW1,Ada,Lovelace\r\nW2,Grace,Hopper\rW3,Alan\n";
+        let parsed = parse(ImportKind::Workers, text)?;
+        let lines: Vec<usize> = parsed.rows.iter().map(|row| row.0).collect();
+        assert_eq!(lines, vec![3, 4]);
+        assert_eq!(parsed.faults[0].row, 5);
         Ok(())
     }
 }

@@ -490,7 +490,7 @@ pub async fn delete_client(
             kept.join(", ")
         )));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     clients::delete(&mut tx, agency.id, id).await?;
     tx.commit().await?;
     audit_client(state, agency, actor, "client deleted", id, &client.name).await?;

@@ -104,7 +104,7 @@ pub async fn apply(
     validate(state, agency, input).await?.into_result()?;
     let pool = &state.db().pool;
     let before = current(state, agency).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     agency_settings::save(&mut *tx, agency.id, &input.values, staff_id).await?;
     agency_settings::set_recipients(&mut tx, agency.id, &input.work_request_recipients).await?;
     let detail = changes(&before, input);
@@ -413,7 +413,7 @@ pub async fn reset(
     ClientIp(ip): ClientIp,
 ) -> AppResult<Response> {
     let pool = &state.db().pool;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     if agency_settings::reset(&mut *tx, me.agency.id).await? {
         let actor = audit_actor("staff", Some(me.account.id), &me.account.email, &ip);
         let target = Target {

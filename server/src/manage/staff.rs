@@ -102,7 +102,7 @@ pub async fn invite_member(
         );
         return Err(AppError::Invalid(errors));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let id = match staff_users::create_invited(&mut *tx, agency.id, &input.email, &input.name, role)
         .await
     {
@@ -311,7 +311,7 @@ pub async fn set_active_of(
     } else {
         "invited"
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     accounts::set_status(&mut *tx, AccountKind::Staff, agency.id, id, status).await?;
     if !active {
         sessions::delete_all_for_account(&mut *tx, agency.id, AccountKind::Staff, id, None).await?;

@@ -20,11 +20,10 @@ pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Re
     let agency_id = portal.agency_id();
     let scope = &portal.scope;
     let session = &portal.session;
-    let names: Vec<String> = clients::list(pool, agency_id)
+    let names: Vec<String> = clients::named(pool, agency_id, scope)
         .await?
         .into_iter()
-        .filter(|c| scope.contains(&c.id))
-        .map(|c| c.name)
+        .map(|(_, name)| name)
         .collect();
     let pending = if session.may(Permission::ViewTimesheets) {
         Some(timesheets::pending_count(pool, agency_id, scope).await?)

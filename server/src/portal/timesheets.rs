@@ -236,7 +236,7 @@ pub async fn decide(
         }
     }
     let ids: Vec<i64> = allowed.iter().map(|(sheet, _, _)| sheet.id).collect();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let mut decided: BTreeSet<i64> = timesheets::decide_many(
         &mut tx,
         agency.id,

@@ -111,12 +111,7 @@ async fn form_page(
     errors: Option<&FieldErrors>,
 ) -> AppResult<Response> {
     let worksites = worksites(state, portal).await?;
-    let clients: Vec<(i64, String)> = clients::list(&state.db().pool, portal.agency_id())
-        .await?
-        .into_iter()
-        .filter(|c| portal.scope.contains(&c.id))
-        .map(|c| (c.id, c.name))
-        .collect();
+    let clients = clients::named(&state.db().pool, portal.agency_id(), &portal.scope).await?;
     portal
         .render_status(
             state,
@@ -282,7 +277,7 @@ pub async fn create(
         urgency: &input.urgency,
         status: "open",
     };
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     let id = work_requests::create(&mut *tx, agency.id, &new).await?;
     let public = state.settings().server.public_url.trim_end_matches('/');
     let mut fields = vec![

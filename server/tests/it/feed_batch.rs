@@ -91,3 +91,35 @@ async fn thousands_of_rows_go_in_one_request_and_too_many_are_refused() {
     let (shapeless, _) = send(&app, "POST", path, &token, Some(json!({ "items": [] }))).await;
     assert_eq!(shapeless.status, StatusCode::BAD_REQUEST);
 }
+
+/// Batches from several back-office connections at once: each waits for the database's write
+/// lock instead of failing (on SQLite a transaction that read before writing would otherwise be
+/// refused at once when another committed in between).
+#[tokio::test]
+async fn concurrent_batches_all_land() {
+    let app = TestApp::spawn().await;
+    let token = token(&app, "acme").await;
+    seed_references(&app, &token, "acme").await;
+    let path = "/api/v1/acme/timesheets/batch";
+    let batches = (0..8).map(|batch| {
+        let rows: Vec<Value> = (0..25)
+            .map(|n| {
+                let mut row = shift();
+                row["external_id"] = json!(format!("B{batch}-{n}"));
+                row
+            })
+            .collect();
+        let (app, token) = (&app, &token);
+        async move { send(app, "POST", path, token, Some(json!({ "rows": rows }))).await }
+    });
+    for (response, answer) in futures::future::join_all(batches).await {
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        assert_eq!(answer["summary"]["created"], 25, "{}", response.body);
+    }
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM timesheets WHERE external_id LIKE 'B%'")
+            .fetch_one(&app.state.db().pool)
+            .await
+            .expect("count");
+    assert_eq!(count, 200);
+}

@@ -138,6 +138,25 @@ async fn every_field_problem_is_reported_by_name() {
 }
 
 #[tokio::test]
+async fn a_time_whose_hour_overflows_in_minutes_is_a_field_problem() {
+    let app = TestApp::spawn().await;
+    let token = token(&app, "acme").await;
+    seed_references(&app, &token, "acme").await;
+    let mut body = shift();
+    // A whole number of hours, but more minutes than an i64 holds.
+    body["start_time"] = json!("5740532069107236817:00");
+    let path = "/api/v1/acme/timesheets/by-external-id/T1";
+    let (response, problem) = send(&app, "PUT", path, &token, Some(body)).await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        response.body
+    );
+    assert!(problem["errors"]["start_time"].is_string(), "{problem}");
+}
+
+#[tokio::test]
 async fn timesheets_check_computed_values_and_follow_the_approval_state() {
     let app = TestApp::spawn().await;
     let token = token(&app, "acme").await;

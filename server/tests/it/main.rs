@@ -32,6 +32,7 @@ mod portal_support;
 mod portal_timesheets;
 mod portal_user_admin;
 mod portal_user_paging;
+mod portal_user_search;
 mod portal_users;
 mod portal_users_import;
 mod preview;

@@ -9,7 +9,9 @@ use crate::support::{Browser, TestApp, TestResponse};
 /// A fresh app with both demo agencies seeded.
 pub async fn demo_app() -> TestApp {
     let app = TestApp::spawn().await;
-    portal_server::demo::seed(&app.state).await.expect("seed");
+    portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
+        .await
+        .expect("seed");
     app
 }
 

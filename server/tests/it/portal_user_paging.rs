@@ -154,11 +154,11 @@ async fn next_previous_and_last_show_every_user_once_in_every_order() {
 #[tokio::test]
 async fn a_search_matching_many_users_walks_the_sort_index() {
     let app = TestApp::spawn().await;
-    // More than the list sorts in one go (3,000): the search pages like the full list.
-    seed(&app, 3_100).await;
+    // More than the list sorts in one go (20,000): the search pages like the full list.
+    seed(&app, 20_100).await;
     let mut admin = admin(&app).await;
     let wide = page(&mut admin, &format!("{USERS}?q=example&size=100")).await;
-    assert!(wide.contains("1–100 of 3100"), "wide search counts");
+    assert!(wide.contains("1–100 of 20100"), "wide search counts");
     let narrow = page(&mut admin, &format!("{USERS}?q=user00&size=100")).await;
     assert!(narrow.contains("1–100 of 100"), "narrow search counts");
     ways_through_agree(

@@ -119,6 +119,35 @@ async fn every_kind_of_faulty_row_is_skipped_with_its_reason() {
 }
 
 #[tokio::test]
+async fn rows_are_reported_on_their_lines_of_the_file() {
+    let app = TestApp::spawn().await;
+    app.client("acme", "Northwind").await;
+    let agency = app.agency("acme");
+    let token = portal_server::auth::api_tokens::create(&app.state, &agency, "Import", None)
+        .await
+        .expect("token");
+    // Blank lines are skipped, and a quoted cell may span lines: neither shifts the count.
+    let csv = "email,notes,company\n\
+               \n\
+               ann@northwind.example,\"two\nlines\",Northwind\n\
+               \n\
+               not-an-email,,Northwind\n";
+    let (status, report) = api_import(
+        &app,
+        &token,
+        "dry_run=true&role=customer-supervisor",
+        csv.into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let expected = vec![
+        (3, "would_create".to_owned(), String::new()),
+        (6, "skipped".to_owned(), "invalid_email".to_owned()),
+    ];
+    assert_eq!(faults(&report), expected);
+}
+
+#[tokio::test]
 async fn the_upload_form_previews_then_invites() {
     let app = TestApp::spawn().await;
     app.client("acme", "Northwind").await;

@@ -1,16 +1,16 @@
-//! The totals the database keeps beside the timesheets (migration 0050): after every kind of
-//! write they are what the timesheets add up to, and the reports, the pending count and the
-//! worker choices that read them answer as the timesheets themselves do.
+//! The totals the database keeps beside the timesheets (migrations 0050 and 0060): after every
+//! kind of write they are what the timesheets add up to, and the reports, the pending count
+//! and the worker choices that read them answer as the timesheets themselves do.
 
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use portal_server::dates::{iso, monday_of, parse_date, today};
+use portal_server::dates::{first_of_month, iso, monday_of, parse_date, today};
 use portal_server::db::scope::client_list;
 use portal_server::db::timesheets::{self, Grouping, TimesheetStatus, Totals};
 use portal_server::feed::import::{self, ImportKind};
 use serde_json::json;
-use time::Duration;
+use time::{Date, Duration};
 
 use crate::feed_support::{decide, decider, put, seed_references, send, shift, token};
 use crate::portal_support::{
@@ -18,20 +18,37 @@ use crate::portal_support::{
 };
 use crate::support::TestApp;
 
-/// The three tables of totals, keyed as stored.
+/// The four tables of totals, keyed as stored.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct AllTotals {
     /// (agency, client, day) → sheets, pending, entries, minutes, charge.
     days: BTreeMap<(i64, i64, String), [i64; 5]>,
     /// (agency, client, Monday, worker, worksite or 0) → sheets, entries, minutes, charge.
-    weeks: BTreeMap<(i64, i64, String, i64, i64), [i64; 4]>,
+    weeks: Buckets,
+    /// (agency, client, first of the month, worker, worksite or 0) → the same.
+    months: Buckets,
     /// (agency, client, worker) → sheets.
     workers: BTreeMap<(i64, i64, i64), i64>,
 }
 
 type Detail = (i64, i64, Option<i64>, i64, String, String, i64, i64);
 type DayRow = (i64, i64, String, i64, i64, i64, i64, i64);
-type WeekRow = (i64, i64, String, i64, i64, i64, i64, i64, i64);
+type BucketRow = (i64, i64, String, i64, i64, i64, i64, i64, i64);
+type Buckets = BTreeMap<(i64, i64, String, i64, i64), [i64; 4]>;
+
+/// What the week or month totals (`table`, keyed by `start`) hold.
+async fn stored_buckets(app: &TestApp, table: &str, start: &str) -> Buckets {
+    let rows: Vec<BucketRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT agency_id, client_id, {start}, worker_id, worksite_id, sheets, entries, \
+             minutes, charge_cents FROM {table}"
+    )))
+    .fetch_all(&app.state.db().pool)
+    .await
+    .expect(table);
+    rows.into_iter()
+        .map(|(a, c, w, k, site, s, e, m, ch)| ((a, c, w, k, site), [s, e, m, ch]))
+        .collect()
+}
 
 /// What the totals tables hold.
 async fn stored(app: &TestApp) -> AllTotals {
@@ -43,13 +60,6 @@ async fn stored(app: &TestApp) -> AllTotals {
     .fetch_all(pool)
     .await
     .expect("day totals");
-    let weeks: Vec<WeekRow> = sqlx::query_as(
-        "SELECT agency_id, client_id, week, worker_id, worksite_id, sheets, entries, minutes, \
-         charge_cents FROM timesheet_week_totals",
-    )
-    .fetch_all(pool)
-    .await
-    .expect("week totals");
     let workers: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT agency_id, client_id, worker_id, sheets FROM timesheet_client_workers",
     )
@@ -61,10 +71,8 @@ async fn stored(app: &TestApp) -> AllTotals {
             .into_iter()
             .map(|(a, c, d, s, p, e, m, ch)| ((a, c, d), [s, p, e, m, ch]))
             .collect(),
-        weeks: weeks
-            .into_iter()
-            .map(|(a, c, w, k, site, s, e, m, ch)| ((a, c, w, k, site), [s, e, m, ch]))
-            .collect(),
+        weeks: stored_buckets(app, "timesheet_week_totals", "week").await,
+        months: stored_buckets(app, "timesheet_month_totals", "month").await,
         workers: workers
             .into_iter()
             .map(|(a, c, k, s)| ((a, c, k), s))
@@ -85,7 +93,9 @@ async fn expected(app: &TestApp) -> AllTotals {
     for (agency, client, site, worker, date, status, minutes, charge) in rows {
         let counted = i64::from(status != "rejected");
         let pending = i64::from(status == "pending");
-        let monday = iso(monday_of(parse_date(&date).expect("stored date")));
+        let day = parse_date(&date).expect("stored date");
+        let monday = iso(monday_of(day));
+        let month = iso(first_of_month(day));
         let day = totals.days.entry((agency, client, date)).or_default();
         for (sum, add) in
             day.iter_mut()
@@ -93,25 +103,82 @@ async fn expected(app: &TestApp) -> AllTotals {
         {
             *sum += add;
         }
-        let week = totals
-            .weeks
-            .entry((agency, client, monday, worker, site.unwrap_or(0)))
-            .or_default();
-        for (sum, add) in week
-            .iter_mut()
-            .zip([1, counted, counted * minutes, counted * charge])
-        {
-            *sum += add;
+        for (buckets, start) in [(&mut totals.weeks, monday), (&mut totals.months, month)] {
+            let bucket = buckets
+                .entry((agency, client, start, worker, site.unwrap_or(0)))
+                .or_default();
+            for (sum, add) in
+                bucket
+                    .iter_mut()
+                    .zip([1, counted, counted * minutes, counted * charge])
+            {
+                *sum += add;
+            }
         }
         *totals.workers.entry((agency, client, worker)).or_default() += 1;
     }
     totals
 }
 
+/// The totals tables hold what the timesheets add up to, and the reports of every agency
+/// over its clients answer as the timesheets do.
 async fn assert_totals_follow(app: &TestApp, after: &str) {
     let stored = stored(app).await;
     assert!(!stored.days.is_empty(), "after {after}: no totals at all");
     assert_eq!(stored, expected(app).await, "after {after}");
+    assert_reports_follow(app, after).await;
+}
+
+/// Ranges that start and end inside weeks and months, across the first day of each month of
+/// the timesheets' dates, over whole months or within them, and one over all the dates.
+fn ranges_across_months(first: Date, last: Date) -> Vec<(Date, Date)> {
+    let mut ranges = vec![(first - Duration::days(40), last + Duration::days(40))];
+    let mut month = first_of_month(first);
+    while month <= last {
+        let next = first_of_month(month + Duration::days(31));
+        for (start, end) in [(-12, 2), (-3, 17), (-1, 40), (5, 36), (-20, 45)] {
+            ranges.push((month + Duration::days(start), month + Duration::days(end)));
+        }
+        ranges.push((month, next - Duration::days(1)));
+        month = next;
+    }
+    ranges
+}
+
+async fn assert_reports_follow(app: &TestApp, after: &str) {
+    let pool = &app.state.db().pool;
+    let agencies: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT agency_id, MIN(work_date), MAX(work_date) FROM timesheets GROUP BY agency_id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("dates");
+    for (agency, first, last) in agencies {
+        let clients: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM clients WHERE agency_id = $1 ORDER BY id")
+                .bind(agency)
+                .fetch_all(pool)
+                .await
+                .expect("clients");
+        let dates = [&first, &last].map(|d| parse_date(d).expect("stored date"));
+        for (from, to) in ranges_across_months(dates[0], dates[1]) {
+            for grouping in [Grouping::Day, Grouping::Worker, Grouping::Worksite] {
+                let read = timesheets::totals(pool, agency, &clients, (from, to), grouping)
+                    .await
+                    .expect("totals");
+                let range = (iso(from), iso(to));
+                let reference = added_up_from_the_timesheets(
+                    app,
+                    agency,
+                    &clients,
+                    (&range.0, &range.1),
+                    grouping,
+                )
+                .await;
+                assert_eq!(read, reference, "after {after}: {from}..{to} {grouping:?}");
+            }
+        }
+    }
 }
 
 #[tokio::test]
@@ -158,7 +225,7 @@ async fn totals_follow_the_data_feed_its_batches_and_the_csv_import() {
     assert_totals_follow(&app, "a feed upsert that creates").await;
 
     let mut moved = shift();
-    moved["work_date"] = json!("2026-11-09");
+    moved["work_date"] = json!("2026-10-30");
     moved["client"] = json!("C2");
     moved["worksite"] = json!("S2");
     moved["end_time"] = json!("18:00");
@@ -174,7 +241,7 @@ async fn totals_follow_the_data_feed_its_batches_and_the_csv_import() {
     .await;
     assert_totals_follow(
         &app,
-        "a feed upsert that moves it to another client and week",
+        "a feed upsert that moves it to another client, week and month",
     )
     .await;
 
@@ -258,6 +325,34 @@ async fn totals_follow_direct_changes_and_deletions_and_empty_rows_go() {
     .expect("move");
     assert_totals_follow(&app, "an update of many rows").await;
 
+    // Pending timesheets moved to another worker, decided, and put on the last day of last
+    // month or the first of this one.
+    let month = first_of_month(today());
+    let worker: i64 = sqlx::query_scalar("SELECT MIN(id) FROM workers WHERE agency_id = $1")
+        .bind(agency)
+        .fetch_one(pool)
+        .await
+        .expect("worker");
+    let moves = [
+        (month - Duration::days(1), "approved", 0_i64),
+        (month, "rejected", 1),
+    ];
+    for (day, status, share) in moves {
+        sqlx::query(
+            "UPDATE timesheets SET work_date = $1, worker_id = $2, status = $3 \
+             WHERE agency_id = $4 AND status = 'pending' AND id % 3 = $5",
+        )
+        .bind(iso(day))
+        .bind(worker)
+        .bind(status)
+        .bind(agency)
+        .bind(share)
+        .execute(pool)
+        .await
+        .expect("move");
+    }
+    assert_totals_follow(&app, "moving timesheets across a month's start").await;
+
     sqlx::query("DELETE FROM timesheets WHERE agency_id = $1 AND client_id = $2")
         .bind(agency)
         .bind(northwind)
@@ -268,6 +363,7 @@ async fn totals_follow_direct_changes_and_deletions_and_empty_rows_go() {
     let left: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM timesheet_day_totals WHERE client_id = $1) \
          + (SELECT COUNT(*) FROM timesheet_week_totals WHERE client_id = $1) \
+         + (SELECT COUNT(*) FROM timesheet_month_totals WHERE client_id = $1) \
          + (SELECT COUNT(*) FROM timesheet_client_workers WHERE client_id = $1)",
     )
     .bind(northwind)
@@ -350,7 +446,7 @@ async fn reports_pending_counts_and_worker_choices_answer_as_the_timesheets_do()
         for scope in &scopes {
             for offset in 0..40 {
                 let from = start + Duration::days(offset);
-                for length in [0, 1, 3, 4, 6, 9, 13, 20, 45] {
+                for length in [0, 1, 3, 4, 6, 9, 13, 20, 45, 62] {
                     let to = from + Duration::days(length);
                     for grouping in [Grouping::Day, Grouping::Worker, Grouping::Worksite] {
                         let read = timesheets::totals(pool, agency, scope, (from, to), grouping)

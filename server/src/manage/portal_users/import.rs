@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::db::audit::Actor;
 use crate::db::{clients, portal_users, staff_users};
 use crate::error::{AppError, AppResult};
+use crate::feed::import::line_of;
 use crate::plugins::RoleScope;
 
 /// The columns a file may have; `email` is required, the others may be missing or blank.
@@ -90,13 +91,16 @@ fn unreadable(message: impl Into<String>) -> AppError {
 }
 
 /// The rows of a file: (line, email, first, last, company, role).
-type Row = (usize, [String; 5]);
+pub type Row = (usize, [String; 5]);
 
-fn read(text: &str) -> AppResult<Vec<Row>> {
+/// Reads a file's rows, blank lines left out, cells trimmed. A file that cannot be read as a
+/// whole (no `email` column, not CSV, too many rows) is an error; rows are checked by [`run`].
+pub fn read(text: &str) -> AppResult<Vec<Row>> {
+    let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| unreadable(format!("The file is not CSV: {e}.")))?
@@ -112,9 +116,13 @@ fn read(text: &str) -> AppResult<Vec<Row>> {
             "The first line must name the columns, one of them “email” (others: first_name, last_name, company, role).",
         ));
     }
+    // Lines counted in the text, not by the reader: it skips blank lines, and a quoted cell
+    // may span several.
+    let line = |position: Option<&csv::Position>| position.map_or(0, |p| line_of(text, p));
     let mut rows = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| unreadable(format!("Line {} is not CSV: {e}.", n + 2)))?;
+    for record in reader.records() {
+        let record = record
+            .map_err(|e| unreadable(format!("Line {} is not CSV: {e}.", line(e.position()))))?;
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -129,7 +137,10 @@ fn read(text: &str) -> AppResult<Vec<Row>> {
                 .unwrap_or_default()
                 .to_owned()
         };
-        rows.push((n + 2, [cell(0), cell(1), cell(2), cell(3), cell(4)]));
+        rows.push((
+            line(record.position()),
+            [cell(0), cell(1), cell(2), cell(3), cell(4)],
+        ));
     }
     Ok(rows)
 }

@@ -138,16 +138,9 @@ pub struct Checked {
     pub client_name: Option<String>,
 }
 
-/// Checks a user's fields; `except` is the user being changed. Errors are keyed by field.
-pub async fn check(
-    state: &AppState,
-    agency: &Agency,
-    granter: &Granter,
-    input: &PortalUserInput,
-    names_required: bool,
-    except: Option<i64>,
-) -> AppResult<Result<Checked, FieldErrors>> {
-    let pool = &state.db().pool;
+/// The problems of a user's own fields (names and email) that need no database: the first
+/// part of [`check`].
+pub fn field_problems(input: &PortalUserInput, names_required: bool) -> FieldErrors {
     let mut errors = FieldErrors::default();
     if names_required {
         errors.required("first_name", "first name", &input.first_name, 100);
@@ -160,6 +153,20 @@ pub async fn check(
         errors.add("email", "Enter the email address they will sign in with.");
     }
     errors.optional_email("email", &input.email);
+    errors
+}
+
+/// Checks a user's fields; `except` is the user being changed. Errors are keyed by field.
+pub async fn check(
+    state: &AppState,
+    agency: &Agency,
+    granter: &Granter,
+    input: &PortalUserInput,
+    names_required: bool,
+    except: Option<i64>,
+) -> AppResult<Result<Checked, FieldErrors>> {
+    let pool = &state.db().pool;
+    let mut errors = field_problems(input, names_required);
     if errors.get("email").is_none()
         && portal_users::email_taken(pool, agency.id, &input.email, except).await?
     {
@@ -338,7 +345,7 @@ pub async fn create(
         clients: &links,
     };
     let pool = &state.db().pool;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let id = match portal_users::create(&mut tx, agency.id, &new).await {
         Ok(id) => id,
         Err(err) if is_unique_violation(&err) => return Err(email_taken()),
@@ -522,7 +529,7 @@ pub async fn change(
         restricted_access: input.restricted_access,
         clients: &checked.client_ids,
     };
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     match portal_users::update(&mut tx, agency.id, id, &changes).await {
         Ok(true) => {}
         Ok(false) => return Err(AppError::NotFound),
@@ -566,7 +573,7 @@ pub async fn set_active(
         (true, true) => PortalUserStatus::Active,
         (true, false) => PortalUserStatus::Invited,
     };
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     accounts::set_status(
         &mut *tx,
         AccountKind::Portal,
@@ -612,7 +619,7 @@ pub async fn set_password(
         return Err(AppError::Invalid(errors));
     }
     let hash = passwords::hash(password).await?;
-    let mut tx = state.db().pool.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     accounts::set_password(&mut *tx, AccountKind::Portal, agency.id, id, &hash, true).await?;
     sessions::delete_all_for_account(&mut *tx, agency.id, AccountKind::Portal, id, None).await?;
     record(
@@ -655,7 +662,7 @@ pub async fn send_reset_link(
         .await?
         .ok_or(AppError::NotFound)?;
     let minutes = state.settings().security.reset_minutes;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let url = issue_link(
         state,
         &mut tx,
@@ -717,7 +724,7 @@ pub async fn resend_invitation(
         [one] if !user.all_clients => clients::get(pool, agency.id, *one).await?.map(|c| c.name),
         _ => None,
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let queued = invite(state, &mut tx, agency, id, client.as_deref(), &actor).await?;
     record(
         &mut tx,
@@ -741,7 +748,7 @@ pub async fn delete(
     actor: Actor<'_>,
 ) -> AppResult<u64> {
     let pool = &state.db().pool;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let mut found = Vec::new();
     for &id in ids {
         if let Some(user) = portal_users::get(&mut *tx, agency.id, id).await? {
