@@ -4,6 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use portal_tests::{Installation, free_port, repo_root};
 
@@ -74,6 +75,86 @@ pub(crate) fn save_screenshot(name: &str, png: &[u8]) {
     let dir = repo_root().join("tests/artifacts");
     std::fs::create_dir_all(&dir).expect("artifacts dir");
     std::fs::write(dir.join(name), png).expect("write screenshot");
+}
+
+/// Replaces the text of the field `css` with `text`.
+pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
+    let field = find(client, Locator::Css(css)).await;
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+/// Clicks `css` where no new page follows (a script runs, a menu opens).
+pub(crate) async fn click(client: &Client, css: &str) {
+    find(client, Locator::Css(css))
+        .await
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Clicks `css` and waits for the page it leads to (a form post, its redirect and the next
+/// page's load): the old page's document goes stale, then the new one finishes loading.
+/// Anything done before that may abandon the post or read the old page.
+pub(crate) async fn submit(client: &Client, css: &str) {
+    follow(client, Locator::Css(css)).await;
+}
+
+/// Clicks what `locator` finds (a link, a button) and waits for the page it leads to, as
+/// [`submit`] does.
+pub(crate) async fn follow(client: &Client, locator: Locator<'_>) {
+    let old = client.find(Locator::Css("html")).await.expect("a page");
+    find(client, locator).await.click().await.expect("click");
+    for _ in 0..150 {
+        if old.tag_name().await.is_err() && loaded(client).await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{locator:?} led to no new page: still at {}",
+        here(client).await
+    );
+}
+
+/// Waits until the page's path is exactly `path` and the page has loaded.
+pub(crate) async fn wait_for_path(client: &Client, path: &str) {
+    for _ in 0..150 {
+        if client.current_url().await.is_ok_and(|u| u.path() == path) && loaded(client).await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached {path}: at {}", here(client).await);
+}
+
+/// Signs in on the sign-in page at `url` and waits for the page that follows.
+pub(crate) async fn sign_in(client: &Client, url: &str, email: &str, password: &str) {
+    client.goto(url).await.expect("goto");
+    fill(client, "#email", email).await;
+    fill(client, "#password", password).await;
+    submit(client, "form button[type=submit]").await;
+}
+
+async fn find(client: &Client, locator: Locator<'_>) -> Element {
+    match client.find(locator).await {
+        Ok(element) => element,
+        Err(_) => panic!("no {locator:?} on {}", here(client).await),
+    }
+}
+
+async fn loaded(client: &Client) -> bool {
+    client
+        .execute("return document.readyState", vec![])
+        .await
+        .is_ok_and(|state| state == "complete")
+}
+
+async fn here(client: &Client) -> String {
+    client
+        .current_url()
+        .await
+        .map_or_else(|e| format!("({e})"), |u| u.to_string())
 }
 
 #[tokio::test]
@@ -180,21 +261,7 @@ async fn a_client_contact_signs_in_with_the_keyboard_and_out_again() {
         .send_keys("david@northwind.example\u{E004}lantern-harbour-orbit\u{E007}")
         .await
         .expect("type");
-    for _ in 0..50 {
-        if client
-            .current_url()
-            .await
-            .map(|u| u.path() == "/acme/portal")
-            .unwrap_or(false)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        client.current_url().await.expect("url").path(),
-        "/acme/portal"
-    );
+    wait_for_path(&client, "/acme/portal").await;
     let heading = client
         .find(Locator::Css("main h1"))
         .await
@@ -212,16 +279,11 @@ async fn a_client_contact_signs_in_with_the_keyboard_and_out_again() {
         "portal-home-acme-390x844.png",
         &client.screenshot().await.expect("screenshot"),
     );
-    client
-        .find(Locator::Css(".site-nav button"))
-        .await
-        .expect("sign out")
-        .click()
-        .await
-        .expect("click");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let url = client.current_url().await.expect("url");
-    assert_eq!(url.path(), "/acme/portal/login");
+    submit(&client, ".site-nav button").await;
+    assert_eq!(
+        client.current_url().await.expect("url").path(),
+        "/acme/portal/login"
+    );
     assert!(
         client
             .source()
@@ -299,35 +361,13 @@ async fn an_admin_sees_the_email_outbox_and_the_branding_preview() {
 
     for size in [(1280, 800), (390, 844)] {
         let client = driver.client(size.0, size.1).await;
-        client
-            .goto(&server.url("/acme/manage/login"))
-            .await
-            .expect("goto");
-        for (field, text) in [
-            ("#email", "ada@acme-staffing.example"),
-            ("#password", "lantern-harbour-orbit"),
-        ] {
-            client
-                .find(Locator::Css(field))
-                .await
-                .expect("sign-in field")
-                .send_keys(text)
-                .await
-                .expect("type");
-        }
-        client
-            .find(Locator::Css("button[type=submit]"))
-            .await
-            .expect("button")
-            .click()
-            .await
-            .expect("sign in");
-        // The form's own navigation first: going elsewhere at once may abandon the sign-in.
-        client
-            .wait()
-            .for_element(Locator::Css(".site-nav"))
-            .await
-            .expect("signed in");
+        sign_in(
+            &client,
+            &server.url("/acme/manage/login"),
+            "ada@acme-staffing.example",
+            "lantern-harbour-orbit",
+        )
+        .await;
         client
             .goto(&server.url("/acme/manage/outbox"))
             .await

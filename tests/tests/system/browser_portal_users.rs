@@ -9,44 +9,9 @@ use calamine::{Reader, Xlsx};
 use fantoccini::{Client, Locator};
 use portal_tests::Installation;
 
-use crate::browser::{Driver, save_screenshot};
+use crate::browser::{Driver, click, fill, save_screenshot, sign_in, submit, wait_for_path};
 
 const PASSWORD: &str = "lantern-harbour-orbit";
-
-async fn fill(client: &Client, css: &str, text: &str) {
-    let field = client.find(Locator::Css(css)).await.expect(css);
-    field.clear().await.expect("clear");
-    field.send_keys(text).await.expect("type");
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .expect(css)
-        .click()
-        .await
-        .expect("click");
-}
-
-/// Waits until the page's path is `path` (a form post and its redirect take a moment).
-async fn wait_for_path(client: &Client, path: &str) {
-    for _ in 0..50 {
-        if client.current_url().await.is_ok_and(|u| u.path() == path) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let url = client.current_url().await.expect("url");
-    panic!("expected {path}, at {url}");
-}
-
-async fn sign_in(client: &Client, url: &str, email: &str, password: &str) {
-    client.goto(url).await.expect("goto");
-    fill(client, "#email", email).await;
-    fill(client, "#password", password).await;
-    click(client, "button[type=submit]").await;
-}
 
 async fn value(client: &Client, css: &str) -> String {
     client
@@ -83,8 +48,7 @@ async fn an_admin_manages_portal_users_end_to_end() {
         .expect("goto");
     fill(&admin, "#name", "Lakeside Foods").await;
     fill(&admin, "#email", "ops@lakeside.example").await;
-    click(&admin, "form.form button[type=submit]").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&admin, "form.form button[type=submit]").await;
     assert!(
         admin
             .source()
@@ -130,8 +94,14 @@ async fn an_admin_manages_portal_users_end_to_end() {
     fill(&admin, "#email", "lena@lakeside.example").await;
     let first = value(&admin, "#password").await;
     click(&admin, "[data-regenerate]").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let generated = value(&admin, "#password").await;
+    let mut generated = value(&admin, "#password").await;
+    for _ in 0..50 {
+        if generated != first {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        generated = value(&admin, "#password").await;
+    }
     assert!(
         generated.len() >= 12 && generated != first,
         "{first} → {generated}"
@@ -140,8 +110,7 @@ async fn an_admin_manages_portal_users_end_to_end() {
         "portal-user-new-acme-1280x900.png",
         &admin.screenshot().await.expect("png"),
     );
-    click(&admin, "form[data-user-form] button[type=submit]").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    submit(&admin, "form[data-user-form] button[type=submit]").await;
     let url = admin.current_url().await.expect("url");
     assert!(
         url.path().starts_with("/acme/manage/portal-users/"),
@@ -163,15 +132,13 @@ async fn an_admin_manages_portal_users_end_to_end() {
     fill(&lena, "#current", &generated).await;
     fill(&lena, "#password", "copper-meadow-violin").await;
     fill(&lena, "#confirm", "copper-meadow-violin").await;
-    click(&lena, "main button[type=submit]").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    submit(&lena, "main button[type=submit]").await;
     lena.goto(&server.url("/acme/portal")).await.expect("goto");
     wait_for_path(&lena, "/acme/portal").await;
 
     // Deactivated: her next request finds her signed out.
     admin.goto(&server.url(&user_page)).await.expect("goto");
-    click(&admin, "form[action$='/deactivate'] button").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&admin, "form[action$='/deactivate'] button").await;
     assert!(
         admin
             .source()
@@ -195,8 +162,7 @@ async fn an_admin_manages_portal_users_end_to_end() {
     let count = picks.len();
     assert!(count >= 2, "demo users of Northwind: {count}");
     click(&admin, "[data-select-all]").await;
-    click(&admin, "button[value=delete]").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&admin, "button[value=delete]").await;
     let heading = admin
         .find(Locator::Css("main h1"))
         .await
@@ -205,8 +171,7 @@ async fn an_admin_manages_portal_users_end_to_end() {
         .await
         .expect("text");
     assert_eq!(heading, format!("Delete {count} portal users?"));
-    click(&admin, "form[action$='/bulk/delete'] button[type=submit]").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    submit(&admin, "form[action$='/bulk/delete'] button[type=submit]").await;
     assert!(
         admin
             .source()

@@ -2,56 +2,13 @@
 //! with a reason, file a work request (and the agency's staff see the email in the outbox),
 //! and download a report export.
 
-use std::time::Duration;
-
 use fantoccini::{Client, Locator};
 use portal_tests::Installation;
 
-use crate::browser::{Driver, save_screenshot};
+use crate::browser::{Driver, fill, follow, save_screenshot, sign_in, submit, wait_for_path};
 
-async fn wait_for_path(client: &Client, path: &str) {
-    for _ in 0..50 {
-        if client
-            .current_url()
-            .await
-            .map(|u| u.path() == path)
-            .unwrap_or(false)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "never reached {path}: at {:?}",
-        client.current_url().await.map(|u| u.to_string())
-    );
-}
-
-async fn fill(client: &Client, id: &str, text: &str) {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap_or_else(|_| panic!("field {id}"))
-        .send_keys(text)
-        .await
-        .expect("type");
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("no {css}"))
-        .click()
-        .await
-        .expect("click");
-}
-
-async fn sign_in(client: &Client, url: &str, email: &str, home: &str) {
-    client.goto(url).await.expect("goto");
-    fill(client, "email", email).await;
-    fill(client, "password", "lantern-harbour-orbit").await;
-    click(client, "form button[type=submit]").await;
+async fn sign_in_as(client: &Client, url: &str, email: &str, home: &str) {
+    sign_in(client, url, email, "lantern-harbour-orbit").await;
     wait_for_path(client, home).await;
 }
 
@@ -63,7 +20,7 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
     let installation = Installation::with_demo_data().await;
     let server = installation.serve().await;
     let client = driver.client(1280, 900).await;
-    sign_in(
+    sign_in_as(
         &client,
         &server.url("/acme/portal/login"),
         "david@northwind.example",
@@ -84,7 +41,7 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
     for checkbox in boxes.iter().take(2) {
         checkbox.click().await.expect("tick");
     }
-    click(&client, "button[name=scope][value=selected]").await;
+    submit(&client, "button[name=scope][value=selected]").await;
     wait_for_path(&client, "/acme/portal/timesheets").await;
     let page = client.source().await.expect("source");
     assert!(page.contains("The timesheets are approved."), "approved");
@@ -94,9 +51,9 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
         .goto(&server.url("/acme/portal/timesheets?status=pending"))
         .await
         .expect("goto");
-    click(&client, "td[data-label=Date] a").await;
-    fill(&client, "reason", "Break was longer than recorded").await;
-    click(&client, "button.button-danger").await;
+    follow(&client, Locator::Css("td[data-label=Date] a")).await;
+    fill(&client, "#reason", "Break was longer than recorded").await;
+    submit(&client, "button.button-danger").await;
     wait_for_path(&client, "/acme/portal/timesheets").await;
     assert!(
         client
@@ -111,15 +68,15 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
         .goto(&server.url("/acme/portal/work-requests/new"))
         .await
         .expect("goto");
-    fill(&client, "title", "Cover for the night shift").await;
+    fill(&client, "#title", "Cover for the night shift").await;
     fill(
         &client,
-        "description",
+        "#description",
         "Two operators, Friday 22:00 to 06:00.",
     )
     .await;
-    fill(&client, "workers_needed", "2").await;
-    click(&client, "form.form button[type=submit]").await;
+    fill(&client, "#workers_needed", "2").await;
+    submit(&client, "form.form button[type=submit]").await;
     wait_for_path(&client, "/acme/portal/work-requests").await;
     let page = client.source().await.expect("source");
     assert!(page.contains("Cover for the night shift"));
@@ -147,7 +104,7 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
     assert!(csv.contains("Hours") && csv.contains("Week of"), "{csv}");
 
     // The agency's staff see the notification in the outbox.
-    sign_in(
+    sign_in_as(
         &client,
         &server.url("/acme/manage/login"),
         "admin@acme-staffing.example",
