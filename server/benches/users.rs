@@ -185,8 +185,10 @@ async fn main() -> anyhow::Result<()> {
                         ));
                     }
                     if last >= 2 {
-                        targets
-                            .push((format!("page {last} (Last)"), format!("{list}&page={last}")));
+                        targets.push((
+                            format!("page {last} (Last)"),
+                            format!("{list}&page={last}&at=end"),
+                        ));
                     }
                     for (page, uri) in targets {
                         let median = time(&uri).await?;

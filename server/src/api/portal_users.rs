@@ -30,21 +30,21 @@ async fn user_json(state: &AppState, client: &ApiClient, id: i64) -> AppResult<V
     Ok(value)
 }
 
-/// `GET …/portal-users?q=&status=&sort=&dir=&page=&size=&after=&before=`.
+/// `GET …/portal-users?q=&status=&sort=&dir=&page=&size=&after=&before=&at=`.
 pub async fn list(
     State(state): State<AppState>,
     client: ApiClient,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let page = query.page();
     let listing = portal_users::list(
         state.db(),
         client.agency.id,
         &query.filter(),
-        i64::from(page.size),
+        i64::from(query.page().size),
         query.seek(),
     )
     .await?;
+    let page = query.shown_page(listing.total);
     Ok(Json(json!({
         "total": listing.total, "page": page.number, "size": page.size, "users": listing.users,
     }))
@@ -324,6 +324,7 @@ pub fn openapi() -> Value {
         { "name": "size", "in": "query", "schema": { "type": "integer", "enum": [10, 25, 50, 100] } },
         { "name": "after", "in": "query", "schema": { "type": "integer" }, "description": "Id of the last user of the previous page: the page starts right after them (fast at any depth); `page` then only numbers it" },
         { "name": "before", "in": "query", "schema": { "type": "integer" }, "description": "Id of the first user of the following page: the page ends right before them" },
+        { "name": "at", "in": "query", "schema": { "type": "string", "enum": ["end"] }, "description": "`end`: the last page, whatever its number is by now (the answer's `page` says which)" },
     ]);
     json!({
         "paths": {

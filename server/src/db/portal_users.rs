@@ -374,6 +374,13 @@ pub enum Seek {
     After { id: i64, offset: i64 },
     /// Right before user `id` (the previous page), or the page after `offset` rows.
     Before { id: i64, offset: i64 },
+    /// The last page, however many rows the list has by now: read from the other end.
+    Last,
+}
+
+/// Where the last page of `total` rows in pages of `limit` begins.
+pub fn last_page_offset(total: i64, limit: i64) -> i64 {
+    (total - 1).max(0) / limit.max(1) * limit.max(1)
 }
 
 /// One page of the list and how many rows match in all.
@@ -413,7 +420,7 @@ pub async fn list(
                 None => (Seek::Offset(offset), None),
             }
         }
-        Seek::Offset(_) => (seek, None),
+        Seek::Offset(_) | Seek::Last => (seek, None),
     };
     if filter.searching()
         && let Some(listing) =
@@ -456,6 +463,7 @@ pub async fn list(
             (true, (rest - limit).max(0), limit.min(rest))
         }
         Seek::Offset(offset) => (false, offset, limit),
+        Seek::Last => (true, 0, total - last_page_offset(total, limit)),
     };
     let descending = filter.descending != from_end;
     let mut users = page(
@@ -531,9 +539,11 @@ async fn narrow_search(
         _ if sqlite => "portal_users INDEXED BY portal_users_by_status",
         _ => "portal_users",
     };
+    // The last page is the first rows of the reverse order, as many as are left over
+    // after the full pages: a sort that keeps a page's worth of rows, not all of them.
     let (descending, offset, from_end) = match seek {
         Seek::After { .. } => (filter.descending, 0, false),
-        Seek::Before { .. } => (!filter.descending, 0, true),
+        Seek::Before { .. } | Seek::Last => (!filter.descending, 0, true),
         Seek::Offset(offset) => (filter.descending, offset, false),
     };
     let sort = filter.sort;
@@ -569,6 +579,9 @@ async fn narrow_search(
         return Ok(None);
     }
     let mut users: Vec<PortalUser> = rows.into_iter().map(|row| row.user).collect();
+    if seek == Seek::Last {
+        users.truncate(usize::try_from(total - last_page_offset(total, limit)).unwrap_or(0));
+    }
     if from_end {
         users.reverse();
     }

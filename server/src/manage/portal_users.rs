@@ -47,6 +47,9 @@ pub struct ListQuery {
     pub after: Option<i64>,
     #[serde(default)]
     pub before: Option<i64>,
+    /// `end`: the last page, whatever number it has by now (the Last link).
+    #[serde(default)]
+    pub at: String,
 }
 
 impl ListQuery {
@@ -64,15 +67,28 @@ impl ListQuery {
         Page::new(self.page, self.size)
     }
 
-    /// Where the page begins: next to the user the link named, or counted from the top.
+    /// Where the page begins: next to the user the link named, at the end, or counted from
+    /// the top.
     pub fn seek(&self) -> Seek {
         let page = self.page();
         let offset = i64::from(page.number - 1) * i64::from(page.size);
         match (self.after, self.before) {
             (Some(id), _) => Seek::After { id, offset },
             (None, Some(id)) => Seek::Before { id, offset },
+            (None, None) if self.at == "end" => Seek::Last,
             (None, None) => Seek::Offset(offset),
         }
+    }
+
+    /// The page as shown once the list's `total` is known: the last one for the Last link.
+    pub fn shown_page(&self, total: i64) -> Page {
+        let page = self.page();
+        if self.seek() != Seek::Last {
+            return page;
+        }
+        let size = i64::from(page.size);
+        let number = portal_users::last_page_offset(total, size) / size + 1;
+        Page::new(u32::try_from(number).ok(), Some(page.size))
     }
 
     /// The query string of this list with other sorting or paging, for links; `next_to`
@@ -82,7 +98,7 @@ impl ListQuery {
         sort: SortBy,
         descending: bool,
         page: Option<u32>,
-        next_to: Option<(&str, i64)>,
+        next_to: Option<(&str, String)>,
     ) -> String {
         let mut pairs = vec![("q", self.q.clone()), ("status", self.status.clone())];
         pairs.push(("sort", sort.as_str().to_owned()));
@@ -91,8 +107,8 @@ impl ListQuery {
         if let Some(page) = page {
             pairs.push(("page", page.to_string()));
         }
-        if let Some((side, id)) = next_to {
-            pairs.push((side, id.to_string()));
+        if let Some((side, value)) = next_to {
+            pairs.push((side, value));
         }
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
@@ -241,15 +257,15 @@ pub(crate) async fn list_page(
         within,
         ..query.filter()
     };
-    let paging = query.page();
     let listing = portal_users::list(
         state.db(),
         agency_id,
         &filter,
-        i64::from(paging.size),
+        i64::from(query.page().size),
         query.seek(),
     )
     .await?;
+    let paging = query.shown_page(listing.total);
     let pager = Pager::new(paging, listing.total, listing.users.len());
     let link = |page: u32, next_to| {
         format!(
@@ -261,7 +277,10 @@ pub(crate) async fn list_page(
     let last_page = u32::try_from(pager.pages).unwrap_or(u32::MAX);
     let (previous, first) = match first_row {
         Some(row) if paging.number > 2 => (
-            Some(link(paging.number - 1, Some(("before", row.id)))),
+            Some(link(
+                paging.number - 1,
+                Some(("before", row.id.to_string())),
+            )),
             Some(link(1, None)),
         ),
         _ if paging.number > 1 => (Some(link(1, None)), None),
@@ -269,8 +288,8 @@ pub(crate) async fn list_page(
     };
     let (next, last) = match last_row {
         Some(row) if paging.number < last_page => (
-            Some(link(paging.number + 1, Some(("after", row.id)))),
-            (paging.number + 1 < last_page).then(|| link(last_page, None)),
+            Some(link(paging.number + 1, Some(("after", row.id.to_string())))),
+            (paging.number + 1 < last_page).then(|| link(last_page, Some(("at", "end".into())))),
         ),
         _ => (None, None),
     };

@@ -98,6 +98,29 @@ async fn users_are_created_listed_changed_and_deleted_through_the_api() {
     )
     .await;
     assert_eq!(list["total"], 1);
+    let (_, all) = send(
+        &app,
+        "GET",
+        &format!("{USERS}?sort=email&size=10"),
+        &token,
+        None,
+    )
+    .await;
+    let total = all["total"].as_u64().expect("a count");
+    let (_, last) = send(
+        &app,
+        "GET",
+        &format!("{USERS}?sort=email&size=10&at=end"),
+        &token,
+        None,
+    )
+    .await;
+    let on_last = (total - 1) % 10 + 1;
+    assert_eq!(last["page"], (total - 1) / 10 + 1, "the Last page's number");
+    assert_eq!(
+        last["users"].as_array().map(Vec::len),
+        Some(on_last as usize)
+    );
 
     let path = format!("{USERS}/{id}");
     let (changed, user) = send(
