@@ -105,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
     let filters = [
         ("all", String::new()),
         ("q=smith", "&q=smith".to_owned()),
+        ("q=example (every user)", "&q=example".to_owned()),
         ("q=client 07", "&q=client%2007".to_owned()),
         ("q=user4242@", "&q=user4242%40".to_owned()),
         ("status=invited", "&status=invited".to_owned()),
@@ -168,7 +169,8 @@ async fn main() -> anyhow::Result<()> {
                     let list = format!(
                         "/acme/manage/portal-users?sort={sort}&dir={dir}&size={size}{filter}"
                     );
-                    let last = total(&get(&list, 1).await?).div_ceil(size).max(1);
+                    let (count, more) = total(&get(&list, 1).await?);
+                    let last = count.div_ceil(size).max(1);
                     let middle = last / 2 + 1;
                     // The pages a person reaches: the first, the middle one by Next from
                     // the page before and by Previous from the page after, and the last
@@ -184,7 +186,8 @@ async fn main() -> anyhow::Result<()> {
                             link(&get(&list, middle + 1).await?, "prev", &list)?,
                         ));
                     }
-                    if last >= 2 {
+                    // A list that stopped counting has no Last link.
+                    if last >= 2 && !more {
                         targets.push((
                             format!("page {last} (Last)"),
                             format!("{list}&page={last}&at=end"),
@@ -217,8 +220,9 @@ async fn main() -> anyhow::Result<()> {
         "## Portal-user list ({backend})\n\n`cargo xtask bench-users` ({profile}, {backend}), {count} portal users in one agency, \
          {}, {load}. Server time of `GET /acme/manage/portal-users` through the router (session, count, page query, \
          template), median of {RUNS} runs per combination; each row is the slowest page (sizes 25 and 100; \
-         the first page, the middle page as its Next and Previous links reach it, and the last page) of that \
-         sort and filter.\n\n\
+         the first page, the middle page as its Next and Previous links reach it, and the last page; a search \
+         matching more users than the list counts has no last page, and its middle is that of the users counted) \
+         of that sort and filter.\n\n\
          **{combinations} combinations, {over} over the {} ms target; slowest {:.2} ms.**\n\n\
          | sort | filter | slowest median | page |\n|---|---|---|---|\n",
         machine(),
@@ -238,14 +242,23 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How many users the list says match ("1–25 of 10000").
-fn total(body: &str) -> usize {
-    body.split("class=\"summary\">")
+/// How many users the list says match ("1–25 of 10000"), and whether it stopped counting
+/// there ("1–25 of more than 20000 …").
+fn total(body: &str) -> (usize, bool) {
+    let summary = body
+        .split("class=\"summary\">")
         .nth(1)
         .and_then(|rest| rest.split('<').next())
-        .and_then(|summary| summary.rsplit(' ').next())
+        .unwrap_or_default();
+    let counted = summary.split(" of ").nth(1).unwrap_or_default();
+    let more = counted.starts_with("more than ");
+    let count = counted
+        .trim_start_matches("more than ")
+        .split(' ')
+        .next()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    (count, more)
 }
 
 /// The address of a page's `rel` link (`next` or `prev`), on the list at `list`.

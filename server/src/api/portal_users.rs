@@ -44,9 +44,10 @@ pub async fn list(
         query.seek(),
     )
     .await?;
-    let page = query.shown_page(listing.total);
+    let page = query.shown_page(&listing);
     Ok(Json(json!({
-        "total": listing.total, "page": page.number, "size": page.size, "users": listing.users,
+        "total": listing.total, "more": listing.more, "page": page.number, "size": page.size,
+        "users": listing.users,
     }))
     .into_response())
 }
@@ -324,7 +325,7 @@ pub fn openapi() -> Value {
         { "name": "size", "in": "query", "schema": { "type": "integer", "enum": [10, 25, 50, 100] } },
         { "name": "after", "in": "query", "schema": { "type": "integer" }, "description": "Id of the last user of the previous page: the page starts right after them (fast at any depth); `page` then only numbers it" },
         { "name": "before", "in": "query", "schema": { "type": "integer" }, "description": "Id of the first user of the following page: the page ends right before them" },
-        { "name": "at", "in": "query", "schema": { "type": "string", "enum": ["end"] }, "description": "`end`: the last page, whatever its number is by now (the answer's `page` says which)" },
+        { "name": "at", "in": "query", "schema": { "type": "string", "enum": ["end"] }, "description": "`end`: the last page, whatever its number is by now (the answer's `page` says which); the first page when the search matches more users than it counts (`more`)" },
     ]);
     json!({
         "paths": {

@@ -386,9 +386,18 @@ pub fn last_page_offset(total: i64, limit: i64) -> i64 {
 /// One page of the list and how many rows match in all.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Listing {
+    /// How many rows match; when `more`, how many were counted before counting stopped.
     pub total: i64,
     pub users: Vec<PortalUser>,
+    /// The search matches more than [`COUNTED_AT_MOST`] users: `total` is that many.
+    pub more: bool,
 }
+
+/// A search is counted this far and no further: past it, "more than 20,000" says as much as
+/// an exact count would, and counting a search that matches most of a large agency reads
+/// all of it (some 20 ms for 100,000 users). Such a list has no last page to jump to; the
+/// Last link (`at=end`) shows its first page.
+pub const COUNTED_AT_MOST: i64 = NARROW_SEARCH;
 
 /// A search matching at most this many users is paged from its matches, read once and sorted;
 /// one matching more walks the sort index, where a page needs few rows before it has enough.
@@ -401,8 +410,9 @@ const NARROW_SEARCH: i64 = 20_000;
 ///
 /// Fast however many users the agency has: the count of an unfiltered or status-filtered
 /// list is kept by triggers; a search that matches few enough users reads its matches once
-/// (found through a trigram index), counts them and sorts just those; a next or previous
-/// page seeks from the row before it; and a page past the middle is read from the other end.
+/// (found through a trigram index), counts them and sorts just those; one that matches more
+/// is counted up to [`COUNTED_AT_MOST`] and walks the sort index; a next or previous page
+/// seeks from the row before it; and a page past the middle is read from the other end.
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn list(
     db: &super::Db,
@@ -429,6 +439,7 @@ pub async fn list(
         return Ok(listing);
     }
     let condition = filter.condition();
+    let mut more = false;
     let total = if filter.searching() {
         // SQLite reads what was typed from the covering status index alone.
         let table = if sqlite {
@@ -436,7 +447,16 @@ pub async fn list(
         } else {
             "portal_users"
         };
-        count_matching(pool, agency_id, table, &condition, None).await?
+        let counted = count_matching(
+            pool,
+            agency_id,
+            table,
+            &condition,
+            Some(COUNTED_AT_MOST + 1),
+        )
+        .await?;
+        more = counted > COUNTED_AT_MOST;
+        counted.min(COUNTED_AT_MOST)
     } else if filter.within.is_some() {
         count_matching(pool, agency_id, "portal_users", &condition, None).await?
     } else {
@@ -452,10 +472,14 @@ pub async fn list(
     let (from_end, offset, limit) = match seek {
         Seek::After { .. } => (false, 0, limit),
         Seek::Before { .. } => (true, 0, limit),
+        // Uncounted: the page is read forwards, however far down it is.
+        Seek::Offset(offset) if more => (false, offset, limit),
+        Seek::Last if more => (false, 0, limit),
         Seek::Offset(offset) if offset >= total => {
             return Ok(Listing {
                 total,
                 users: Vec::new(),
+                more,
             });
         }
         Seek::Offset(offset) if offset > total / 2 => {
@@ -483,7 +507,7 @@ pub async fn list(
     if from_end {
         users.reverse();
     }
-    Ok(Listing { total, users })
+    Ok(Listing { total, users, more })
 }
 
 /// A user of a search's page, and how many users the search matches.
@@ -585,7 +609,11 @@ async fn narrow_search(
     if from_end {
         users.reverse();
     }
-    Ok(Some(Listing { total, users }))
+    Ok(Some(Listing {
+        total,
+        users,
+        more: false,
+    }))
 }
 
 /// Rows of `table` meeting `condition`, in the order of `sort`, after the

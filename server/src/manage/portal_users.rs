@@ -20,7 +20,7 @@ use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor, passwords};
 use crate::db::audit::Actor;
 use crate::db::clients;
 use crate::db::outbox::Page;
-use crate::db::portal_users::{self, Filter, PortalUserStatus, Seek, SortBy};
+use crate::db::portal_users::{self, Filter, Listing, PortalUserStatus, Seek, SortBy};
 use crate::error::{AppError, AppResult};
 use crate::manage::outbox::Pager;
 use crate::plugins::RoleScope;
@@ -80,14 +80,19 @@ impl ListQuery {
         }
     }
 
-    /// The page as shown once the list's `total` is known: the last one for the Last link.
-    pub fn shown_page(&self, total: i64) -> Page {
+    /// The page as shown once the list is counted: for the Last link the last one, or the
+    /// first when the list has more rows than it counts.
+    pub fn shown_page(&self, listing: &Listing) -> Page {
         let page = self.page();
         if self.seek() != Seek::Last {
             return page;
         }
         let size = i64::from(page.size);
-        let number = portal_users::last_page_offset(total, size) / size + 1;
+        let number = if listing.more {
+            1
+        } else {
+            portal_users::last_page_offset(listing.total, size) / size + 1
+        };
         Page::new(u32::try_from(number).ok(), Some(page.size))
     }
 
@@ -265,7 +270,7 @@ pub(crate) async fn list_page(
         query.seek(),
     )
     .await?;
-    let paging = query.shown_page(listing.total);
+    let paging = query.shown_page(&listing);
     let pager = Pager::new(paging, listing.total, listing.users.len());
     let link = |page: u32, next_to| {
         format!(
@@ -286,8 +291,13 @@ pub(crate) async fn list_page(
         _ if paging.number > 1 => (Some(link(1, None)), None),
         _ => (None, None),
     };
+    // Uncounted past some point, a list goes on while its pages are full, with no last page.
     let (next, last) = match last_row {
-        Some(row) if paging.number < last_page => (
+        Some(row) if listing.more && listing.users.len() == paging.size as usize => (
+            Some(link(paging.number + 1, Some(("after", row.id.to_string())))),
+            None,
+        ),
+        Some(row) if !listing.more && paging.number < last_page => (
             Some(link(paging.number + 1, Some(("after", row.id.to_string())))),
             (paging.number + 1 < last_page).then(|| link(last_page, Some(("at", "end".into())))),
         ),
@@ -298,7 +308,7 @@ pub(crate) async fn list_page(
         page_sizes => Page::SIZES, q => &query.q,
         status => filter.status.map(PortalUserStatus::as_str), size => paging.size,
         sort => filter.sort.as_str(), dir => if filter.descending { "desc" } else { "asc" },
-        first, previous, next, last,
+        first, previous, next, last, more => listing.more,
     })
 }
 

@@ -87,6 +87,7 @@ async fn users_are_created_listed_changed_and_deleted_through_the_api() {
     )
     .await;
     assert_eq!(list["total"], 1);
+    assert_eq!(list["more"], false, "counted in full");
     assert_eq!(list["size"], 10);
     assert_eq!(list["users"][0]["id"], id);
     let (_, list) = send(

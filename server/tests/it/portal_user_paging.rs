@@ -166,7 +166,19 @@ async fn a_search_matching_many_users_walks_the_sort_index() {
     seed(&app, 20_100).await;
     let mut admin = admin(&app).await;
     let wide = page(&mut admin, &format!("{USERS}?q=example&size=100")).await;
-    assert!(wide.contains("1–100 of 20100"), "wide search counts");
+    assert!(
+        wide.contains("1–100 of more than 20000"),
+        "a wide search is counted so far: {wide}"
+    );
+    assert!(link(&wide, "Last").is_none(), "no last page to jump to");
+    let end = page(&mut admin, &format!("{USERS}?q=example&size=100&at=end")).await;
+    assert_eq!(emails(&end), emails(&wide), "at=end shows the first page");
+    let below = page(
+        &mut admin,
+        &format!("{USERS}?q=example&status=active&size=100"),
+    )
+    .await;
+    assert!(below.contains("1–100 of 6700"), "counted when fewer match");
     let narrow = page(&mut admin, &format!("{USERS}?q=user00&size=100")).await;
     assert!(narrow.contains("1–100 of 100"), "narrow search counts");
     ways_through_agree(
