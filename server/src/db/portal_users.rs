@@ -163,8 +163,9 @@ impl SortBy {
     }
 
     /// The columns the list is ordered by before the id that breaks ties; each sort has an
-    /// index of migration 0045 on the agency, these columns and the id, read forwards or
-    /// backwards. Never-signed-in users sort as if they had signed in before anyone.
+    /// index of migration 0045 (0080 for the last sign-in) on the agency, these columns and
+    /// the id, read forwards or backwards. Never-signed-in users sort as if they had signed
+    /// in before anyone.
     fn keys(self) -> &'static [&'static str] {
         match self {
             Self::Name => &["last_name", "first_name"],
@@ -172,16 +173,8 @@ impl SortBy {
             Self::Company => &["company"],
             Self::Role => &["role_id"],
             Self::Status => &["status"],
-            Self::LastSignIn => &["COALESCE(last_login_at, -1)"],
+            Self::LastSignIn => &["last_login_key"],
             Self::Created => &["created_at"],
-        }
-    }
-
-    /// The columns `keys` read: what a search's matches carry to be sorted.
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            Self::LastSignIn => &["last_login_at"],
-            other => other.keys(),
         }
     }
 
@@ -268,6 +261,8 @@ pub struct Filter {
 struct Condition {
     sql: String,
     values: Vec<String>,
+    /// Only users of one status.
+    one_status: bool,
 }
 
 impl Condition {
@@ -317,6 +312,7 @@ impl Filter {
         let mut condition = Condition {
             sql: "agency_id = $1".to_owned(),
             values: Vec::new(),
+            one_status: self.status.is_some(),
         };
         if let Some(status) = self.status {
             condition.sql += &format!(" AND status = ${}", condition.placeholder());
@@ -393,18 +389,28 @@ pub struct Listing {
     pub more: bool,
 }
 
-/// A search is counted this far and no further: past it, "more than 20,000" says as much as
+/// A search is counted this far and no further: past it, "more than 10,000" says as much as
 /// an exact count would, and counting a search that matches most of a large agency reads
-/// all of it (some 20 ms for 100,000 users). Such a list has no last page to jump to; the
-/// Last link (`at=end`) shows its first page.
+/// all of it (some 20 ms for 100,000 users on PostgreSQL). Such a list has no last page to
+/// jump to; the Last link (`at=end`) shows its first page.
 pub const COUNTED_AT_MOST: i64 = NARROW_SEARCH;
 
 /// A search matching at most this many users is paged from its matches, read once and sorted;
 /// one matching more walks the sort index, where a page needs few rows before it has enough.
-/// Sorting costs about what finding the matches costs, so it stays within the target for
-/// some 10,000 matches; a walk can pass most of the agency when the matches sit together at
-/// the other end of the order (BENCHMARKS.md, "Portal-user list").
-const NARROW_SEARCH: i64 = 20_000;
+/// Reading and sorting the matches costs some 1 µs each, so this many stay within the
+/// target; a walk can pass most of the agency when the matches sit together at the other
+/// end of the order, which a search matching this many seldom does (BENCHMARKS.md,
+/// "Portal-user list").
+const NARROW_SEARCH: i64 = 10_000;
+
+/// What [`narrow_search`] made of a search.
+enum Search {
+    Paged(Listing),
+    /// More users hold its trigrams than a narrow search has; how many match is not known.
+    Candidates,
+    /// More users match than a narrow search has.
+    Wide,
+}
 
 /// One page of an agency's portal users.
 ///
@@ -432,15 +438,20 @@ pub async fn list(
         }
         Seek::Offset(_) | Seek::Last => (seek, None),
     };
-    if filter.searching()
-        && let Some(listing) =
-            narrow_search(db, agency_id, filter, limit, seek, cursor.as_ref()).await?
-    {
-        return Ok(listing);
-    }
+    let search = if filter.searching() {
+        match narrow_search(db, agency_id, filter, limit, seek, cursor.as_ref()).await? {
+            Search::Paged(listing) => return Ok(listing),
+            other => Some(other),
+        }
+    } else {
+        None
+    };
     let condition = filter.condition();
     let mut more = false;
-    let total = if filter.searching() {
+    let total = if let Some(Search::Wide) = search {
+        more = true;
+        COUNTED_AT_MOST
+    } else if filter.searching() {
         // SQLite reads what was typed from the covering status index alone.
         let table = if sqlite {
             "portal_users INDEXED BY portal_users_by_status"
@@ -520,7 +531,7 @@ struct Matching {
 
 /// A page of a search from its matches, read once into a materialized CTE (at most one more
 /// than [`NARROW_SEARCH`]), counted and sorted by the page's keys, only the page's rows read
-/// in full; `None` when the search matches more users.
+/// in full; [`Search::Wide`] or [`Search::Candidates`] when the search matches more users.
 ///
 /// On SQLite a search of three characters or more first asks the trigram index of
 /// migration 0070 for the users holding its trigrams and reads just those rows by id (the
@@ -533,7 +544,7 @@ async fn narrow_search(
     limit: i64,
     seek: Seek,
     cursor: Option<&PortalUser>,
-) -> sqlx::Result<Option<Listing>> {
+) -> sqlx::Result<Search> {
     let pool = &db.pool;
     let sqlite = db.backend == super::Backend::Sqlite;
     let mut condition = filter.condition();
@@ -550,7 +561,7 @@ async fn narrow_search(
             .fetch_one(pool)
             .await?;
             if candidates > NARROW_SEARCH {
-                return Ok(None);
+                return Ok(Search::Candidates);
             }
             condition.sql += &format!(
                 " AND id IN (SELECT rowid FROM portal_user_search \
@@ -584,7 +595,7 @@ async fn narrow_search(
          SELECT {COLUMNS}, (SELECT COUNT(*) FROM matches) AS matching FROM portal_users{} \
          WHERE id IN (SELECT id FROM matches{beyond} ORDER BY {order} LIMIT {limit} \
          OFFSET {offset}) ORDER BY {order}",
-        sort.columns().join(", "),
+        sort.keys().join(", "),
         condition.sql,
         NARROW_SEARCH + 1,
         // Rows by id, not a walk of a sort index.
@@ -600,7 +611,7 @@ async fn narrow_search(
         None => count_matching(pool, agency_id, table, &condition, Some(NARROW_SEARCH + 1)).await?,
     };
     if total > NARROW_SEARCH {
-        return Ok(None);
+        return Ok(Search::Wide);
     }
     let mut users: Vec<PortalUser> = rows.into_iter().map(|row| row.user).collect();
     if seek == Seek::Last {
@@ -609,7 +620,7 @@ async fn narrow_search(
     if from_end {
         users.reverse();
     }
-    Ok(Some(Listing {
+    Ok(Search::Paged(Listing {
         total,
         users,
         more: false,
@@ -641,6 +652,12 @@ async fn page<'e>(
     if page.cursor.is_some() {
         sql += " AND ";
         sql += &page.sort.beyond(page.descending, next);
+        if page.sort == SortBy::Status && page.condition.one_status {
+            // One status: the order is the ids', and the seek is on the id (SQLite does not
+            // seek on a row value whose first column the condition already fixes).
+            let strict = if page.descending { "<" } else { ">" };
+            sql += &format!(" AND id {strict} ${}", next + 1);
+        }
     }
     sql += &format!(
         " ORDER BY {} LIMIT {} OFFSET {}",
