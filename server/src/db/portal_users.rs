@@ -578,12 +578,14 @@ async fn narrow_search(
     };
     let sort = filter.sort;
     let order = sort.order_by(descending);
+    // A search that turns out to match more users than this skips the sort: it will walk.
+    let narrow = format!("(SELECT COUNT(*) FROM matches) <= {NARROW_SEARCH}");
     let beyond = match cursor {
         Some(_) => format!(
-            " WHERE {}",
+            " WHERE {} AND {narrow}",
             sort.beyond(descending, condition.placeholder())
         ),
-        None => String::new(),
+        None => format!(" WHERE {narrow}"),
     };
     let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH matches AS MATERIALIZED (SELECT id, {} FROM {table} WHERE {} LIMIT {}) \
@@ -602,7 +604,7 @@ async fn narrow_search(
         .await?;
     let total = match rows.first() {
         Some(row) => row.matching,
-        // No match, or a page past the last: the count comes on its own.
+        // No match, a page past the last or a wide search: the count comes on its own.
         None => count_matching(pool, agency_id, table, &condition, Some(NARROW_SEARCH + 1)).await?,
     };
     if total > NARROW_SEARCH {
