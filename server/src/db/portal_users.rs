@@ -587,16 +587,27 @@ async fn narrow_search(
         ),
         None => format!(" WHERE {narrow}"),
     };
+    // Rows by id, not a walk of a sort index.
+    let by_id = if sqlite { " NOT INDEXED" } else { "" };
+    // The one sort key that is not a column of the user, for the union's order.
+    let key = if sort == SortBy::LastSignIn {
+        ", last_login_key"
+    } else {
+        ""
+    };
+    // The page's rows; or, for a wide search, one of its matches to carry the count.
     let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH matches AS MATERIALIZED (SELECT id, {} FROM {table} WHERE {} LIMIT {}) \
-         SELECT {COLUMNS}, (SELECT COUNT(*) FROM matches) AS matching FROM portal_users{} \
+         SELECT {COLUMNS}{key}, (SELECT COUNT(*) FROM matches) AS matching \
+         FROM portal_users{by_id} \
          WHERE id IN (SELECT id FROM matches{beyond} ORDER BY {order} LIMIT {limit} \
-         OFFSET {offset}) ORDER BY {order}",
+         OFFSET {offset}) \
+         UNION ALL SELECT {COLUMNS}{key}, (SELECT COUNT(*) FROM matches) \
+         FROM portal_users{by_id} \
+         WHERE id = (SELECT MIN(id) FROM matches) AND NOT {narrow} ORDER BY {order}",
         sort.keys().join(", "),
         condition.sql,
         NARROW_SEARCH + 1,
-        // Rows by id, not a walk of a sort index.
-        if sqlite { " NOT INDEXED" } else { "" },
     )));
     let keys = cursor.map(|user| sort.values(user));
     let rows: Vec<Matching> = bind_page(query, agency_id, &condition, keys)
@@ -604,7 +615,7 @@ async fn narrow_search(
         .await?;
     let total = match rows.first() {
         Some(row) => row.matching,
-        // No match, a page past the last or a wide search: the count comes on its own.
+        // No match, or a page past the last: the count comes on its own.
         None => count_matching(pool, agency_id, table, &condition, Some(NARROW_SEARCH + 1)).await?,
     };
     if total > NARROW_SEARCH {
