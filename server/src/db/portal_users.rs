@@ -305,13 +305,6 @@ impl Filter {
     }
 
     fn condition(&self) -> Condition {
-        self.condition_on("search_text")
-    }
-
-    /// The condition with the search text read as `text`: an expression the trigram index
-    /// does not serve makes PostgreSQL walk the sort index, which a search matching more
-    /// users than a narrow one finds a page in soonest.
-    fn condition_on(&self, text: &str) -> Condition {
         let mut condition = Condition {
             sql: "agency_id = $1".to_owned(),
             values: Vec::new(),
@@ -321,7 +314,10 @@ impl Filter {
             condition.values.push(status.as_str().to_owned());
         }
         if self.searching() {
-            condition.sql += &format!(" AND {text} LIKE ${} ESCAPE '\\'", condition.placeholder());
+            condition.sql += &format!(
+                " AND search_text LIKE ${} ESCAPE '\\'",
+                condition.placeholder()
+            );
             condition.values.push(self.pattern());
         }
         if let Some(ids) = &self.within {
@@ -445,11 +441,7 @@ pub async fn list(
     } else {
         None
     };
-    let condition = if sqlite {
-        filter.condition()
-    } else {
-        filter.condition_on("(search_text || '')")
-    };
+    let condition = filter.condition();
     let mut more = false;
     let total = if let Some(Search::Wide) = search {
         more = true;
