@@ -433,19 +433,15 @@ pub async fn list(
         }
         Seek::Offset(_) | Seek::Last => (seek, None),
     };
-    let search = if filter.searching() {
-        match narrow_search(db, agency_id, filter, limit, seek, cursor.as_ref()).await? {
+    let wide = filter.searching()
+        && match narrow_search(db, agency_id, filter, limit, seek, cursor.as_ref()).await? {
             Search::Paged(listing) => return Ok(listing),
-            other => Some(other),
-        }
-    } else {
-        None
-    };
+            Search::Wide => true,
+            Search::Candidates => false,
+        };
     let condition = filter.condition();
-    let mut more = false;
-    let total = if let Some(Search::Wide) = search {
-        more = true;
-        COUNTED_AT_MOST
+    let (total, more) = if wide {
+        (COUNTED_AT_MOST, true)
     } else if filter.searching() {
         // SQLite reads what was typed from the covering status index alone.
         let table = if sqlite {
@@ -461,12 +457,12 @@ pub async fn list(
             Some(COUNTED_AT_MOST + 1),
         )
         .await?;
-        more = counted > COUNTED_AT_MOST;
-        counted.min(COUNTED_AT_MOST)
+        (counted.min(COUNTED_AT_MOST), counted > COUNTED_AT_MOST)
     } else if filter.within.is_some() {
-        count_matching(pool, agency_id, "portal_users", &condition, None).await?
+        let counted = count_matching(pool, agency_id, "portal_users", &condition, None).await?;
+        (counted, false)
     } else {
-        counted(pool, agency_id, filter.status).await?
+        (counted(pool, agency_id, filter.status).await?, false)
     };
     // SQLite is told which index serves the order: left to itself, it may read a search
     // through the covering status index and sort thousands of rows instead.
