@@ -213,16 +213,18 @@ async fn resolve(
     let Some(token) = cookies::get(headers, &cookie_name(kind, tls)) else {
         return Ok(None);
     };
-    let pool = &state.db().pool;
-    let Some(session) = sessions::by_token_hash(pool, &tokens::hash(token)).await? else {
+    // One connection for the session's few queries.
+    let mut conn = state.db().pool.acquire().await?;
+    let Some(found) = sessions::by_token_hash(&mut *conn, &tokens::hash(token)).await? else {
         return Ok(None);
     };
+    let session = found.session;
     // A cookie from another agency or for the other area is no session here.
     if session.agency_id != agency.id || session.user_kind != kind.as_str() {
         return Ok(None);
     }
     let now = Timestamp::now();
-    let settings = agency_settings::effective(pool, agency, &state.settings().security).await?;
+    let settings = agency_settings::in_force(agency, &state.settings().security, &found.settings);
     let idle = settings.session_idle_minutes * 60;
     // `expires_at` was fixed at sign-in; a shorter absolute time-out saved since applies too.
     let absolute = settings.session_absolute_hours * 3600;
@@ -230,19 +232,19 @@ async fn resolve(
         || now.0 - session.created_at.0 >= absolute
         || now.0 - session.last_seen_at.0 >= idle
     {
-        sessions::delete(pool, session.id).await?;
+        sessions::delete(&mut *conn, session.id).await?;
         return Ok(None);
     }
-    let Some(account) = accounts::by_id(pool, kind, agency.id, session.user_id).await? else {
-        sessions::delete(pool, session.id).await?;
+    let Some(account) = accounts::by_id(&mut *conn, kind, agency.id, session.user_id).await? else {
+        sessions::delete(&mut *conn, session.id).await?;
         return Ok(None);
     };
     if !account.is_active() {
-        sessions::delete(pool, session.id).await?;
+        sessions::delete(&mut *conn, session.id).await?;
         return Ok(None);
     }
     if now.0 - session.last_seen_at.0 >= TOUCH_EVERY_SECONDS {
-        sessions::touch(pool, session.id, now).await?;
+        sessions::touch(&mut *conn, session.id, now).await?;
     }
     Ok(Some(SignedIn {
         session,

@@ -76,12 +76,20 @@ pub async fn effective<'e>(
     agency: &Agency,
     security: &SecurityConfig,
 ) -> sqlx::Result<AgencySettings> {
-    let defaults = AgencySettings::from_config(&agency.config, security);
-    Ok(AgencySettings::layered(
-        defaults,
-        &stored(db, agency.id).await?,
-    ))
+    Ok(in_force(agency, security, &stored(db, agency.id).await?))
 }
+
+/// The settings in force for `agency` when it stored `stored`.
+pub fn in_force(agency: &Agency, security: &SecurityConfig, stored: &Stored) -> AgencySettings {
+    AgencySettings::layered(
+        AgencySettings::from_config(&agency.config, security),
+        stored,
+    )
+}
+
+/// The columns of [`Stored`], none of them named like a column of `sessions`.
+pub const STORED_COLUMNS: &str = "portal_enabled, password_min_length, require_mfa_staff, \
+     require_mfa_portal, session_idle_minutes, session_absolute_hours, updated_at";
 
 /// Whether the agency's portal is open: a saved choice, else `configured` (the agency file's
 /// `portal_enabled`). A closed portal lets no portal user in and sends no email.
@@ -100,11 +108,9 @@ pub async fn portal_enabled<'e>(
 
 /// What an agency stored (all `None` when nothing was saved).
 pub async fn stored<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<Stored> {
-    let row = sqlx::query_as(
-        "SELECT portal_enabled, password_min_length, require_mfa_staff, require_mfa_portal, \
-         session_idle_minutes, session_absolute_hours, updated_at \
-         FROM agency_settings WHERE agency_id = $1",
-    )
+    let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {STORED_COLUMNS} FROM agency_settings WHERE agency_id = $1"
+    )))
     .bind(agency_id)
     .fetch_optional(db)
     .await?;

@@ -5,6 +5,7 @@ use sqlx::AnyExecutor;
 
 use super::Timestamp;
 use super::accounts::AccountKind;
+use super::agency_settings::{self, Stored};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -63,12 +64,24 @@ const COLUMNS: &str = "id, agency_id, user_kind, user_id, csrf_token, created_at
                        expires_at, ip, user_agent, mfa_pending, \
                        preview_portal_user_id";
 
+/// A session and what its agency stored of its settings: every signed-in request needs
+/// both, so they are read together.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Found {
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+    #[sqlx(flatten)]
+    pub settings: Stored,
+}
+
 pub async fn by_token_hash<'e>(
     db: impl AnyExecutor<'e>,
     token_hash: &str,
-) -> sqlx::Result<Option<SessionRow>> {
+) -> sqlx::Result<Option<Found>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM sessions WHERE token_hash = $1"
+        "SELECT s.*, {} FROM (SELECT {COLUMNS} FROM sessions WHERE token_hash = $1) AS s \
+         LEFT JOIN agency_settings a ON a.agency_id = s.agency_id",
+        agency_settings::STORED_COLUMNS
     )))
     .bind(token_hash)
     .fetch_optional(db)

@@ -291,7 +291,7 @@ pub const COUNT_CAP: i64 = 10_000;
 /// thousand.
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn list_for_clients(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     agency_id: i64,
     client_ids: &[i64],
     filter: &Filter,
@@ -305,7 +305,7 @@ pub async fn list_for_clients(
     );
     let total: i64 = conditions
         .bind(sqlx::query_as::<_, (i64,)>(AssertSqlSafe(count_sql)))
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?
         .0;
     let sql = format!(
@@ -316,7 +316,7 @@ pub async fn list_for_clients(
     );
     let rows = conditions
         .bind(sqlx::query_as(AssertSqlSafe(sql)))
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     Ok((rows, total))
 }
@@ -385,19 +385,38 @@ pub async fn history<'e>(
     .await
 }
 
-/// How many timesheets of the clients wait for a decision, from the day totals.
-pub async fn pending_count<'e>(
+/// What the dashboard shows of the clients' timesheets, read from the day totals at once.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Glance {
+    /// Timesheets waiting for a decision.
+    pub pending: i64,
+    /// Minutes worked in the week from the Monday asked about, and in the week before.
+    pub this_week: i64,
+    pub last_week: i64,
+}
+
+/// How many timesheets of the clients wait for a decision and the minutes worked in the
+/// week from `monday` and the week before, in one read of the clients' day totals.
+pub async fn glance<'e>(
     db: impl AnyExecutor<'e>,
     agency_id: i64,
     client_ids: &[i64],
-) -> sqlx::Result<i64> {
+    monday: Date,
+) -> sqlx::Result<Glance> {
     let sql = format!(
-        "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT) FROM timesheet_day_totals \
-         WHERE agency_id = $1 AND client_id IN ({})",
+        "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT) AS pending, \
+         CAST(COALESCE(SUM(CASE WHEN work_date >= $2 AND work_date <= $3 THEN minutes END), 0) \
+           AS BIGINT) AS this_week, \
+         CAST(COALESCE(SUM(CASE WHEN work_date >= $4 AND work_date < $2 THEN minutes END), 0) \
+           AS BIGINT) AS last_week \
+         FROM timesheet_day_totals WHERE agency_id = $1 AND client_id IN ({})",
         client_list(client_ids)
     );
-    sqlx::query_scalar(AssertSqlSafe(sql))
+    sqlx::query_as(AssertSqlSafe(sql))
         .bind(agency_id)
+        .bind(iso(monday))
+        .bind(iso(monday + Duration::days(6)))
+        .bind(iso(monday - Duration::weeks(1)))
         .fetch_one(db)
         .await
 }

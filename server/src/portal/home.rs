@@ -6,71 +6,51 @@ use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
 use minijinja::value::Serde;
-use time::Duration;
 
 use super::{Portal, monday_of, today};
 use crate::app::AppState;
-use crate::db::timesheets::{self, Grouping};
-use crate::db::{clients, clock_events, invoices, work_requests};
+use crate::db::{clients, clock_events, invoices, timesheets, work_requests};
 use crate::error::AppResult;
 use crate::plugins::Permission;
 
 pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
-    let pool = &state.db().pool;
+    // One connection for the page's queries: each taken from the pool and handed back
+    // would cost a round trip more.
+    let mut conn = state.db().pool.acquire().await?;
     let agency_id = portal.agency_id();
     let scope = &portal.scope;
     let session = &portal.session;
-    let names: Vec<String> = clients::named(pool, agency_id, scope)
+    let names: Vec<String> = clients::named(&mut *conn, agency_id, scope)
         .await?
         .into_iter()
         .map(|(_, name)| name)
         .collect();
-    let pending = if session.may(Permission::ViewTimesheets) {
-        Some(timesheets::pending_count(pool, agency_id, scope).await?)
+    // Waiting timesheets and hours this week against last week.
+    let glance = if session.may(Permission::ViewTimesheets) {
+        Some(timesheets::glance(&mut *conn, agency_id, scope, monday_of(today())).await?)
     } else {
         None
     };
     let open_requests = if session.may(Permission::ViewWorkRequests) {
-        Some(work_requests::open_count(pool, agency_id, scope).await?)
-    } else {
-        None
-    };
-    let hours = if session.may(Permission::ViewTimesheets) {
-        let monday = monday_of(today());
-        // Hours by day: the smallest totals that add up to the week's.
-        let minutes = |rows: Vec<timesheets::Totals>| rows.iter().map(|r| r.minutes).sum::<i64>();
-        let this_week = timesheets::totals(
-            pool,
-            agency_id,
-            scope,
-            (monday, monday + Duration::days(6)),
-            Grouping::Day,
-        )
-        .await?;
-        let last_week = timesheets::totals(
-            pool,
-            agency_id,
-            scope,
-            (monday - Duration::weeks(1), monday - Duration::days(1)),
-            Grouping::Day,
-        )
-        .await?;
-        Some(context! { this_week => minutes(this_week), last_week => minutes(last_week) })
+        Some(work_requests::open_count(&mut *conn, agency_id, scope).await?)
     } else {
         None
     };
     let on_site = if session.may(Permission::ViewOnSite) {
-        Some(Serde(clock_events::on_site(pool, agency_id, scope).await?))
+        Some(Serde(
+            clock_events::on_site(&mut *conn, agency_id, scope).await?,
+        ))
     } else {
         None
     };
     let recent_invoices = if session.may(Permission::ViewInvoices) {
         Some(Serde(super::invoices::with_status(
-            invoices::list_for_clients(pool, agency_id, scope, 5).await?,
+            invoices::list_for_clients(&mut *conn, agency_id, scope, 5).await?,
         )))
     } else {
         None
     };
+    drop(conn);
     let abilities: Vec<&str> = Permission::ALL
         .into_iter()
         .filter(|p| session.may(*p))
@@ -83,8 +63,10 @@ pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Re
             "portal/home.html",
             "home",
             context! {
-                title => "Home", clients => names, role, abilities, pending, open_requests,
-                hours, on_site, recent_invoices,
+                title => "Home", clients => names, role, abilities,
+                pending => glance.map(|t| t.pending),
+                hours => glance.map(|t| context! { this_week => t.this_week, last_week => t.last_week }),
+                open_requests, on_site, recent_invoices,
             },
         )
         .await

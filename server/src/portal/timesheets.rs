@@ -81,13 +81,17 @@ pub async fn list_page(
     query: &ListQuery,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewTimesheets)?;
-    let pool = &state.db().pool;
+    // One connection for the page's queries: each taken from the pool and handed back
+    // would cost a round trip more.
+    let mut conn = state.db().pool.acquire().await?;
     let agency_id = portal.agency_id();
     let page = Page::new(query.page);
     let (rows, total) =
-        timesheets::list_for_clients(pool, agency_id, &portal.scope, &query.filter(), page).await?;
-    let workers = timesheets::workers_for_clients(pool, agency_id, &portal.scope).await?;
-    let worksites = clients::worksites_of_clients(pool, agency_id, &portal.scope).await?;
+        timesheets::list_for_clients(&mut conn, agency_id, &portal.scope, &query.filter(), page)
+            .await?;
+    let workers = timesheets::workers_for_clients(&mut *conn, agency_id, &portal.scope).await?;
+    let worksites = clients::worksites_of_clients(&mut *conn, agency_id, &portal.scope).await?;
+    drop(conn);
     let this_monday = monday_of(today());
     let weeks: Vec<String> = (0..12)
         .map(|n| iso(this_monday - Duration::weeks(n)))

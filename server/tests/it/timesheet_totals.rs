@@ -443,6 +443,7 @@ async fn reports_pending_counts_and_worker_choices_answer_as_the_timesheets_do()
         let mut scopes: Vec<Vec<i64>> = all.iter().map(|id| vec![*id]).collect();
         scopes.push(all.clone());
         let mut compared = 0;
+        let mut worked = 0;
         for scope in &scopes {
             for offset in 0..40 {
                 let from = start + Duration::days(offset);
@@ -477,12 +478,36 @@ async fn reports_pending_counts_and_worker_choices_answer_as_the_timesheets_do()
             .fetch_one(pool)
             .await
             .expect("pending");
-            assert_eq!(
-                timesheets::pending_count(pool, agency, scope)
+            // The dashboard's glance: the pending count, and each of the weeks around the data
+            // added up as the report by day adds it up.
+            for weeks_back in 0..6 {
+                let monday = monday_of(today()) - Duration::weeks(weeks_back);
+                let glance = timesheets::glance(pool, agency, scope, monday)
                     .await
-                    .expect("pending count"),
-                pending
-            );
+                    .expect("glance");
+                assert_eq!(glance.pending, pending, "{slug} {scope:?}");
+                let week = |first: Date| async move {
+                    timesheets::totals(
+                        pool,
+                        agency,
+                        scope,
+                        (first, first + Duration::days(6)),
+                        Grouping::Day,
+                    )
+                    .await
+                    .expect("week")
+                    .iter()
+                    .map(|day| day.minutes)
+                    .sum::<i64>()
+                };
+                assert_eq!(glance.this_week, week(monday).await, "{slug} {monday}");
+                worked += glance.this_week;
+                assert_eq!(
+                    glance.last_week,
+                    week(monday - Duration::weeks(1)).await,
+                    "{slug} {monday}"
+                );
+            }
             let choices = timesheets::workers_for_clients(pool, agency, scope)
                 .await
                 .expect("choices");
@@ -501,5 +526,6 @@ async fn reports_pending_counts_and_worker_choices_answer_as_the_timesheets_do()
             assert_eq!(choices, reference);
         }
         assert!(compared > 100, "{slug}: the demo data fills the reports");
+        assert!(worked > 0, "{slug}: the weeks of the glance hold hours");
     }
 }
