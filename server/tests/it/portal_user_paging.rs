@@ -164,6 +164,17 @@ async fn a_search_matching_many_users_walks_the_sort_index() {
     let app = TestApp::spawn().await;
     // More than the list sorts in one go (10,000): the search pages like the full list.
     seed(&app, 10_100).await;
+    // And a thousand it does not match, first in the order by name.
+    sqlx::query(
+        "INSERT INTO portal_users (agency_id, email, first_name, last_name, role_id, status, \
+         last_login_at, created_at, updated_at, company, client_count) \
+         SELECT agency_id, 'other' || id || '@elsewhere.test', first_name, 'Aardvark', \
+         role_id, status, last_login_at, created_at, updated_at, company, client_count \
+         FROM portal_users WHERE id IN (SELECT id FROM portal_users ORDER BY id LIMIT 1000)",
+    )
+    .execute(&app.state.db().pool)
+    .await
+    .expect("users the search does not match");
     let mut admin = admin(&app).await;
     let wide = page(&mut admin, &format!("{USERS}?q=example&size=100")).await;
     assert!(
@@ -179,6 +190,15 @@ async fn a_search_matching_many_users_walks_the_sort_index() {
     )
     .await;
     assert!(below.contains("1–100 of 3367"), "counted when fewer match");
+    // The walk passes the thousand, in several rounds, before its first page is full.
+    let walked = page(&mut admin, &format!("{USERS}?q=example&sort=name&size=100")).await;
+    let listed = page(&mut admin, &format!("{USERS}?sort=name&size=100&page=11")).await;
+    assert!(listed.contains("1001–1100 of 11100"), "{listed}");
+    assert_eq!(
+        emails(&walked),
+        emails(&listed),
+        "the first users that match"
+    );
     let narrow = page(&mut admin, &format!("{USERS}?q=user00&size=100")).await;
     assert!(narrow.contains("1–100 of 100"), "narrow search counts");
     ways_through_agree(
