@@ -101,31 +101,21 @@ pub fn http() -> anyhow::Result<()> {
     let mut bare = bare()?;
     let postgres =
         std::env::var("PORTAL_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
-    for database in [Database::Sqlite, Database::Postgres] {
-        if database == Database::Postgres && !postgres_reachable(&postgres) {
-            crate::loud_skip(&format!(
-                "PostgreSQL is not reachable at {postgres}: its HTTP benchmark was SKIPPED"
-            ));
-            continue;
-        }
-        let work = std::env::temp_dir().join(format!(
-            "portal-bench-{}-{}",
-            database.key(),
-            std::process::id()
+    let mut databases = vec![Database::Sqlite];
+    if postgres_reachable(&postgres) {
+        databases.push(Database::Postgres);
+    } else {
+        crate::loud_skip(&format!(
+            "PostgreSQL is not reachable at {postgres}: its HTTP benchmark was SKIPPED"
         ));
-        let _ = std::fs::remove_dir_all(&work);
-        let url = match database {
-            Database::Sqlite => format!("sqlite://{}/portal.db", work.display()),
-            Database::Postgres => fresh_postgres(&postgres, "portal_bench")?,
-        };
-        let config = install(&work, &url)?;
-        banner(&format!("large data set ({})", database.name()));
-        let seeding = Instant::now();
-        run(Command::new(&portal)
-            .arg("--config")
-            .arg(&config)
-            .args(["demo", "seed", "--scale", "large"]))?;
-        let seeding = seeding.elapsed();
+    }
+    for seeded in seed_all(&portal, &databases, &postgres)? {
+        let Seeded {
+            database,
+            work,
+            config,
+            took,
+        } = seeded;
         let token = api_token(&portal, &config)?;
         banner(&format!("start-up ({})", database.name()));
         let start_up = start_ups(&portal, &config, &work.join("data/plugin-cache"))?;
@@ -142,10 +132,10 @@ pub fn http() -> anyhow::Result<()> {
         let name = database.name();
         let report = format!(
             "`cargo xtask bench-http`: release build on {name} with the large data set (`portal demo seed --scale large`, \
-             {:.0} s to seed: `acme` with 2,000 clients, 20,000 workers, 100,000 portal users \
-             and 1,000,000 timesheets, and {SMALL_AGENCIES} small agencies beside the two \
-             demo ones). One-minute load average before: {}.\n\n{start_up}\n{table}",
-            seeding.as_secs_f64(),
+             {:.0} s to seed, both databases at once: `acme` with 2,000 clients, 20,000 workers, \
+             100,000 portal users and 1,000,000 timesheets, and {SMALL_AGENCIES} small agencies \
+             beside the two demo ones). One-minute load average before: {}.\n\n{start_up}\n{table}",
+            took.as_secs_f64(),
             load_average(),
         );
         println!("{report}\n{storm}");
@@ -162,6 +152,68 @@ pub fn http() -> anyhow::Result<()> {
     }
     bare.stop();
     Ok(())
+}
+
+/// A database loaded with the large data set, and the configuration folder that uses it.
+struct Seeded {
+    database: Database,
+    work: PathBuf,
+    config: PathBuf,
+    took: Duration,
+}
+
+/// Loads the large data set into every database at once, each by a `portal demo seed`
+/// process of its own: nothing is measured meanwhile, and the two seeds share the machine
+/// better than they take turns (SQLite's waits on its file while PostgreSQL's works).
+fn seed_all(portal: &Path, databases: &[Database], postgres: &str) -> anyhow::Result<Vec<Seeded>> {
+    banner("large data set (every database at once)");
+    let mut seeding = Vec::new();
+    for &database in databases {
+        let work = std::env::temp_dir().join(format!(
+            "portal-bench-{}-{}",
+            database.key(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&work);
+        let url = match database {
+            Database::Sqlite => format!("sqlite://{}/portal.db", work.display()),
+            Database::Postgres => fresh_postgres(postgres, "portal_bench")?,
+        };
+        let config = install(&work, &url)?;
+        let child = Command::new(portal)
+            .arg("--config")
+            .arg(&config)
+            .args(["demo", "seed", "--scale", "large"])
+            .spawn()
+            .context("cannot start portal demo seed")?;
+        seeding.push((database, work, config, Instant::now(), child));
+    }
+    let mut seeded = Vec::new();
+    while !seeding.is_empty() {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut index = 0;
+        while index < seeding.len() {
+            let Some(status) = seeding[index].4.try_wait()? else {
+                index += 1;
+                continue;
+            };
+            let (database, work, config, started, _) = seeding.swap_remove(index);
+            if !status.success() {
+                for (.., mut child) in seeding {
+                    let _ = child.kill();
+                }
+                bail!("seeding {} failed: {status}", database.name());
+            }
+            seeded.push(Seeded {
+                database,
+                work,
+                config,
+                took: started.elapsed(),
+            });
+        }
+    }
+    seeded.sort_by_key(|seeded| seeded.database != Database::Sqlite);
+    Ok(seeded)
 }
 
 fn load_average() -> String {
