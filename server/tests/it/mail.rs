@@ -259,6 +259,13 @@ async fn a_disabled_portal_queues_no_email_and_says_why() {
 }
 
 /// A worker delivering over SMTP to `port`, retrying after one second.
+/// The first retry's delay in the SMTP tests. Times are whole seconds, so a one-second delay
+/// could fall due a moment after the failure; two seconds are always more than one away.
+const RETRY_BASE_SECONDS: u64 = 2;
+
+/// Long enough for a first retry to be due.
+const UNTIL_RETRY_DUE: Duration = Duration::from_millis(RETRY_BASE_SECONDS * 1000 + 100);
+
 async fn smtp_app(port: u16, max_attempts: u32) -> TestApp {
     TestApp::with_agencies_adjusted(TestApp::demo_agencies(), |settings| {
         settings.mail.transport = portal_server::config::MailTransport::Smtp;
@@ -266,7 +273,7 @@ async fn smtp_app(port: u16, max_attempts: u32) -> TestApp {
         settings.mail.smtp.port = port;
         settings.mail.smtp.tls = portal_server::config::SmtpTls::None;
         settings.mail.smtp.timeout_seconds = 5;
-        settings.mail.worker.retry_base_seconds = 1;
+        settings.mail.worker.retry_base_seconds = RETRY_BASE_SECONDS;
         settings.mail.worker.max_attempts = max_attempts;
     })
     .await
@@ -356,14 +363,14 @@ async fn smtp_down_means_retried_later_and_nothing_lost() {
     let entry = row(&app, "acme", id).await;
     assert_eq!((entry.status.as_str(), entry.attempts), ("queued", 1));
     assert!(entry.last_error.is_some());
-    assert!(entry.next_attempt_at >= before.plus_seconds(1));
+    assert!(entry.next_attempt_at >= before.plus_seconds(RETRY_BASE_SECONDS as i64));
     // Not due yet: the next pass leaves it alone.
     assert_eq!(worker.deliver_due(None).await.expect("pass").claimed(), 0);
 
     let sink = SmtpSink::start_on(([127, 0, 0, 1], port).into())
         .await
         .expect("sink");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(UNTIL_RETRY_DUE).await;
     let pass = worker.deliver_due(None).await.expect("pass");
     assert_eq!(pass.sent, 1, "{pass:?}");
     assert_eq!(sink.wait_for(1, Duration::from_secs(5)).await.len(), 1);
@@ -387,7 +394,7 @@ async fn a_permanent_refusal_fails_at_once_and_a_temporary_one_until_the_limit()
     sink.answer(Answer::TryLater);
     let deferred = queued_id(queue(&app, "acme", "invite", "busy@northwind.example").await);
     assert_eq!(worker.deliver_due(None).await.expect("pass").retrying, 1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(UNTIL_RETRY_DUE).await;
     assert_eq!(worker.deliver_due(None).await.expect("pass").failed, 1);
     let entry = row(&app, "acme", deferred).await;
     assert_eq!((entry.status.as_str(), entry.attempts), ("failed", 2));
