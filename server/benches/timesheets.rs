@@ -6,7 +6,9 @@
 //!
 //! Run with `cargo xtask bench-timesheets` (release build), which measures SQLite, then
 //! PostgreSQL. The database is SQLite unless `PORTAL_TEST_DATABASE=postgres` (then
-//! `PORTAL_TEST_POSTGRES_URL`). A release run with at least 1,000,000 timesheets writes its
+//! `PORTAL_TEST_POSTGRES_URL`). `cargo xtask bench` seeds ahead, while the HTTP benchmark's
+//! data loads: `PORTAL_BENCH_SEED_ONLY=1` seeds the empty database that
+//! `PORTAL_BENCH_DATABASE_URL` names and stops, and that URL alone measures what it holds. A release run with at least 1,000,000 timesheets writes its
 //! report into BENCHMARKS.md, section "Portal timesheet list and reports" of the database
 //! measured. The goal is under 50 ms per page.
 
@@ -24,9 +26,10 @@ use portal_server::db::Timestamp;
 use portal_server::db::accounts::AccountKind;
 use portal_server::db::portal_users::{self, NewPortalUser, PortalUserStatus};
 use portal_server::db::sessions::{self, NewSession};
-use portal_server::db::testing::TestDatabase;
 use portal_server::demo::large;
-use report::{app_state, backend, load_average, load_note, machine, profile, write_section};
+use report::{
+    BenchDatabase, app_state, backend, load_average, load_note, machine, profile, write_section,
+};
 use tower::ServiceExt;
 
 /// The target: every page under this, server time.
@@ -70,6 +73,21 @@ async fn seed(
         seeding.as_secs_f64()
     );
     Ok((clients.iter().map(|c| c.id).collect(), seeding))
+}
+
+/// The clients [`seed`] made, in order.
+async fn seeded_clients(state: &AppState) -> anyhow::Result<Vec<i64>> {
+    let agency = state.agency("acme").map(|a| a.id).unwrap_or(1);
+    let clients: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM clients WHERE agency_id = $1 ORDER BY id")
+            .bind(agency)
+            .fetch_all(&state.db().pool)
+            .await?;
+    anyhow::ensure!(
+        !clients.is_empty(),
+        "the database holds no clients to measure"
+    );
+    Ok(clients)
 }
 
 /// A signed-in portal user of `clients` (every client when `all`); returns the cookie.
@@ -169,9 +187,21 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         let count = env_number("PORTAL_BENCH_TIMESHEETS", 1_000_000);
         let client_count = env_number("PORTAL_BENCH_CLIENTS", 50).max(1);
-        let database = TestDatabase::create().await?;
+        let database = BenchDatabase::open().await?;
         let state = app_state(&database).await?;
-        let (clients, seeding) = seed(&state, count, client_count).await?;
+        let seed_only = std::env::var_os("PORTAL_BENCH_SEED_ONLY").is_some();
+        let (clients, seeded) = if database.given && !seed_only {
+            (
+                seeded_clients(&state).await?,
+                "seeded beforehand".to_owned(),
+            )
+        } else {
+            let (clients, took) = seed(&state, count, client_count).await?;
+            if seed_only {
+                return Ok(());
+            }
+            (clients, format!("seeded in {:.0} s", took.as_secs_f64()))
+        };
         let router = app::router(state.clone());
         let supervisor = session(
             &state,
@@ -205,11 +235,10 @@ fn main() -> anyhow::Result<()> {
             "## Portal timesheet list and reports ({backend})\n\n\
              `cargo xtask bench-timesheets` ({profile}, {backend}), {}, {load}. {count} \
              timesheets in one agency over {client_count} clients, {WORKERS} workers and {DAYS} \
-             days, seeded in {:.0} s; median of {ROUNDS} calls per page.\n\n\
+             days, {seeded}; median of {ROUNDS} calls per page.\n\n\
              **{} pages, {over} over the {} ms target; slowest {:.2} ms.**\n\n\
              | page | user | median server time |\n|---|---|---|\n",
             machine(),
-            seeding.as_secs_f64(),
             rows.len(),
             TARGET.as_millis(),
             slowest.as_secs_f64() * 1000.0,

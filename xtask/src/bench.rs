@@ -37,14 +37,25 @@ const SMALL_AGENCIES: usize = 50;
 /// Start-ups timed in each state of the compiled-plugin cache.
 const START_UPS: usize = 3;
 
-/// Everything: the HTTP benchmarks, then the plugin host, the portal-user list and the
-/// timesheet pages; the whole run's time goes into BENCHMARKS.md too.
+/// Everything: on each database the HTTP benchmarks, then the portal-user list over the same
+/// large data set; then the plugin host and the timesheet pages, whose data is seeded while
+/// the large data set loads. The whole run's time goes into BENCHMARKS.md too.
 pub fn bench() -> anyhow::Result<()> {
     let started = Instant::now();
-    http()?;
+    banner("building the benchmarks (release)");
+    let timesheets = build_benches("timesheets")?;
+    let ahead = measure_http(Some(&timesheets))?;
     crate::bench_plugins()?;
-    crate::bench_users()?;
-    crate::bench_timesheets()?;
+    for seeded in ahead {
+        let measured = crate::bench_on(
+            "timesheets",
+            "portal timesheet list and reports",
+            seeded.database.test_key(),
+            Some(&seeded.url),
+        );
+        seeded.remove();
+        measured?;
+    }
     let took = started.elapsed();
     println!(
         "cargo xtask bench finished in {:.1} min",
@@ -59,6 +70,42 @@ pub fn bench() -> anyhow::Result<()> {
             took.as_secs_f64() / 60.0
         ),
     )
+}
+
+/// The server's benchmarks, built in the release profile before anything is measured so
+/// that none compiles between measurements.
+const BENCHES: [&str; 3] = ["users", "timesheets", "plugins"];
+
+/// Builds [`BENCHES`] and returns the executable of `wanted`, to run while other work goes on
+/// (`cargo bench` would wait for the build folder's lock).
+fn build_benches(wanted: &str) -> anyhow::Result<PathBuf> {
+    let mut command = cargo();
+    command.args([
+        "bench",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+        "--package",
+        "portal-server",
+    ]);
+    for bench in BENCHES {
+        command.args(["--bench", bench]);
+    }
+    let output = command
+        .current_dir(root())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot start cargo bench")?;
+    if !output.status.success() {
+        bail!("building the benchmarks failed: {}", output.status);
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == wanted
+        })
+        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
+        .with_context(|| format!("cargo named no executable of the {wanted} benchmark"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,11 +128,28 @@ impl Database {
             Self::Postgres => "postgresql",
         }
     }
+
+    /// The value of `PORTAL_TEST_DATABASE` that picks it.
+    fn test_key(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
 }
 
 /// The HTTP benchmarks on SQLite, then PostgreSQL (skipped with a warning when PostgreSQL
 /// is not reachable).
 pub fn http() -> anyhow::Result<()> {
+    measure_http(None).map(drop)
+}
+
+/// The HTTP benchmarks. Within the whole run (`timesheets`, the timesheet benchmark's
+/// executable) also the portal-user list benchmark after them on each database, reading the
+/// large data set they loaded instead of seeding its own users; and the timesheet
+/// benchmark's own data is seeded alongside the large data set, into databases returned
+/// for it to measure.
+fn measure_http(timesheets: Option<&Path>) -> anyhow::Result<Vec<Seeded>> {
     plugins()?;
     banner("building the portal (release)");
     run(cargo().args([
@@ -109,13 +173,16 @@ pub fn http() -> anyhow::Result<()> {
             "PostgreSQL is not reachable at {postgres}: its HTTP benchmark was SKIPPED"
         ));
     }
-    for seeded in seed_all(&portal, &databases, &postgres)? {
+    let (large, ahead) = seed_all(&portal, &databases, &postgres, timesheets)?;
+    for seeded in large {
         let Seeded {
             database,
-            work,
-            config,
+            ref url,
+            ref work,
             took,
+            ..
         } = seeded;
+        let config = work.join("config");
         let token = api_token(&portal, &config)?;
         banner(&format!("start-up ({})", database.name()));
         let start_up = start_ups(&portal, &config, &work.join("data/plugin-cache"))?;
@@ -127,7 +194,13 @@ pub fn http() -> anyhow::Result<()> {
             Ok::<_, anyhow::Error>((table, storm))
         });
         server.stop();
-        let _ = std::fs::remove_dir_all(&work);
+        let result = result.and_then(|measured| {
+            if timesheets.is_some() {
+                crate::bench_on("users", "portal-user list", database.test_key(), Some(url))?;
+            }
+            Ok(measured)
+        });
+        seeded.remove();
         let (table, storm) = result?;
         let name = database.name();
         let report = format!(
@@ -151,34 +224,42 @@ pub fn http() -> anyhow::Result<()> {
         )?;
     }
     bare.stop();
-    Ok(())
+    Ok(ahead)
 }
 
-/// A database loaded with the large data set, and the configuration folder that uses it.
+/// A database loaded for a benchmark, and its folder (for the large data set, with the
+/// configuration that uses it in `config/`).
 struct Seeded {
     database: Database,
+    url: String,
     work: PathBuf,
-    config: PathBuf,
     took: Duration,
 }
 
+impl Seeded {
+    /// Removes the folder, and with it a SQLite database; a PostgreSQL one is dropped when
+    /// the next run makes it afresh.
+    fn remove(&self) {
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
+}
+
 /// Loads the large data set into every database at once, each by a `portal demo seed`
-/// process of its own: nothing is measured meanwhile, and the two seeds share the machine
-/// better than they take turns (SQLite's waits on its file while PostgreSQL's works).
-fn seed_all(portal: &Path, databases: &[Database], postgres: &str) -> anyhow::Result<Vec<Seeded>> {
+/// process of its own, and with `timesheets` (the timesheet benchmark's executable) that
+/// benchmark's data into a second database of each kind: nothing is measured meanwhile,
+/// and the seeds share the machine better than they take turns (each is one writer, and
+/// SQLite's waits on its file while PostgreSQL's works). Returns the large data sets, then
+/// the timesheet benchmark's, SQLite first in each.
+fn seed_all(
+    portal: &Path,
+    databases: &[Database],
+    postgres: &str,
+    timesheets: Option<&Path>,
+) -> anyhow::Result<(Vec<Seeded>, Vec<Seeded>)> {
     banner("large data set (every database at once)");
     let mut seeding = Vec::new();
     for &database in databases {
-        let work = std::env::temp_dir().join(format!(
-            "portal-bench-{}-{}",
-            database.key(),
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&work);
-        let url = match database {
-            Database::Sqlite => format!("sqlite://{}/portal.db", work.display()),
-            Database::Postgres => fresh_postgres(postgres, "portal_bench")?,
-        };
+        let (url, work) = scratch(database, postgres, "portal_bench")?;
         let config = install(&work, &url)?;
         let child = Command::new(portal)
             .arg("--config")
@@ -186,34 +267,80 @@ fn seed_all(portal: &Path, databases: &[Database], postgres: &str) -> anyhow::Re
             .args(["demo", "seed", "--scale", "large"])
             .spawn()
             .context("cannot start portal demo seed")?;
-        seeding.push((database, work, config, Instant::now(), child));
+        seeding.push((false, database, url, work, Instant::now(), child));
+        if let Some(bench) = timesheets {
+            let (url, work) = scratch(database, postgres, "portal_bench_timesheets")?;
+            let child = Command::new(bench)
+                .current_dir(root().join("server"))
+                .env("PORTAL_TEST_DATABASE", database.test_key())
+                .env("PORTAL_BENCH_DATABASE_URL", &url)
+                .env("PORTAL_BENCH_SEED_ONLY", "1")
+                .spawn()
+                .context("cannot start the timesheet benchmark")?;
+            seeding.push((true, database, url, work, Instant::now(), child));
+        }
     }
-    let mut seeded = Vec::new();
+    let (mut large, mut ahead) = (Vec::new(), Vec::new());
     while !seeding.is_empty() {
         std::thread::sleep(Duration::from_millis(200));
         let mut index = 0;
         while index < seeding.len() {
-            let Some(status) = seeding[index].4.try_wait()? else {
+            let Some(status) = seeding[index].5.try_wait()? else {
                 index += 1;
                 continue;
             };
-            let (database, work, config, started, _) = seeding.swap_remove(index);
+            let (for_timesheets, database, url, work, started, _) = seeding.swap_remove(index);
             if !status.success() {
                 for (.., mut child) in seeding {
                     let _ = child.kill();
                 }
                 bail!("seeding {} failed: {status}", database.name());
             }
-            seeded.push(Seeded {
+            let seeded = Seeded {
                 database,
+                url,
                 work,
-                config,
                 took: started.elapsed(),
-            });
+            };
+            println!(
+                "{} seeded into {} in {:.0} s",
+                if for_timesheets {
+                    "timesheet benchmark data"
+                } else {
+                    "large data set"
+                },
+                database.name(),
+                seeded.took.as_secs_f64()
+            );
+            if for_timesheets {
+                ahead.push(seeded);
+            } else {
+                large.push(seeded);
+            }
         }
     }
-    seeded.sort_by_key(|seeded| seeded.database != Database::Sqlite);
-    Ok(seeded)
+    for list in [&mut large, &mut ahead] {
+        list.sort_by_key(|seeded| seeded.database != Database::Sqlite);
+    }
+    Ok((large, ahead))
+}
+
+/// An empty database of the run, and a folder of its own: a SQLite file in it, or a
+/// PostgreSQL database `name` made afresh.
+fn scratch(database: Database, postgres: &str, name: &str) -> anyhow::Result<(String, PathBuf)> {
+    let work = std::env::temp_dir().join(format!(
+        "{}-{}-{}",
+        name.replace('_', "-"),
+        database.key(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let url = match database {
+        Database::Sqlite => format!("sqlite://{}/portal.db", work.display()),
+        Database::Postgres => fresh_postgres(postgres, name)?,
+    };
+    Ok((url, work))
 }
 
 fn load_average() -> String {

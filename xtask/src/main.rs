@@ -205,12 +205,23 @@ fn bench_users() -> anyhow::Result<()> {
 fn bench_on_both_databases(bench: &str, what: &str) -> anyhow::Result<()> {
     plugins()?;
     for database in ["sqlite", "postgres"] {
-        banner(&format!("{what} benchmark (release, {database})"));
-        run(cargo()
-            .args(["bench", "--package", "portal-server", "--bench", bench])
-            .env("PORTAL_TEST_DATABASE", database))?;
+        bench_on(bench, what, database, None)?;
     }
     Ok(())
+}
+
+/// A database benchmark on one database (`PORTAL_TEST_DATABASE`'s value); over the large
+/// data set at `large` when given (`PORTAL_BENCH_DATABASE_URL`), else over data it seeds.
+fn bench_on(bench: &str, what: &str, database: &str, large: Option<&str>) -> anyhow::Result<()> {
+    banner(&format!("{what} benchmark (release, {database})"));
+    let mut command = cargo();
+    command
+        .args(["bench", "--package", "portal-server", "--bench", bench])
+        .env("PORTAL_TEST_DATABASE", database);
+    if let Some(url) = large {
+        command.env("PORTAL_BENCH_DATABASE_URL", url);
+    }
+    run(&mut command)
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

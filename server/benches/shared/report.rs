@@ -1,5 +1,5 @@
-//! What the database benchmarks share: an application over a scratch database with the
-//! `acme` agency, what machine ran them and how busy it was, and their sections of
+//! What the database benchmarks share: an application with the `acme` agency over the large
+//! data set or a scratch database, what machine ran them and how busy it was, and their sections of
 //! BENCHMARKS.md.
 
 use std::path::{Path, PathBuf};
@@ -17,12 +17,50 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// The database a benchmark measures: `PORTAL_BENCH_DATABASE_URL` names one `cargo xtask
+/// bench` has loaded beforehand, and without it the benchmark seeds a scratch one.
+pub struct BenchDatabase {
+    pub url: String,
+    /// Named by `PORTAL_BENCH_DATABASE_URL`.
+    pub given: bool,
+    /// Files of the application: documents, mail.
+    data: tempfile::TempDir,
+    /// Removed when the benchmark ends.
+    _scratch: Option<TestDatabase>,
+}
+
+impl BenchDatabase {
+    /// The database `PORTAL_BENCH_DATABASE_URL` names, else a scratch one.
+    pub async fn open() -> anyhow::Result<Self> {
+        match std::env::var("PORTAL_BENCH_DATABASE_URL") {
+            Ok(url) => Ok(Self {
+                url,
+                given: true,
+                data: tempfile::tempdir()?,
+                _scratch: None,
+            }),
+            Err(_) => Self::scratch().await,
+        }
+    }
+
+    /// A scratch database, removed when the benchmark ends.
+    async fn scratch() -> anyhow::Result<Self> {
+        let scratch = TestDatabase::create().await?;
+        Ok(Self {
+            url: scratch.url.clone(),
+            given: false,
+            data: tempfile::tempdir()?,
+            _scratch: Some(scratch),
+        })
+    }
+}
+
 /// The application over `database`, migrated, with the `acme` agency of `config/agencies/`,
 /// the themes and the built plugins of the repository.
-pub async fn app_state(database: &TestDatabase) -> anyhow::Result<AppState> {
+pub async fn app_state(database: &BenchDatabase) -> anyhow::Result<AppState> {
     let mut settings = Settings::default();
     settings.database.url = Secret::new(database.url.clone());
-    settings.paths.data = database.dir().join("data");
+    settings.paths.data = database.data.path().to_path_buf();
     settings.paths.themes = vec![root().join("themes")];
     settings.paths.plugins = vec![root().join("dist/plugins")];
     settings.plugins.cache_dir = Some(root().join("target/test-plugin-cache"));
