@@ -8,9 +8,10 @@
 //! PostgreSQL. The database is SQLite unless `PORTAL_TEST_DATABASE=postgres` (then
 //! `PORTAL_TEST_POSTGRES_URL`). `cargo xtask bench` seeds ahead, while the HTTP benchmark's
 //! data loads: `PORTAL_BENCH_SEED_ONLY=1` seeds the empty database that
-//! `PORTAL_BENCH_DATABASE_URL` names and stops, and that URL alone measures what it holds. A release run with at least 1,000,000 timesheets writes its
-//! report into BENCHMARKS.md, section "Portal timesheet list and reports" of the database
-//! measured. The goal is under 50 ms per page.
+//! `PORTAL_BENCH_DATABASE_URL` names and stops, and that URL alone measures what it holds.
+//! A release run with at least 1,000,000 timesheets writes its report into BENCHMARKS.md,
+//! section "Portal timesheet list and reports" of the database measured. The goal is under
+//! 50 ms per page.
 
 #[path = "shared/report.rs"]
 mod report;

@@ -267,7 +267,7 @@ fn seed_all(
             .args(["demo", "seed", "--scale", "large"])
             .spawn()
             .context("cannot start portal demo seed")?;
-        seeding.push((false, database, url, work, Instant::now(), child));
+        seeding.push(Seeding::started(database, url, work, child, None));
         if let Some(bench) = timesheets {
             let (url, work) = scratch(database, postgres, "portal_bench_timesheets")?;
             let child = Command::new(bench)
@@ -277,7 +277,8 @@ fn seed_all(
                 .env("PORTAL_BENCH_SEED_ONLY", "1")
                 .spawn()
                 .context("cannot start the timesheet benchmark")?;
-            seeding.push((true, database, url, work, Instant::now(), child));
+            let what = "timesheet benchmark data";
+            seeding.push(Seeding::started(database, url, work, child, Some(what)));
         }
     }
     let (mut large, mut ahead) = (Vec::new(), Vec::new());
@@ -285,34 +286,26 @@ fn seed_all(
         std::thread::sleep(Duration::from_millis(200));
         let mut index = 0;
         while index < seeding.len() {
-            let Some(status) = seeding[index].5.try_wait()? else {
+            let Some(status) = seeding[index].child.try_wait()? else {
                 index += 1;
                 continue;
             };
-            let (for_timesheets, database, url, work, started, _) = seeding.swap_remove(index);
+            let done = seeding.swap_remove(index);
             if !status.success() {
-                for (.., mut child) in seeding {
-                    let _ = child.kill();
+                for mut other in seeding {
+                    let _ = other.child.kill();
                 }
-                bail!("seeding {} failed: {status}", database.name());
+                bail!("seeding {} failed: {status}", done.seeded.database.name());
             }
-            let seeded = Seeded {
-                database,
-                url,
-                work,
-                took: started.elapsed(),
-            };
+            let mut seeded = done.seeded;
+            seeded.took = done.started.elapsed();
             println!(
                 "{} seeded into {} in {:.0} s",
-                if for_timesheets {
-                    "timesheet benchmark data"
-                } else {
-                    "large data set"
-                },
-                database.name(),
+                done.ahead.unwrap_or("large data set"),
+                seeded.database.name(),
                 seeded.took.as_secs_f64()
             );
-            if for_timesheets {
+            if done.ahead.is_some() {
                 ahead.push(seeded);
             } else {
                 large.push(seeded);
@@ -323,6 +316,38 @@ fn seed_all(
         list.sort_by_key(|seeded| seeded.database != Database::Sqlite);
     }
     Ok((large, ahead))
+}
+
+/// A database being loaded by a process of its own.
+struct Seeding {
+    seeded: Seeded,
+    started: Instant,
+    child: Child,
+    /// What is seeded ahead for a benchmark other than the HTTP one; `None` for the large
+    /// data set.
+    ahead: Option<&'static str>,
+}
+
+impl Seeding {
+    fn started(
+        database: Database,
+        url: String,
+        work: PathBuf,
+        child: Child,
+        ahead: Option<&'static str>,
+    ) -> Self {
+        Self {
+            seeded: Seeded {
+                database,
+                url,
+                work,
+                took: Duration::ZERO,
+            },
+            started: Instant::now(),
+            child,
+            ahead,
+        }
+    }
 }
 
 /// An empty database of the run, and a folder of its own: a SQLite file in it, or a

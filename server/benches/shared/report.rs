@@ -1,6 +1,6 @@
 //! What the database benchmarks share: an application with the `acme` agency over the large
-//! data set or a scratch database, what machine ran them and how busy it was, and their sections of
-//! BENCHMARKS.md.
+//! data set or a scratch database, what machine ran them and how busy it was, and their
+//! sections of BENCHMARKS.md.
 
 use std::path::{Path, PathBuf};
 
