@@ -380,7 +380,9 @@ fn main() -> anyhow::Result<()> {
     }
     let native_lookup = per_op(started.elapsed(), LOOKUPS);
 
-    // Fresh instance + authorize, per request.
+    // Fresh instance + authorize, per request, as a handler calls it: from a runtime thread,
+    // the call itself on the blocking pool.
+    let runtime = tokio::runtime::Runtime::new()?;
     let request = limited_request("800");
     let mut samples = Vec::new();
     for _ in 0..5_000 {
@@ -388,7 +390,7 @@ fn main() -> anyhow::Result<()> {
         let mut handle = plugins
             .for_request("acme")
             .ok_or_else(|| anyhow::anyhow!("acme"))?;
-        let decision = handle.try_authorize(&request)?;
+        let decision = runtime.block_on(handle.try_authorize(&request))?;
         samples.push(started.elapsed());
         assert_eq!(decision, Decision::Allow);
     }
@@ -396,11 +398,11 @@ fn main() -> anyhow::Result<()> {
     let mut handle = plugins
         .for_request("acme")
         .ok_or_else(|| anyhow::anyhow!("acme"))?;
-    handle.try_authorize(&request)?;
+    runtime.block_on(handle.try_authorize(&request))?;
     let mut samples = Vec::new();
     for _ in 0..5_000 {
         let started = Instant::now();
-        black_box(handle.try_authorize(&request)?);
+        black_box(runtime.block_on(handle.try_authorize(&request))?);
         samples.push(started.elapsed());
     }
     let authorize_reused = median(samples);
@@ -420,7 +422,7 @@ fn main() -> anyhow::Result<()> {
         let mut handle = plugins
             .for_request("acme")
             .ok_or_else(|| anyhow::anyhow!("acme"))?;
-        let outcome = handle.notifications(&event);
+        let outcome = runtime.block_on(handle.notifications(&event));
         samples.push(started.elapsed());
         assert_eq!(outcome.notifications.len(), 1);
     }

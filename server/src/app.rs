@@ -57,7 +57,11 @@ impl AppState {
     /// Like [`AppState::build`] with a database that is already connected and migrated.
     pub async fn with_db(settings: Settings, config_dir: &Path, db: Db) -> anyhow::Result<Self> {
         let themes = Themes::load(&settings, config_dir)?;
-        let plugins = Plugins::load(&settings)?;
+        // Loading asks each plugin for its catalogue: a guest call, off the runtime's threads.
+        let plugins = {
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || Plugins::load(&settings)).await??
+        };
         let ids = db::agencies::sync_all(&db.pool, config_dir, &settings.agencies).await?;
         let mut agencies = BTreeMap::new();
         for (slug, id) in ids {

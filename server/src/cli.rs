@@ -1,7 +1,7 @@
 //! The `portal` command line.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -43,7 +43,12 @@ pub enum Command {
     /// Apply database migrations and record the configured agencies, then exit.
     Migrate,
     /// Validate the configuration and report every problem with its file and key.
-    CheckConfig,
+    CheckConfig {
+        /// Also print every setting in force, each with where it came from (a file, an
+        /// environment variable or the built-in default); secrets are masked.
+        #[arg(long)]
+        show: bool,
+    },
     /// Agencies (tenants) defined in configuration.
     #[command(subcommand)]
     Agency(AgencyCommand),
@@ -174,7 +179,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date; {} agencies recorded", ids.len());
             Ok(())
         }
-        Command::CheckConfig => check_config(&loaded, &cli.config),
+        Command::CheckConfig { show } => check_config(&loaded, &cli.config, show),
         Command::Agency(AgencyCommand::List) => list_agencies(&loaded, &cli.config).await,
         Command::Staff(command) => staff(command, &loaded, &cli.config).await,
         Command::ApiToken(command) => {
@@ -236,7 +241,7 @@ async fn open_database(
     Ok((db, ids))
 }
 
-fn check_config(loaded: &Loaded, config_dir: &std::path::Path) -> anyhow::Result<()> {
+fn check_config(loaded: &Loaded, config_dir: &std::path::Path, show: bool) -> anyhow::Result<()> {
     let themes = crate::themes::Themes::load(&loaded.settings, config_dir)?;
     println!(
         "configuration in {} is valid: {} agencies, {} themes loaded",
@@ -244,6 +249,15 @@ fn check_config(loaded: &Loaded, config_dir: &std::path::Path) -> anyhow::Result
         loaded.settings.agencies.len(),
         themes.len()
     );
+    if show {
+        // A reader that stops early (`| head`) is not an error.
+        let mut out = std::io::stdout().lock();
+        for setting in loaded.settings_in_force()? {
+            if writeln!(out, "{setting}").is_err() {
+                break;
+            }
+        }
+    }
     Ok(())
 }
 

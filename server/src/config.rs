@@ -4,6 +4,7 @@
 //! Extracted once at start and validated; every error names the file (or variable) and key.
 
 mod agency;
+mod environment;
 mod secret;
 
 use std::collections::BTreeMap;
@@ -11,10 +12,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use agency::{
     AgencyConfig, AgencyPlugins, AgencySecurity, Branding, Color, IMAGE_EXTENSIONS, slug_problem,
@@ -22,7 +23,7 @@ pub use agency::{
 pub use secret::Secret;
 
 /// Every setting of one Portal installation.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerConfig,
@@ -36,7 +37,7 @@ pub struct Settings {
     pub agencies: BTreeMap<String, AgencyConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address the HTTP server binds.
@@ -85,7 +86,7 @@ impl ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://data/portal.db` (embedded default) or `postgres://user@host/db`.
@@ -104,7 +105,7 @@ impl Default for DatabaseConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PathsConfig {
     /// Runtime data: the SQLite database, the compiled-plugin cache, mail written to files.
@@ -125,7 +126,7 @@ impl Default for PathsConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MailTransport {
     /// `.eml` files under `<data>/mail/`: the embedded default, so every email can be read.
@@ -135,7 +136,7 @@ pub enum MailTransport {
     Memory,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
     None,
@@ -143,7 +144,7 @@ pub enum SmtpTls {
     Tls,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
     pub transport: MailTransport,
@@ -166,7 +167,7 @@ impl Default for MailConfig {
 
 /// The outbox worker that `portal serve` runs: how often it looks for due email and how it
 /// retries. Every server process runs one; on PostgreSQL they share the outbox safely.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailWorkerConfig {
     /// Off for a process that should only answer HTTP (another process delivers).
@@ -200,7 +201,7 @@ impl Default for MailWorkerConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
     pub host: String,
@@ -227,7 +228,7 @@ impl Default for SmtpConfig {
 
 /// The plugin host. Per-call limits (deadline, fuel, memory) are the contract's
 /// (`plugin-api/wit`) and not configurable; these size the host.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginsConfig {
     /// Plugin instances alive at once in one process: one per plugin per request in flight,
@@ -240,6 +241,9 @@ pub struct PluginsConfig {
     pub reload_poll_ms: u64,
     /// Where compiled plugins are cached; `<paths.data>/plugin-cache` when unset.
     pub cache_dir: Option<PathBuf>,
+    /// The most addresses the notifications of one event may reach; past them the rest are
+    /// dropped and logged.
+    pub max_recipients_per_event: usize,
 }
 
 impl Default for PluginsConfig {
@@ -249,18 +253,19 @@ impl Default for PluginsConfig {
             max_export_bytes: 1 << 30,
             reload_poll_ms: 1000,
             cache_dir: None,
+            max_recipients_per_event: 50,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Human,
     Json,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     pub format: LogFormat,
@@ -278,7 +283,7 @@ impl Default for LogConfig {
 }
 
 /// Sign-in, session and link lifetimes shared by every agency.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityConfig {
     /// A session ends after this long without a request.
@@ -335,16 +340,12 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The top-level sections an environment variable may set; other `PORTAL_*` variables
-/// (such as the test suite's) are not configuration.
-const ENV_SECTIONS: &[&str] = &[
-    "server", "database", "paths", "mail", "log", "security", "plugins", "agencies",
-];
-
 /// Settings as loaded, with the figment kept to say where each value came from.
 #[derive(Debug)]
 pub struct Loaded {
     pub settings: Settings,
+    /// The configuration folder, which branding images are relative to.
+    pub dir: PathBuf,
     figment: Figment,
 }
 
@@ -353,13 +354,48 @@ impl Loaded {
     pub fn source_of(&self, key: &str) -> String {
         self.figment
             .find_metadata(key)
-            .map(describe_source)
+            .map(|metadata| describe_source(metadata, &key.split('.').collect::<Vec<_>>()))
             .unwrap_or_else(|| "built-in default".to_owned())
+    }
+
+    /// Every setting as `key = value  # source`, in key order, secrets masked; a setting
+    /// without a value reads `# key is not set`.
+    pub fn settings_in_force(&self) -> Result<Vec<String>, serde_json::Error> {
+        let mut lines = Vec::new();
+        let value = serde_json::to_value(&self.settings)?;
+        self.describe_settings("", &value, &mut lines);
+        Ok(lines)
+    }
+
+    fn describe_settings(&self, key: &str, value: &serde_json::Value, lines: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(fields) if !fields.is_empty() => {
+                for (name, field) in fields {
+                    let key = if key.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{key}.{name}")
+                    };
+                    self.describe_settings(&key, field, lines);
+                }
+            }
+            serde_json::Value::Null => lines.push(format!("# {key} is not set")),
+            value => lines.push(format!("{key} = {value}  # {}", self.source_of(key))),
+        }
     }
 }
 
-/// Reads the configuration folder: `portal.toml` and `agencies/*.toml`, then the environment.
+/// Reads the configuration folder: `portal.toml` and `agencies/*.toml`, then the process's
+/// environment.
 pub fn load(dir: &Path) -> Result<Loaded, ConfigError> {
+    load_with_environment(dir, std::env::vars_os())
+}
+
+/// As [`load`], with the environment given.
+pub fn load_with_environment(
+    dir: &Path,
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<Loaded, ConfigError> {
     if !dir.is_dir() {
         return Err(ConfigError::one(format!(
             "{}: the configuration folder does not exist (set it with --config DIR)",
@@ -374,15 +410,25 @@ pub fn load(dir: &Path) -> Result<Loaded, ConfigError> {
     for file in agency_files(dir)? {
         figment = figment.merge(file);
     }
-    figment = figment.merge(Env::prefixed("PORTAL_").split("__").filter(|key| {
-        let section = key.as_str().split("__").next().unwrap_or_default();
-        ENV_SECTIONS.iter().any(|s| section.eq_ignore_ascii_case(s))
-    }));
-    let settings: Settings = figment.extract().map_err(|err| ConfigError {
+    let environment = environment::Environment::read(vars);
+    if !environment.problems.is_empty() {
+        return Err(ConfigError {
+            problems: environment.problems,
+        });
+    }
+    figment = figment.merge(environment);
+    // Values from the environment are text; "lossy" reads `8080` as a number and `true` as
+    // a flag where the key wants one.
+    let settings: Settings = figment.extract_lossy().map_err(|err| ConfigError {
         problems: err.into_iter().map(describe_figment_error).collect(),
     })?;
-    let loaded = Loaded { settings, figment };
+    let loaded = Loaded {
+        settings,
+        dir: dir.to_owned(),
+        figment,
+    };
     let mut problems = server_problems(&loaded);
+    problems.extend(database_problems(&loaded));
     problems.extend(mail_problems(&loaded));
     if let Err(err) = agency::validate(&loaded) {
         problems.extend(err.problems);
@@ -411,6 +457,18 @@ fn server_problems(loaded: &Loaded) -> Vec<String> {
     .filter(|(_, seconds)| *seconds == 0)
     .map(|(key, _)| format!("{}: key `{key}`: must be at least 1", loaded.source_of(key)))
     .collect()
+}
+
+/// A database the server cannot speak to is found before anything tries to connect.
+fn database_problems(loaded: &Loaded) -> Option<String> {
+    crate::db::Backend::from_url(loaded.settings.database.url.expose())
+        .err()
+        .map(|err| {
+            format!(
+                "{}: key `database.url`: {err}",
+                loaded.source_of("database.url")
+            )
+        })
 }
 
 /// A sender that is not an address, or worker timings that would deliver an email twice,
@@ -504,7 +562,11 @@ impl Provider for AgencyFile {
     }
 }
 
-fn describe_source(metadata: &Metadata) -> String {
+/// A file's path, or for the environment the variable that set `keys`.
+fn describe_source(metadata: &Metadata, keys: &[&str]) -> String {
+    if metadata.name == environment::PROVIDER_NAME {
+        return metadata.interpolate(&Profile::Default, keys);
+    }
     match &metadata.source {
         Some(figment::Source::File(path)) => path.display().to_string(),
         Some(other) => other.to_string(),
@@ -514,10 +576,11 @@ fn describe_source(metadata: &Metadata) -> String {
 
 /// `config/agencies/acme.toml: key `branding.primary_color`: invalid type: …`
 fn describe_figment_error(err: figment::Error) -> String {
+    let keys: Vec<&str> = err.path.iter().map(String::as_str).collect();
     let source = err
         .metadata
         .as_ref()
-        .map(describe_source)
+        .map(|metadata| describe_source(metadata, &keys))
         .unwrap_or_else(|| "configuration".to_owned());
     let in_agency_file = err
         .metadata

@@ -61,7 +61,9 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres)
         } else {
-            anyhow::bail!("database.url must start with sqlite: or postgres://")
+            anyhow::bail!(
+                "must start with sqlite: or postgres:// (PostgreSQL and SQLite are supported)"
+            )
         }
     }
 
@@ -85,7 +87,7 @@ impl Db {
     pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let url = config.url.expose();
-        let backend = Backend::from_url(url)?;
+        let backend = Backend::from_url(url).context("database.url")?;
         let mut url = url.to_owned();
         if backend == Backend::Sqlite {
             url = prepare_sqlite_url(&url)?;

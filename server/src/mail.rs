@@ -34,6 +34,14 @@ pub const TEMPLATES: &[&str] = &[
     "staff-invite",
 ];
 
+/// The templates notification plugins may name. The others are the host's own: they carry
+/// passwords or sign-in links, which a plugin must never be able to forge.
+pub const NOTIFICATION_TEMPLATES: &[&str] = &[
+    "work-request-created",
+    "timesheet-approved",
+    "timesheet-rejected",
+];
+
 /// The files of one email template.
 pub const TEMPLATE_FILES: &[&str] = &["subject.txt", "body.txt", "body.html"];
 
@@ -117,13 +125,24 @@ pub async fn enqueue(
     agency: &Agency,
     email: Email<'_>,
 ) -> anyhow::Result<Queued> {
+    let rendered = render(&agency.theme, email.template, &email.vars)?;
+    enqueue_rendered(conn, agency, email.template, email.to, &rendered).await
+}
+
+/// Adds an email already rendered to the outbox, as [`enqueue`] does.
+pub async fn enqueue_rendered(
+    conn: &mut AnyConnection,
+    agency: &Agency,
+    template: &str,
+    to: &str,
+    rendered: &Rendered,
+) -> anyhow::Result<Queued> {
     if !portal_enabled(&mut *conn, agency).await? {
         return Ok(Queued::PortalDisabled);
     }
-    let rendered = render(&agency.theme, email.template, &email.vars)?;
     let new = NewEmail {
-        template: email.template,
-        recipient: email.to,
+        template,
+        recipient: to,
         subject: &rendered.subject,
         body_text: &rendered.text,
         body_html: &rendered.html,

@@ -152,10 +152,13 @@ impl Installation {
     /// Starts `portal serve` on a port the kernel picks (so no two tests can collide), learns
     /// the address from its first line of output, and waits until `/readyz` answers 200.
     pub async fn serve(&self) -> Server {
-        let mut child = Command::new(portal_bin())
-            .arg("--config")
-            .arg(&self.config)
-            .arg("serve")
+        Self::start(self.portal_command(&["serve"])).await
+    }
+
+    /// Starts `command` (a `portal … serve`), learns the address it listens on from its first
+    /// line of output, and waits until `/readyz` answers 200.
+    pub async fn start(mut command: Command) -> Server {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -72,12 +72,20 @@ pub enum WorldArg {
 pub async fn run(command: PluginCommand, loaded: &Loaded, config_dir: &Path) -> anyhow::Result<()> {
     match command {
         PluginCommand::New { name, world, api } => new(&name, world, &api),
-        PluginCommand::Build { dir, out } => build(&dir, out.as_deref()),
-        PluginCommand::Check { path } => check(&path),
-        PluginCommand::Test { path, input } => test(&path, &input),
+        PluginCommand::Build { dir, out } => off_runtime(move || build(&dir, out.as_deref())).await,
+        PluginCommand::Check { path } => off_runtime(move || check(&path)).await,
+        PluginCommand::Test { path, input } => off_runtime(move || test(&path, &input)).await,
         PluginCommand::List { server } => list(loaded, server.as_deref()).await,
         PluginCommand::Reload => reload(loaded, config_dir).await,
     }
+}
+
+/// Runs `f`, which calls into a plugin, on a blocking thread: WASI's synchronous host
+/// functions cannot run on the runtime's own threads.
+async fn off_runtime(
+    f: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(f).await?
 }
 
 fn new(name: &str, world: WorldArg, api: &Path) -> anyhow::Result<()> {

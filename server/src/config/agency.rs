@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{ConfigError, Loaded};
 
 /// One agency (tenant): who it is, how its portal looks, which plugins shape it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgencyConfig {
     /// The agency's portal URL segment (`/{slug}/portal`). Lowercase letters, digits and
@@ -36,7 +36,7 @@ pub struct AgencyConfig {
 }
 
 /// Sign-in rules an agency chooses for its own users.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgencySecurity {
     /// Shortest password accepted (at least 8; 15 is recommended).
@@ -64,7 +64,7 @@ fn enabled() -> bool {
 }
 
 /// The agency's look beyond its theme. Image paths are relative to the configuration folder.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Branding {
     pub logo: Option<PathBuf>,
@@ -79,7 +79,7 @@ pub struct Branding {
 }
 
 /// Which plugins shape this agency's portal.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgencyPlugins {
     /// The roles portal users can be given.
@@ -145,6 +145,12 @@ impl Color {
 impl fmt::Display for Color {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Color {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 
@@ -263,7 +269,7 @@ pub(super) fn validate(loaded: &Loaded) -> Result<(), ConfigError> {
         ];
         for (field, path) in images {
             if let Some(path) = path
-                && let Err(problem) = check_image(&settings_dir(loaded, key, field), path)
+                && let Err(problem) = check_image(&loaded.dir, path)
             {
                 problems.push(format!("{}: {problem}", at(field)));
             }
@@ -287,15 +293,6 @@ fn known<'a>(names: impl Iterator<Item = &'a String>) -> String {
 
 /// Image paths in an agency file are relative to the configuration folder (the parent of
 /// `agencies/`); set from the environment, they are relative to the working directory.
-fn settings_dir(loaded: &Loaded, key: &str, field: &str) -> PathBuf {
-    let source = PathBuf::from(loaded.source_of(&format!("agencies.{key}.{field}")));
-    source
-        .parent()
-        .and_then(|agencies| agencies.parent())
-        .map(PathBuf::from)
-        .unwrap_or_default()
-}
-
 /// Kinds of image a browser shows as a logo, wallpaper or favicon.
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "svg", "ico", "avif"];
 

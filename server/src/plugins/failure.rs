@@ -4,7 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::output::printable;
 use super::sandbox::Tags;
+
+/// Longest text of a plugin's shown in a failure: the message is one line of a log or page.
+const MESSAGE_MAX: usize = 1000;
 
 /// One failed plugin call. Fails that operation only: the caller maps it to an error for the
 /// request (or a denial, for `authorize`), and the server carries on.
@@ -41,6 +45,9 @@ pub enum Cause {
     OutputTooLarge { limit: u64 },
     /// The plugin trapped: a bug in it.
     Trap(String),
+    /// The plugin panicked (Rust) or raised an exception it did not catch (Python,
+    /// JavaScript), with the message it printed.
+    Panicked(String),
     /// The plugin reported an error through the WIT `plugin-error`.
     Reported { kind: &'static str, message: String },
     /// The answer broke the contract (a malformed role id, a duplicate format).
@@ -58,9 +65,16 @@ impl fmt::Display for Cause {
             Self::OutputTooLarge { limit } => {
                 write!(f, "output exceeded the limit of {limit} bytes")
             }
-            Self::Trap(trap) => write!(f, "trapped: {trap}"),
-            Self::Reported { kind, message } => write!(f, "{kind}: {message}"),
-            Self::BadAnswer(problem) => write!(f, "broke the plugin contract: {problem}"),
+            Self::Trap(trap) => write!(f, "trapped: {}", printable(trap, MESSAGE_MAX)),
+            Self::Panicked(message) => write!(f, "panicked: {}", printable(message, MESSAGE_MAX)),
+            Self::Reported { kind, message } => {
+                write!(f, "{kind}: {}", printable(message, MESSAGE_MAX))
+            }
+            Self::BadAnswer(problem) => write!(
+                f,
+                "broke the plugin contract: {}",
+                printable(problem, MESSAGE_MAX)
+            ),
         }
     }
 }

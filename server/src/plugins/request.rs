@@ -5,6 +5,11 @@
 //! that request's later calls (a list page that asks `authorize` for 40 rows instantiates
 //! once). It is dropped with the request: no instance ever serves two requests or two
 //! agencies, so nothing a plugin keeps in memory can leak between them.
+//!
+//! Every call into a plugin runs on tokio's blocking pool, never on the threads that drive
+//! requests: a plugin runs synchronously for up to its deadline, and WASI's synchronous
+//! host functions (a guest printing, say) wait on a runtime of their own, which a runtime
+//! thread cannot do. A panic there becomes the call's failure, named and counted.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -41,6 +46,14 @@ struct Live {
 /// The per-request plugin handle. Take it as an extractor (`plugins: PluginRequest`) or from
 /// [`super::Plugins::for_request`].
 pub struct PluginRequest {
+    engine: PluginEngine,
+    set: Arc<AgencySet>,
+    live: Vec<Live>,
+}
+
+/// What a call on the blocking pool works with: the request's instances, moved there for the
+/// call and back after it.
+struct Calls {
     engine: PluginEngine,
     set: Arc<AgencySet>,
     live: Vec<Live>,
@@ -95,8 +108,8 @@ impl PluginRequest {
     /// Decides one exercise of a permission. Static roles are answered from the cached
     /// catalogue; a permission the role lists as dynamic goes to the plugin's `authorize`,
     /// and any failure of that call denies (it is logged and counted).
-    pub fn authorize(&mut self, request: &AuthorizationRequest) -> Decision {
-        match self.try_authorize(request) {
+    pub async fn authorize(&mut self, request: &AuthorizationRequest) -> Decision {
+        match self.try_authorize(request).await {
             Ok(decision) => decision,
             Err(failure) => {
                 tracing::error!(agency = %self.set.slug, error = %failure, "authorization denied: the role-set plugin failed");
@@ -106,7 +119,7 @@ impl PluginRequest {
     }
 
     /// Like [`Self::authorize`], but tells a plugin failure apart from a denial.
-    pub fn try_authorize(
+    pub async fn try_authorize(
         &mut self,
         request: &AuthorizationRequest,
     ) -> Result<Decision, PluginFailure> {
@@ -123,25 +136,51 @@ impl PluginRequest {
         }
         let bound = self.set.role_set.clone();
         let wit_request = convert::authorization_out(request);
-        let limits = CallLimits::HOOK;
-        self.call(
-            &bound,
-            "authorize",
-            limits,
-            |live| {
-                let guest = live.roles.as_ref().ok_or("role-set")?;
-                Ok(guest.call_authorize(&mut live.store, &wit_request))
-            },
-            |answer| convert::decision_in(answer, limits.output),
-        )
+        self.on_blocking_pool(bound, "authorize", move |calls, bound| {
+            let limits = CallLimits::HOOK;
+            calls.call(
+                bound,
+                "authorize",
+                limits,
+                |live| {
+                    let guest = live.roles.as_ref().ok_or("role-set")?;
+                    Ok(guest.call_authorize(&mut live.store, &wit_request))
+                },
+                |answer| convert::decision_in(answer, limits.output),
+            )
+        })
+        .await
     }
 
     /// Asks every notification plugin of the agency which notifications the event sends.
-    pub fn notifications(&mut self, event: &NotificationEvent) -> EventOutcome {
+    pub async fn notifications(&mut self, event: &NotificationEvent) -> EventOutcome {
         let mut outcome = EventOutcome::default();
         let plugins = self.set.notifications.clone();
-        for bound in &plugins {
-            match self.on_event(bound, event) {
+        for bound in plugins {
+            let wit_event = convert::event_out(
+                event,
+                &self.set.slug,
+                &self.set.display_name,
+                &bound.settings,
+            );
+            let answer = self
+                .on_blocking_pool(bound, "on-event", move |calls, bound| {
+                    let limits = CallLimits::HOOK;
+                    calls.call(
+                        bound,
+                        "on-event",
+                        limits,
+                        |live| {
+                            let guest = live.notifications.as_ref().ok_or("notification-rules")?;
+                            Ok(guest.call_on_event(&mut live.store, &wit_event))
+                        },
+                        |answer| {
+                            convert::notifications_in(bound.plugin.id(), answer, limits.output)
+                        },
+                    )
+                })
+                .await;
+            match answer {
                 Ok(mut list) => outcome.notifications.append(&mut list),
                 Err(failure) => {
                     tracing::error!(agency = %self.set.slug, error = %failure, event = %event.kind, "notification plugin failed; it sends nothing for this event");
@@ -152,28 +191,47 @@ impl PluginRequest {
         outcome
     }
 
-    fn on_event(
+    /// Runs `f` (one call into `bound`'s plugin) on the blocking pool with this request's
+    /// instances, and takes them back. A panic on the way is that call's failure: its
+    /// instances are dropped, the error counted, the request goes on.
+    async fn on_blocking_pool<T: Send + 'static>(
         &mut self,
-        bound: &Bound,
-        event: &NotificationEvent,
-    ) -> Result<Vec<Notification>, PluginFailure> {
-        let wit_event = convert::event_out(
-            event,
-            &self.set.slug,
-            &self.set.display_name,
-            &bound.settings,
-        );
-        let limits = CallLimits::HOOK;
-        self.call(
-            bound,
-            "on-event",
-            limits,
-            |live| {
-                let guest = live.notifications.as_ref().ok_or("notification-rules")?;
-                Ok(guest.call_on_event(&mut live.store, &wit_event))
-            },
-            |answer| convert::notifications_in(bound.plugin.id(), answer, limits.output),
-        )
+        bound: Bound,
+        hook: &'static str,
+        f: impl FnOnce(&mut Calls, &Bound) -> Result<T, PluginFailure> + Send + 'static,
+    ) -> Result<T, PluginFailure> {
+        let mut calls = Calls {
+            engine: self.engine.clone(),
+            set: Arc::clone(&self.set),
+            live: std::mem::take(&mut self.live),
+        };
+        let plugin = Arc::clone(&bound.plugin);
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = f(&mut calls, &bound);
+            (calls.live, result)
+        })
+        .await;
+        match joined {
+            Ok((live, result)) => {
+                self.live = live;
+                result
+            }
+            Err(error) => {
+                plugin.counters.errors.fetch_add(1, Ordering::Relaxed);
+                let why = if error.is_panic() {
+                    let panic = error.into_panic();
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    format!("the host panicked while running it: {message}")
+                } else {
+                    "the call was cancelled".to_owned()
+                };
+                Err(plugin.failure(hook, Cause::Trap(why)))
+            }
+        }
     }
 
     /// Starts an export in the format with this id, on a thread of its own with a fresh
@@ -196,7 +254,9 @@ impl PluginRequest {
         );
         Some((found.clone(), export))
     }
+}
 
+impl Calls {
     /// Calls into a plugin: finds or creates this request's instance of it, arms the
     /// deadline and fuel, runs `f`, checks the answer with `check`, and turns every way it can
     /// fail into a [`PluginFailure`] (logged by the caller, counted here). An instance that failed is dropped: a trapped

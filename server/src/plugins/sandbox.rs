@@ -12,6 +12,7 @@ use super::bindings::logging;
 use super::engine::{CallLimits, PluginEngine};
 use super::failure::{Cause, PluginFailure};
 use super::manifest::Capability;
+use super::output::GuestOutput;
 
 /// Who a store runs for; every log line and failure carries it.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ const LOG_LINE_MAX: usize = 1024;
 /// The data of one plugin store.
 pub struct Ctx {
     wasi: WasiCtx,
+    /// What the guest writes to stdout and stderr.
+    output: GuestOutput,
     table: ResourceTable,
     limiter: Limiter,
     pub tags: Tags,
@@ -131,6 +134,31 @@ impl logging::Host for Ctx {
     }
 }
 
+impl Ctx {
+    /// Writes what the guest printed since the last call to the log, a line at a time under
+    /// the call's log budget.
+    fn log_output(&mut self) {
+        let written = self.output.take();
+        for line in written.text.lines().filter(|l| !l.trim().is_empty()) {
+            logging::Host::log(self, logging::Level::Info, format!("output: {line}"));
+        }
+        if written.dropped > 0 {
+            tracing::warn!(
+                agency = %self.tags.agency, plugin = %self.tags.plugin,
+                version = %self.tags.version, hook = self.hook,
+                dropped = written.dropped,
+                "plugin output past its budget was dropped"
+            );
+        }
+    }
+}
+
+impl Drop for Ctx {
+    fn drop(&mut self) {
+        self.log_output();
+    }
+}
+
 fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
@@ -173,10 +201,12 @@ impl wasmtime_wasi::HostMonotonicClock for FixedMonotonicClock {
 /// so a plugin cannot tell requests apart by them.
 const DETERMINISTIC_BYTES: [u8; 8] = [0x9e, 0x37, 0x79, 0xb9, 0x7f, 0x4a, 0x7c, 0x15];
 
-/// WASI as a plugin sees it: no files, no environment, no arguments, stdio going nowhere, and
-/// a fixed clock, deterministic random bytes and no network unless granted.
-fn wasi(granted: &[Capability]) -> WasiCtx {
+/// WASI as a plugin sees it: no files, no environment, no arguments, stdout and stderr into
+/// the plugin's log, and a fixed clock, deterministic random bytes and no network unless
+/// granted.
+fn wasi(granted: &[Capability], output: &GuestOutput) -> WasiCtx {
     let mut builder = WasiCtxBuilder::new();
+    builder.stdout(output.clone()).stderr(output.clone());
     if !granted.contains(&Capability::Clock) {
         builder
             .wall_clock(FixedWallClock)
@@ -210,8 +240,10 @@ pub fn new_store(
     granted: &[Capability],
     limits: CallLimits,
 ) -> Store<Ctx> {
+    let output = GuestOutput::default();
     let ctx = Ctx {
-        wasi: wasi(granted),
+        wasi: wasi(granted, &output),
+        output,
         table: ResourceTable::new(),
         limiter: Limiter {
             limits: StoreLimitsBuilder::new()
@@ -243,6 +275,7 @@ pub fn arm(store: &mut Store<Ctx>, hook: &'static str, limits: CallLimits) {
     // Fuel is on for every store of the engine, so this cannot fail.
     let _ = store.set_fuel(limits.fuel);
     let ctx = store.data_mut();
+    ctx.log_output();
     ctx.hook = hook;
     ctx.log_lines = 0;
     ctx.log_bytes = 0;
@@ -268,15 +301,19 @@ pub fn failure(
     error: wasmtime::Error,
 ) -> PluginFailure {
     let ctx = store.data();
-    let cause = if ctx.limiter.refused {
-        Cause::Memory(limits.memory)
-    } else {
-        match error.downcast_ref::<wasmtime::Trap>() {
-            Some(wasmtime::Trap::Interrupt) => Cause::Timeout(limits.deadline),
-            Some(wasmtime::Trap::OutOfFuel) => Cause::Fuel(limits.fuel),
-            Some(trap) => Cause::Trap(trap.to_string()),
-            None => Cause::Trap(format!("{error:#}")),
+    let trap = error.downcast_ref::<wasmtime::Trap>();
+    // A panic or an uncaught exception prints its message, then traps.
+    let crash = ctx.output.crash_message();
+    let cause = match (trap, crash) {
+        _ if ctx.limiter.refused => Cause::Memory(limits.memory),
+        (Some(wasmtime::Trap::Interrupt), _) => Cause::Timeout(limits.deadline),
+        (Some(wasmtime::Trap::OutOfFuel), _) => Cause::Fuel(limits.fuel),
+        (_, Some(message)) if message.starts_with("memory allocation of ") => {
+            Cause::Memory(limits.memory)
         }
+        (_, Some(message)) => Cause::Panicked(message),
+        (Some(trap), None) => Cause::Trap(trap.to_string()),
+        (None, None) => Cause::Trap(format!("{error:#}")),
     };
     PluginFailure::new(&ctx.tags, hook, cause)
 }

@@ -9,13 +9,15 @@ use sqlx::AnyConnection;
 
 use crate::agency::Agency;
 use crate::db::{agency_settings, staff_users};
-use crate::mail::{self, Email};
-use crate::plugins::{Notification, NotificationEvent, PersonKind, PluginRequest, Recipient};
+use crate::mail;
+use crate::plugins::{
+    Notification, NotificationEvent, PersonKind, PluginRequest, Recipient, printable,
+};
 
 /// Asks the agency's notification plugins about `event`. Plugin failures are logged by the
 /// plugin host and send nothing; the portal action itself goes ahead.
-pub fn ask(plugins: &mut PluginRequest, event: &NotificationEvent) -> Vec<Notification> {
-    plugins.notifications(event).notifications
+pub async fn ask(plugins: &mut PluginRequest, event: &NotificationEvent) -> Vec<Notification> {
+    plugins.notifications(event).await.notifications
 }
 
 /// Asks about a new work request. The plugin decides whether anyone hears of it and with
@@ -27,7 +29,7 @@ pub async fn ask_work_request(
     agency_id: i64,
     event: &NotificationEvent,
 ) -> anyhow::Result<Vec<Notification>> {
-    let mut notifications = ask(plugins, event);
+    let mut notifications = ask(plugins, event).await;
     let chosen = agency_settings::work_request_recipients(&mut *conn, agency_id).await?;
     if !chosen.is_empty() {
         for notification in &mut notifications {
@@ -48,11 +50,18 @@ pub async fn ask_work_request(
 /// Staff recipients must be active staff of the agency (a plugin cannot send agency mail to
 /// an arbitrary address by calling it staff); the client contact is the event's subject, or
 /// its actor when there is none.
+///
+/// What a plugin asked for is checked before anything is queued, and a notification or
+/// recipient that fails a check is dropped and logged with the plugin's name — never the
+/// action that raised the event: a template the host keeps for itself (those that carry
+/// passwords or sign-in links) or one the theme lacks or cannot render, an address that is
+/// not one, and recipients past `max_recipients` for the event.
 pub async fn queue(
     conn: &mut AnyConnection,
     agency: &Agency,
     event: &NotificationEvent,
     notifications: &[Notification],
+    max_recipients: usize,
 ) -> anyhow::Result<usize> {
     if notifications.is_empty() {
         return Ok(0);
@@ -71,53 +80,95 @@ pub async fn queue(
         .map(|p| p.email.clone());
     let vars = variables(event);
     let mut queued = 0;
+    let mut addressed = BTreeSet::new();
     for notification in notifications {
-        let mut to = BTreeSet::new();
-        for recipient in &notification.recipients {
-            match recipient {
-                Recipient::StaffEmail(email) => {
-                    let email = email.to_lowercase();
-                    if staff.iter().any(|(e, _)| *e == email) {
-                        to.insert(email);
-                    } else {
-                        tracing::warn!(plugin = %notification.plugin, "a notification named a staff address that is not active staff; skipped");
-                    }
-                }
-                Recipient::StaffRole(role) => {
-                    // `staff` is everyone at the agency; `admin` the admins.
-                    to.extend(
-                        staff
-                            .iter()
-                            .filter(|(_, r)| role == "staff" || r == role)
-                            .map(|(e, _)| e.clone()),
-                    );
-                }
-                Recipient::ClientContact => to.extend(contact.clone()),
-                Recipient::Email(email) => {
-                    to.insert(email.to_lowercase());
-                }
-            }
+        let plugin = notification.plugin.as_str();
+        let template = notification.template.as_str();
+        if !mail::NOTIFICATION_TEMPLATES.contains(&template) {
+            tracing::error!(
+                agency = %agency.slug, plugin, event = %event.kind,
+                template = %printable(template, 100),
+                "a notification named a template plugins may not use ({}); it was dropped",
+                mail::NOTIFICATION_TEMPLATES.join(", ")
+            );
+            continue;
         }
+        let to = recipients(notification, &staff, contact.as_deref(), agency);
         let mut vars = vars.clone();
         for (key, value) in &notification.variables {
             vars.insert(key.replace('-', "_"), Value::from(value.clone()));
         }
-        let vars = Value::from(vars);
-        for recipient in &to {
-            mail::enqueue(
-                &mut *conn,
-                agency,
-                Email {
-                    template: &notification.template,
-                    to: recipient,
-                    vars: vars.clone(),
-                },
-            )
-            .await?;
+        let rendered = match mail::render(&agency.theme, template, &Value::from(vars)) {
+            Ok(rendered) => rendered,
+            Err(err) => {
+                tracing::error!(
+                    agency = %agency.slug, plugin, event = %event.kind, template,
+                    "a notification could not be rendered; it was dropped: {err:#}"
+                );
+                continue;
+            }
+        };
+        for recipient in to {
+            if addressed.len() >= max_recipients && !addressed.contains(&recipient) {
+                tracing::warn!(
+                    agency = %agency.slug, plugin, event = %event.kind, max_recipients,
+                    "notifications named more recipients than one event may have; the rest \
+                     were dropped"
+                );
+                break;
+            }
+            addressed.insert(recipient.clone());
+            mail::enqueue_rendered(&mut *conn, agency, template, &recipient, &rendered).await?;
             queued += 1;
         }
     }
     Ok(queued)
+}
+
+/// The addresses one notification goes to, each once, lower-cased; those that are not
+/// addresses, or not the agency's active staff where the plugin said staff, are left out.
+fn recipients(
+    notification: &Notification,
+    staff: &[(String, String)],
+    contact: Option<&str>,
+    agency: &Agency,
+) -> BTreeSet<String> {
+    let plugin = notification.plugin.as_str();
+    let mut to = BTreeSet::new();
+    for recipient in &notification.recipients {
+        match recipient {
+            Recipient::StaffEmail(email) => {
+                let email = email.to_lowercase();
+                if staff.iter().any(|(e, _)| *e == email) {
+                    to.insert(email);
+                } else {
+                    tracing::warn!(agency = %agency.slug, plugin, "a notification named a staff address that is not active staff; skipped");
+                }
+            }
+            Recipient::StaffRole(role) => {
+                // `staff` is everyone at the agency; `admin` the admins.
+                to.extend(
+                    staff
+                        .iter()
+                        .filter(|(_, r)| role == "staff" || r == role)
+                        .map(|(e, _)| e.clone()),
+                );
+            }
+            Recipient::ClientContact => to.extend(contact.map(str::to_lowercase)),
+            Recipient::Email(email) => {
+                if email.trim() != email || crate::auth::email_problem(email).is_some() {
+                    tracing::warn!(
+                        agency = %agency.slug, plugin,
+                        address = %printable(email, 100),
+                        "a notification named something that is not an email address; skipped"
+                    );
+                } else {
+                    to.insert(email.to_lowercase());
+                }
+            }
+        }
+    }
+    to
 }
 
 /// What an email template sees of an event: its fields (hyphens turned into underscores)

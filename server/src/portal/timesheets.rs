@@ -230,16 +230,17 @@ pub async fn decide(
             client_id: sheet.client_id.to_string(),
             target: target(&sheet),
         };
-        match plugins.authorize(&request) {
+        match plugins.authorize(&request).await {
             Decision::Allow => {
                 let event = event(state, agency, &sheet, &actor, status, reason);
-                let notifications = notify::ask(plugins, &event);
+                let notifications = notify::ask(plugins, &event).await;
                 allowed.push((sheet, event, notifications));
             }
             Decision::Deny(why) => outcome.refused.push((sheet.id, why)),
         }
     }
     let ids: Vec<i64> = allowed.iter().map(|(sheet, _, _)| sheet.id).collect();
+    let max_recipients = state.settings().plugins.max_recipients_per_event;
     let mut tx = crate::db::begin_write(pool).await?;
     let mut decided: BTreeSet<i64> = timesheets::decide_many(
         &mut tx,
@@ -255,7 +256,7 @@ pub async fn decide(
     for (sheet, event, notifications) in &allowed {
         // Once per timesheet, even when its id was sent twice.
         if decided.remove(&sheet.id) {
-            notify::queue(&mut tx, agency, event, notifications).await?;
+            notify::queue(&mut tx, agency, event, notifications, max_recipients).await?;
             outcome.decided += 1;
         }
     }

@@ -261,7 +261,7 @@ pub async fn create(
             attributes,
         },
     };
-    if let Decision::Deny(why) = plugins.authorize(&request) {
+    if let Decision::Deny(why) = plugins.authorize(&request).await {
         return Err(AppError::BadRequest(why));
     }
     let agency = &portal.session.user.agency;
@@ -312,7 +312,8 @@ pub async fn create(
         fields,
     };
     let notifications = notify::ask_work_request(&mut plugins, &mut tx, agency.id, &event).await?;
-    notify::queue(&mut tx, agency, &event, &notifications).await?;
+    let max_recipients = state.settings().plugins.max_recipients_per_event;
+    notify::queue(&mut tx, agency, &event, &notifications, max_recipients).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!(
         "/{}/portal/work-requests?done=created",

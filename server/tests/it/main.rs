@@ -22,6 +22,7 @@ mod mail;
 mod metrics;
 mod mfa;
 mod pages;
+mod plugin_failures;
 mod plugin_reload;
 mod plugin_sandbox;
 mod plugins;

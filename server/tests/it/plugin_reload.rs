@@ -12,7 +12,7 @@ use portal_server::plugins::{
     AuthorizationRequest, Decision, Permission, Plugins, PortalUserRef, Target,
 };
 
-use crate::support::{TestApp, agency, repo_root, use_built_plugins};
+use crate::support::{TestApp, agency, block_on, repo_root, use_built_plugins};
 
 fn limited(hours: &str) -> AuthorizationRequest {
     AuthorizationRequest {
@@ -92,7 +92,7 @@ fn a_replaced_plugin_is_swapped_in_without_failing_calls_in_flight() {
                     // A request spans several calls on the snapshot it started with.
                     let mut request = plugins.for_request("acme").expect("acme");
                     for _ in 0..5 {
-                        match request.try_authorize(&limited("800")) {
+                        match block_on(request.try_authorize(&limited("800"))) {
                             Ok(Decision::Allow) => {}
                             other => failures.push(format!("{other:?}")),
                         }
@@ -143,7 +143,10 @@ fn a_broken_replacement_is_refused_and_the_old_version_keeps_serving() {
     assert!(error.contains("plugin roles-staffing 0.1.0"), "{error}");
     assert_eq!(role_set_version(&plugins), "0.1.0");
     let mut request = plugins.for_request("acme").expect("acme");
-    assert_eq!(request.try_authorize(&limited("100")), Ok(Decision::Allow));
+    assert_eq!(
+        block_on(request.try_authorize(&limited("100"))),
+        Ok(Decision::Allow)
+    );
     // Reported once, not on every poll.
     assert!(plugins.reload(false).refused.is_empty());
 }

@@ -13,7 +13,7 @@ use portal_server::plugins::{
     RowBatch, Target, UNAVAILABLE_DENIAL,
 };
 
-use crate::support::{agency, repo_root, use_built_plugins};
+use crate::support::{agency, block_on, repo_root, use_built_plugins};
 
 fn hostile_dir() -> PathBuf {
     repo_root().join("target/plugins/hostile")
@@ -74,7 +74,7 @@ fn with_bystanders(plugins: &Plugins, f: impl FnOnce()) -> (u64, u64) {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let mut request = plugins.for_request("evil").expect("evil");
-                    match request.try_authorize(&ask("fine")) {
+                    match block_on(request.try_authorize(&ask("fine"))) {
                         Ok(Decision::Allow) => ok.fetch_add(1, Ordering::Relaxed),
                         _ => failed.fetch_add(1, Ordering::Relaxed),
                     };
@@ -97,7 +97,7 @@ fn each_misbehaviour_fails_its_own_call_with_its_cause() {
         let mut request = plugins.for_request("evil").expect("evil");
 
         let started = Instant::now();
-        let failure = request.try_authorize(&ask("loop")).expect_err("stopped");
+        let failure = block_on(request.try_authorize(&ask("loop"))).expect_err("stopped");
         assert_eq!(
             failure.cause,
             Cause::Timeout(Duration::from_millis(50)),
@@ -113,24 +113,35 @@ fn each_misbehaviour_fails_its_own_call_with_its_cause() {
             "plugin hostile 0.0.1, hook authorize: timed out after 50 ms"
         );
 
-        let failure = request.try_authorize(&ask("alloc")).expect_err("capped");
+        let failure = block_on(request.try_authorize(&ask("alloc"))).expect_err("capped");
         assert_eq!(failure.cause, Cause::Memory(16 << 20), "{failure}");
 
-        let failure = request.try_authorize(&ask("trap")).expect_err("trapped");
-        assert!(matches!(failure.cause, Cause::Trap(_)), "{failure}");
+        // A panic prints its message and traps: the failure says what the guest said.
+        let failure = block_on(request.try_authorize(&ask("trap"))).expect_err("trapped");
+        assert_eq!(
+            failure.to_string(),
+            "plugin hostile 0.0.1, hook authorize: panicked: asked to trap"
+        );
 
-        let failure = request
-            .try_authorize(&ask("oversize"))
-            .expect_err("too big");
+        // Output far past its budget is cut, not a failure.
+        assert_eq!(
+            block_on(request.try_authorize(&ask("print"))),
+            Ok(Decision::Allow)
+        );
+
+        let failure = block_on(request.try_authorize(&ask("oversize"))).expect_err("too big");
         assert!(
             matches!(failure.cause, Cause::OutputTooLarge { .. }),
             "{failure}"
         );
 
         // The same request goes on with a fresh instance, and a failure denies.
-        assert_eq!(request.try_authorize(&ask("fine")), Ok(Decision::Allow));
         assert_eq!(
-            request.authorize(&ask("trap")),
+            block_on(request.try_authorize(&ask("fine"))),
+            Ok(Decision::Allow)
+        );
+        assert_eq!(
+            block_on(request.authorize(&ask("trap"))),
             Decision::Deny(UNAVAILABLE_DENIAL.into())
         );
     });

@@ -77,30 +77,40 @@ async fn customer_limited_approvals_go_to_the_plugin_rule() {
     let mut plugins = plugins_of(&app, "acme");
     // Static roles are answered from the cached catalogue without an instance.
     assert_eq!(
-        plugins.authorize(&request("customer-supervisor", "5000", None, &[])),
+        plugins
+            .authorize(&request("customer-supervisor", "5000", None, &[]))
+            .await,
         Decision::Allow
     );
     assert!(
         !plugins
             .authorize(&request("customer-invoices-only", "100", None, &[]))
+            .await
             .is_allowed()
     );
     assert_eq!(plugins.instances(), 0);
 
     assert_eq!(
-        plugins.try_authorize(&request("customer-limited", "1200", None, &[])),
+        plugins
+            .try_authorize(&request("customer-limited", "1200", None, &[]))
+            .await,
         Ok(Decision::Allow)
     );
-    match plugins.try_authorize(&request("customer-limited", "1201", None, &[])) {
+    match plugins
+        .try_authorize(&request("customer-limited", "1201", None, &[]))
+        .await
+    {
         Ok(Decision::Deny(reason)) => assert!(reason.contains("12 hours"), "{reason}"),
         other => panic!("expected a denial, got {other:?}"),
     }
     assert_eq!(
-        plugins.try_authorize(&request("customer-limited", "800", Some("3"), &["3", "5"])),
+        plugins
+            .try_authorize(&request("customer-limited", "800", Some("3"), &["3", "5"]))
+            .await,
         Ok(Decision::Allow)
     );
     assert!(matches!(
-        plugins.try_authorize(&request("customer-limited", "800", Some("4"), &["3", "5"])),
+        plugins.try_authorize(&request("customer-limited", "800", Some("4"), &["3", "5"])).await,
         Ok(Decision::Deny(reason)) if reason.contains("worksites")
     ));
     // Four dynamic calls, one instance: reused within the request.
@@ -108,7 +118,8 @@ async fn customer_limited_approvals_go_to_the_plugin_rule() {
     // A fresh request gets a fresh instance.
     let mut next = plugins_of(&app, "acme");
     assert_eq!(next.instances(), 0);
-    next.authorize(&request("customer-limited", "100", None, &[]));
+    next.authorize(&request("customer-limited", "100", None, &[]))
+        .await;
     assert_eq!(next.instances(), 1);
 }
 
@@ -119,13 +130,14 @@ async fn a_plugin_error_in_authorize_denies() {
     let mut bad = request("customer-limited", "8.5", None, &[]);
     let failure = plugins
         .try_authorize(&bad)
+        .await
         .expect_err("hours must be a count");
     assert_eq!(failure.plugin, "roles-staffing");
     assert_eq!(failure.hook, "authorize");
     assert!(failure.to_string().contains("invalid input"), "{failure}");
     bad.target.attributes.clear();
     assert_eq!(
-        plugins.authorize(&bad),
+        plugins.authorize(&bad).await,
         Decision::Deny(portal_server::plugins::UNAVAILABLE_DENIAL.into())
     );
 }
@@ -156,14 +168,16 @@ fn event(kind: &str, fields: &[(&str, &str)]) -> NotificationEvent {
 async fn notify_standard_chooses_recipients_from_settings() {
     let app = TestApp::spawn().await;
     let mut plugins = plugins_of(&app, "acme");
-    let outcome = plugins.notifications(&event(
-        "work-request-created",
-        &[
-            ("work-request-id", "12"),
-            ("title", "Two forklift drivers"),
-            ("manage-url", "http://x/12"),
-        ],
-    ));
+    let outcome = plugins
+        .notifications(&event(
+            "work-request-created",
+            &[
+                ("work-request-id", "12"),
+                ("title", "Two forklift drivers"),
+                ("manage-url", "http://x/12"),
+            ],
+        ))
+        .await;
     assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
     let [notification] = outcome.notifications.as_slice() else {
         panic!("one notification, got {:?}", outcome.notifications);
@@ -184,15 +198,19 @@ async fn notify_standard_chooses_recipients_from_settings() {
     );
 
     // No recruiter-email setting: all staff hear about timesheet decisions.
-    let approved = plugins.notifications(&event("timesheet-approved", &[("timesheet-id", "5")]));
+    let approved = plugins
+        .notifications(&event("timesheet-approved", &[("timesheet-id", "5")]))
+        .await;
     assert_eq!(
         approved.notifications[0].recipients,
         [Recipient::StaffRole("staff".into())]
     );
-    let invited = plugins.notifications(&event(
-        "portal-user-invited",
-        &[("invite-url", "http://x/i/abc")],
-    ));
+    let invited = plugins
+        .notifications(&event(
+            "portal-user-invited",
+            &[("invite-url", "http://x/i/abc")],
+        ))
+        .await;
     assert_eq!(
         invited.notifications[0].recipients,
         [Recipient::ClientContact]
@@ -200,6 +218,7 @@ async fn notify_standard_chooses_recipients_from_settings() {
     assert!(
         plugins
             .notifications(&event("kind-from-the-future", &[]))
+            .await
             .notifications
             .is_empty()
     );
@@ -376,9 +395,9 @@ async fn the_python_twin_answers_like_the_rust_role_set() {
     // No dynamic permissions: answered statically, never instantiating CPython.
     let mut asking = request("client-user", "100", None, &[]);
     asking.permission = Permission::ViewJobs;
-    assert_eq!(python.authorize(&asking), Decision::Allow);
+    assert_eq!(python.authorize(&asking).await, Decision::Allow);
     asking.role = "requester".into();
-    assert!(!python.authorize(&asking).is_allowed());
+    assert!(!python.authorize(&asking).await.is_allowed());
     assert_eq!(python.instances(), 0);
 }
 
@@ -395,7 +414,9 @@ async fn compiled_plugins_come_from_the_cache_on_the_second_load() {
     assert!(second.loaded().iter().all(|p| p.origin == Origin::Cache));
     let mut plugins = second.for_request("one").expect("one");
     assert_eq!(
-        plugins.try_authorize(&request("customer-limited", "100", None, &[])),
+        plugins
+            .try_authorize(&request("customer-limited", "100", None, &[]))
+            .await,
         Ok(Decision::Allow)
     );
     // A damaged entry is ignored and replaced. (Replaced as the cache does it, by a new
@@ -415,7 +436,9 @@ async fn compiled_plugins_come_from_the_cache_on_the_second_load() {
 async fn readyz_lists_the_loaded_plugins_with_counts() {
     let app = TestApp::spawn().await;
     let mut plugins = plugins_of(&app, "acme");
-    plugins.authorize(&request("customer-limited", "100", None, &[]));
+    plugins
+        .authorize(&request("customer-limited", "100", None, &[]))
+        .await;
     let response = app.get("/readyz").await;
     let body: serde_json::Value = serde_json::from_str(&response.body).expect("JSON");
     let list = body["plugins"].as_array().expect("plugins listed");

@@ -16,6 +16,16 @@ use portal_server::db::staff_users::{self, NewStaffUser, StaffRole};
 use portal_server::db::testing::TestDatabase;
 use tower::ServiceExt;
 
+/// Runs a future to its end on a runtime of this thread's own (plugin calls go to its
+/// blocking pool), for tests that drive plugins from plain threads.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -4,6 +4,7 @@
 mod browser;
 mod browser_clients;
 mod browser_portal_users;
+mod config_env;
 mod config_errors;
 mod crash;
 mod database_restart;

@@ -2,6 +2,7 @@
 
 use portal_plugin_api::PluginError;
 use portal_plugin_api::formats::{Column, ExportFormat, Format, Rows, TableWriter};
+use portal_plugin_api::notifications::{Event, Notification, NotificationRules, Recipient};
 use portal_plugin_api::roles::{AuthorizationRequest, Decision, Permission, Role, RoleSet};
 
 struct Hostile;
@@ -37,8 +38,70 @@ impl RoleSet for Hostile {
                 }
             }
             "trap" => panic!("asked to trap"),
+            "print" => {
+                // Far past the output budget, then an ordinary answer.
+                println!("{}", "x".repeat(40_000));
+                for line in 0..200 {
+                    eprintln!("stderr line {line}");
+                }
+                Ok(Decision::Allow)
+            }
             "oversize" => Ok(Decision::Deny("x".repeat(4 << 20))),
             _ => Ok(Decision::Allow),
+        }
+    }
+}
+
+/// Misbehaves in `on-event` as the event's `title` field says (a work request's title).
+impl NotificationRules for Hostile {
+    fn on_event(event: Event) -> Result<Vec<Notification>, PluginError> {
+        let admins = || vec![Recipient::StaffRole("admin".into())];
+        match event.field("title").unwrap_or_default() {
+            "panic" => panic!("asked to panic\r\nInjected-Header: yes"),
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![0; 4 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "print" => {
+                eprintln!("{}", "x".repeat(40_000));
+                for line in 0..200 {
+                    eprintln!("stderr line {line}");
+                }
+                Ok(Vec::new())
+            }
+            "error" => Err(PluginError::Failed("asked to fail\r\nInjected: yes".into())),
+            "unknown-template" => Ok(vec![Notification::new("no-such-template", admins())]),
+            "many-recipients" => Ok(vec![Notification::new(
+                "work-request-created",
+                (0..10_000)
+                    .map(|i| Recipient::Email(format!("someone{i}@elsewhere.example")))
+                    .collect(),
+            )]),
+            "bad-addresses" => Ok(vec![Notification::new(
+                "work-request-created",
+                vec![
+                    Recipient::Email(String::new()),
+                    Recipient::Email("not-an-address".into()),
+                    Recipient::Email("a@b.example\r\nBcc: victim@elsewhere.example".into()),
+                ],
+            )]),
+            "reserved-template" => Ok(vec![
+                Notification::new(
+                    "password-reset",
+                    vec![Recipient::Email("victim@elsewhere.example".into())],
+                )
+                .var("reset-url", "https://phish.example/reset"),
+            ]),
+            _ => Ok(Vec::new()),
         }
     }
 }
@@ -79,4 +142,5 @@ impl TableWriter for FloodWriter {
 }
 
 portal_plugin_api::export_role_set!(Hostile);
+portal_plugin_api::export_notification_rules!(Hostile);
 portal_plugin_api::export_export_format!(Flood);

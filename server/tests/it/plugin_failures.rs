@@ -1,0 +1,122 @@
+//! A notification plugin that fails in any way (panics, runs out of memory or time, prints
+//! past its budget, reports an error, or answers with what it may not ask for) costs nothing
+//! but its own notifications: the client's work request is saved, the request is answered,
+//! the failure is counted, and nothing it should not send reaches the outbox.
+
+use axum::http::StatusCode;
+
+use crate::portal_support::signed_in;
+use crate::support::{TestApp, repo_root};
+
+/// Acme, with the hostile fixture as its notification rules; demo data seeded.
+async fn hostile_notifications_app() -> TestApp {
+    let mut agencies = TestApp::demo_agencies();
+    if let Some(acme) = agencies.get_mut("acme") {
+        acme.plugins.notifications = vec!["hostile".into()];
+    }
+    let app = TestApp::with_agencies_adjusted(agencies, |settings| {
+        settings
+            .paths
+            .plugins
+            .push(repo_root().join("target/plugins/hostile"));
+        settings.plugins.max_recipients_per_event = 25;
+    })
+    .await;
+    portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
+        .await
+        .expect("seed");
+    app
+}
+
+fn hostile_errors(app: &TestApp) -> u64 {
+    app.state
+        .plugins()
+        .loaded()
+        .iter()
+        .find(|p| p.id() == "hostile")
+        .map(|p| p.counters.read().1)
+        .expect("hostile is loaded")
+}
+
+async fn saved_titled(app: &TestApp, title: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM work_requests WHERE agency_id = $1 AND title = $2")
+        .bind(app.agency_id("acme"))
+        .bind(title)
+        .fetch_one(&app.state.db().pool)
+        .await
+        .expect("count")
+}
+
+async fn outbox(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT template, recipient FROM outbox WHERE agency_id = $1")
+        .bind(app.agency_id("acme"))
+        .fetch_all(&app.state.db().pool)
+        .await
+        .expect("outbox")
+}
+
+#[tokio::test]
+async fn every_way_a_notification_plugin_fails_keeps_the_work_request() {
+    let app = hostile_notifications_app().await;
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    // (title the fixture misbehaves by, whether the plugin call itself fails)
+    let cases = [
+        ("panic", true),
+        ("alloc", true),
+        ("loop", true),
+        ("print", false),
+        ("error", true),
+        ("unknown-template", false),
+        ("many-recipients", false),
+        ("bad-addresses", false),
+        ("reserved-template", false),
+    ];
+    for (title, call_fails) in cases {
+        let errors_before = hostile_errors(&app);
+        let filed = david
+            .submit(
+                "/acme/portal/work-requests/new",
+                "/acme/portal/work-requests",
+                &[
+                    ("title", title),
+                    ("description", "Filed while the plugin misbehaves."),
+                    ("urgency", "normal"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            filed.status,
+            StatusCode::SEE_OTHER,
+            "{title}: {}",
+            filed.body
+        );
+        assert_eq!(saved_titled(&app, title).await, 1, "{title}: request saved");
+        let errors = hostile_errors(&app) - errors_before;
+        assert_eq!(errors, u64::from(call_fails), "{title}: failures counted");
+    }
+
+    let queued = outbox(&app).await;
+    assert!(
+        queued
+            .iter()
+            .all(|(template, _)| template == "work-request-created"),
+        "only notification templates: {queued:?}"
+    );
+    assert!(
+        !queued.iter().any(|(_, to)| to.contains("victim")
+            || to.contains('\r')
+            || to.contains('\n')
+            || !to.contains('@')),
+        "no injected, empty or forged address: {queued:?}"
+    );
+    let flooded = queued
+        .iter()
+        .filter(|(_, to)| to.ends_with("@elsewhere.example"))
+        .count();
+    assert_eq!(flooded, 25, "recipients are capped per event");
+
+    // The portal still answers, and the failures did not poison the next request.
+    let list = david.get("/acme/portal/work-requests").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("reserved-template"));
+}
