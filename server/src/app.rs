@@ -147,11 +147,18 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::limit_request_body,
         ))
+        .layer(catch_panics())
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        // Pages, downloads and API answers are someone's data: no shared computer's browser
+        // or proxy keeps them. Theme assets say otherwise for themselves.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -209,6 +216,21 @@ impl MakeRequestId for NextRequestId {
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; font-src 'self'; form-action 'self'; base-uri 'none'; \
     object-src 'none'; frame-ancestors 'none'";
+
+/// A panic anywhere in a handler or the layers inside this one becomes a logged 500 page
+/// (rendered like any error), never a connection dropped without an answer.
+fn catch_panics()
+-> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
+    fn answer(panic: Box<dyn std::any::Any + Send>) -> Response {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        AppError::Internal(anyhow::anyhow!("the request panicked: {message}")).into_response()
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(answer as fn(_) -> Response)
+}
 
 /// Gives error responses their body: the agency's themed error page for pages, a problem
 /// object (RFC 9457) for the API and for clients that ask for JSON.
@@ -351,4 +373,34 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_with_a_server_error() -> anyhow::Result<()> {
+        async fn boom() -> &'static str {
+            let value: Option<&str> = None;
+            value.expect("a value that is not there")
+        }
+        let router: Router = Router::new()
+            .route("/boom", get(boom))
+            .layer(catch_panics());
+        let response = router
+            .oneshot(axum::http::Request::get("/boom").body(Body::empty())?)
+            .await?;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let info = response.extensions().get::<ErrorInfo>().cloned();
+        assert!(
+            info.is_some(),
+            "rendered as an error page by the layer outside"
+        );
+        Ok(())
+    }
 }

@@ -19,5 +19,6 @@ pub mod manage;
 pub mod metrics;
 pub mod plugins;
 pub mod portal;
+pub mod redirect;
 pub mod telemetry;
 pub mod themes;

@@ -22,7 +22,7 @@ use axum::Form;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Router, body::Body};
 use minijinja::value::Serde;
@@ -236,12 +236,8 @@ async fn pick_client(
     };
     // Only a page of this portal is a place to go back to.
     let prefix = format!("/{slug}/portal");
-    let back = if form.back.starts_with(&prefix) && !form.back.contains("//") {
-        form.back
-    } else {
-        prefix
-    };
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
+    let back = crate::redirect::back_within(&form.back, &prefix);
+    Ok(([(header::SET_COOKIE, cookie)], crate::redirect::to(back)).into_response())
 }
 
 /// A file download: the browser saves it under `file_name`.

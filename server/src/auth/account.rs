@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
 
@@ -92,7 +92,7 @@ pub async fn end_session(
         label: None,
     };
     audit::record(pool, agency.id, actor, "session ended", target, "").await?;
-    Ok(Redirect::to(&format!(
+    Ok(crate::redirect::to(&format!(
         "/{}/{}/account?done=session-ended",
         agency.slug,
         me.kind.area()

@@ -29,14 +29,14 @@ pub async fn verify_csrf(State(state): State<AppState>, request: Request, next: 
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let mut expected: Vec<String> = Vec::new();
-    if let Some(sessions) = parts.extensions.get::<RequestSessions>() {
-        expected.extend(sessions.staff.iter().map(|s| s.csrf_token().to_owned()));
-        expected.extend(sessions.portal.iter().map(|s| s.csrf_token().to_owned()));
-    }
-    let anonymous_cookie = cookies::name(ANONYMOUS_COOKIE, state.settings().server.tls());
-    if let Some(anonymous) = cookies::get(&parts.headers, &anonymous_cookie) {
-        expected.push(anonymous.to_owned());
+    // A signed-in request carries its session's token. The pre-sign-in cookie's token
+    // (which a neighbouring site may be able to plant) counts only where no session applies.
+    let mut expected = session_tokens(&parts);
+    if expected.is_empty() {
+        let anonymous_cookie = cookies::name(ANONYMOUS_COOKIE, state.settings().server.tls());
+        if let Some(anonymous) = cookies::get(&parts.headers, &anonymous_cookie) {
+            expected.push(anonymous.to_owned());
+        }
     }
     let header_token = parts
         .headers
@@ -74,6 +74,48 @@ pub async fn verify_csrf(State(state): State<AppState>, request: Request, next: 
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// The tokens of the sessions that apply to a request: the area's session under `/portal`
+/// and `/manage`, either elsewhere.
+fn session_tokens(parts: &Parts) -> Vec<String> {
+    let Some(sessions) = parts.extensions.get::<RequestSessions>() else {
+        return Vec::new();
+    };
+    let (staff, portal) = (sessions.staff.as_ref(), sessions.portal.as_ref());
+    let applying = match Area::of(parts.uri.path()) {
+        Area::Portal => vec![portal],
+        Area::Manage => vec![staff],
+        Area::Shared => vec![staff, portal],
+    };
+    applying
+        .into_iter()
+        .flatten()
+        .map(|session| session.csrf_token().to_owned())
+        .collect()
+}
+
+/// Which session a path under `/{agency}` belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Area {
+    Portal,
+    Manage,
+    /// Pages of neither area (invitation and reset links).
+    Shared,
+}
+
+impl Area {
+    /// From the path as the agency's router sees it (`/portal/…`), or whole (`/acme/portal/…`).
+    fn of(path: &str) -> Self {
+        let mut segments = path.trim_start_matches('/').split('/');
+        let first = segments.next().unwrap_or_default();
+        let second = segments.next().unwrap_or_default();
+        match (first, second) {
+            ("portal", _) | (_, "portal") => Self::Portal,
+            ("manage", _) | (_, "manage") => Self::Manage,
+            _ => Self::Shared,
+        }
+    }
+}
+
 /// The token for a form shown before sign-in, from the `csrf` cookie or new. When new, the
 /// page must send [`FormToken::cookie`] with it.
 #[derive(Debug, Clone)]
@@ -98,6 +140,14 @@ impl FromRequestParts<AppState> for FormToken {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Signed in already (a second sign-in, say): the form carries the session's token,
+        // the only one such a request is accepted with.
+        if let Some(token) = session_tokens(parts).into_iter().next() {
+            return Ok(FormToken {
+                token,
+                new_cookie: None,
+            });
+        }
         let tls = state.settings().server.tls();
         let name = cookies::name(ANONYMOUS_COOKIE, tls);
         Ok(match cookies::get(&parts.headers, &name) {

@@ -5,7 +5,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use minijinja::context;
 use serde::Deserialize;
@@ -32,8 +32,8 @@ const LOCKED_ERROR: &str =
 const PORTAL_CLOSED: &str = "The client portal is not open at the moment.";
 
 /// `/{agency}` and `/{agency}/` lead to the client portal's sign-in.
-pub async fn start_page(agency: CurrentAgency) -> Redirect {
-    Redirect::to(&format!("/{}/portal/login", agency.slug))
+pub async fn start_page(agency: CurrentAgency) -> Response {
+    crate::redirect::to(&format!("/{}/portal/login", agency.slug))
 }
 
 /// Notices shown on the sign-in page after a redirect (`?done=…`), by key so that no text
@@ -222,7 +222,7 @@ pub async fn sign_in(
         let cookie =
             session::start(&state, &agency, kind, &account, (&ip, user_agent), true).await?;
         let next = format!("/{}/{}/login/mfa", agency.slug, kind.area());
-        return Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response());
+        return Ok(([(header::SET_COOKIE, cookie)], crate::redirect::to(&next)).into_response());
     }
     complete_sign_in(
         &state,
@@ -255,7 +255,7 @@ pub async fn complete_sign_in(
     } else {
         format!("/{}/{}", agency.slug, kind.area())
     };
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], crate::redirect::to(&next)).into_response())
 }
 
 /// The account just reached the lock threshold: audit it and tell its owner by email.
@@ -329,5 +329,5 @@ pub async fn sign_out(
     let tls = state.settings().server.tls();
     let clear = cookies::clear(&session::cookie_name(kind, tls), tls);
     let to = format!("/{}/{}/login?done=signed-out", agency.slug, kind.area());
-    Ok(([(header::SET_COOKIE, clear)], Redirect::to(&to)).into_response())
+    Ok(([(header::SET_COOKIE, clear)], crate::redirect::to(&to)).into_response())
 }

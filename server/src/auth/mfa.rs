@@ -4,7 +4,7 @@
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -35,7 +35,7 @@ fn render(me: &SignedIn, template: &str, extra: Value) -> AppResult<Response> {
 pub async fn challenge_page(AreaSession(me): AreaSession) -> AppResult<Response> {
     if !me.session.mfa_pending {
         return Ok(
-            Redirect::to(&format!("/{}/{}", me.agency.slug, me.kind.area())).into_response(),
+            crate::redirect::to(&format!("/{}/{}", me.agency.slug, me.kind.area())).into_response(),
         );
     }
     render(
@@ -61,7 +61,7 @@ pub async fn challenge_submit(
 ) -> AppResult<Response> {
     if !me.session.mfa_pending {
         return Ok(
-            Redirect::to(&format!("/{}/{}", me.agency.slug, me.kind.area())).into_response(),
+            crate::redirect::to(&format!("/{}/{}", me.agency.slug, me.kind.area())).into_response(),
         );
     }
     let pool = &state.db().pool;
@@ -192,7 +192,8 @@ pub async fn enable(
         .filter(|_| !account.has_mfa())
     else {
         return Ok(
-            Redirect::to(&format!("/{}/{}/account/mfa", agency.slug, kind.area())).into_response(),
+            crate::redirect::to(&format!("/{}/{}/account/mfa", agency.slug, kind.area()))
+                .into_response(),
         );
     };
     let Some(step) = totp::verify(secret, &form.code, Timestamp::now().0, None) else {
@@ -262,7 +263,7 @@ pub async fn disable(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/{}/{}/account", agency.slug, kind.area())).into_response())
+    Ok(crate::redirect::to(&format!("/{}/{}/account", agency.slug, kind.area())).into_response())
 }
 
 /// `xxxx-xxxx-xxxx`: 48 random bits, easy to type from paper.

@@ -5,7 +5,7 @@
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
 
@@ -88,7 +88,7 @@ pub async fn forgot_submit(
     area: AreaKind,
     ClientIp(ip): ClientIp,
     Form(form): Form<ForgotForm>,
-) -> Redirect {
+) -> Response {
     let kind = area.0;
     let email = form.email.trim().to_owned();
     let agency = agency.0.clone();
@@ -98,7 +98,7 @@ pub async fn forgot_submit(
             tracing::error!(error = format!("{err:#}"), "password reset email failed");
         }
     });
-    Redirect::to(&format!(
+    crate::redirect::to(&format!(
         "/{}/{}/login?done=reset-sent",
         state_slug(&area),
         kind.area()
@@ -334,7 +334,7 @@ pub async fn set_submit(
     let actor = audit_actor(kind.as_str(), Some(account.id), &account.email, &ip);
     audit::record(&mut *tx, agency.id, actor, action, Target::default(), "").await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!(
+    Ok(crate::redirect::to(&format!(
         "/{}/{}/login?done=password-set",
         agency.slug,
         kind.area()
@@ -429,7 +429,7 @@ pub async fn change_submit(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!(
+    Ok(crate::redirect::to(&format!(
         "/{}/{}/account?done=password-changed",
         agency.slug,
         kind.area()

@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::{cookies, tokens};
 use crate::agency::Agency;
@@ -302,7 +302,7 @@ pub enum Rejection {
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         match self {
-            Self::Redirect(to) => Redirect::to(&to).into_response(),
+            Self::Redirect(to) => crate::redirect::to(&to).into_response(),
             Self::Forbidden => AppError::Forbidden.into_response(),
             Self::Failed(err) => err.into_response(),
         }

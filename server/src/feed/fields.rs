@@ -4,7 +4,6 @@
 
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 
 use crate::error::AppResult;
 use crate::forms::FieldErrors;
@@ -134,10 +133,22 @@ impl<'a> Fields<'a> {
         if text.is_empty() {
             return None;
         }
-        let format = format_description!("[year]-[month]-[day]");
-        if time::Date::parse(&text, format).is_err() {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let Ok(date) = time::Date::parse(&text, format) else {
             self.errors
                 .add(name, format!("The {label} must be a date like 2026-11-02."));
+            return None;
+        };
+        let years = crate::dates::YEARS;
+        if !years.contains(&date.year()) {
+            self.errors.add(
+                name,
+                format!(
+                    "The {label} must be in the years {} to {}.",
+                    years.start(),
+                    years.end()
+                ),
+            );
             return None;
         }
         Some(text)

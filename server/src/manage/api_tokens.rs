@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
@@ -96,5 +96,5 @@ pub async fn revoke(
         label: None,
     };
     audit::record(pool, me.agency.id, actor, "api token revoked", target, "").await?;
-    Ok(Redirect::to(&format!("/{}/manage/api-tokens", me.agency.slug)).into_response())
+    Ok(crate::redirect::to(&format!("/{}/manage/api-tokens", me.agency.slug)).into_response())
 }

@@ -11,6 +11,8 @@ use crate::db::audit::{self, AuditFilter};
 use crate::error::AppResult;
 
 const PAGE_SIZE: i64 = 50;
+/// Pages past this are refused by clamping: far beyond any log, and far from overflowing.
+const LAST_PAGE: i64 = 1_000_000;
 
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
@@ -25,7 +27,7 @@ pub async fn page(
     StaffAdmin(me): StaffAdmin,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Response> {
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, LAST_PAGE);
     let offset = (page - 1) * PAGE_SIZE;
     // One more than a page tells whether a next page exists.
     let mut entries = audit::list(

@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
@@ -320,7 +320,7 @@ pub async fn new_submit(
     Form(input): Form<ClientInput>,
 ) -> AppResult<Response> {
     match create(&state, &me.agency, &input, staff_actor(&me, &ip)).await {
-        Ok(id) => Ok(Redirect::to(&format!(
+        Ok(id) => Ok(crate::redirect::to(&format!(
             "/{}/manage/clients/{id}?done=created",
             me.agency.slug
         ))
@@ -403,7 +403,7 @@ pub async fn update(
     match change(&state, &me.agency, id, &input, staff_actor(&me, &ip)).await {
         Ok(true) => {
             let to = format!("/{}/manage/clients/{id}?done=saved", me.agency.slug);
-            Ok(Redirect::to(&to).into_response())
+            Ok(crate::redirect::to(&to).into_response())
         }
         Ok(false) => Err(AppError::NotFound),
         Err(AppError::Invalid(errors)) => {
@@ -505,10 +505,11 @@ pub async fn delete(
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     match delete_client(&state, &me.agency, id, staff_actor(&me, &ip)).await {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/{}/manage/clients?done=deleted", me.agency.slug))
-                .into_response(),
-        ),
+        Ok(()) => Ok(crate::redirect::to(&format!(
+            "/{}/manage/clients?done=deleted",
+            me.agency.slug
+        ))
+        .into_response()),
         Err(AppError::Conflict(error)) => detail(&state, &me, id, context! { error }).await,
         Err(other) => Err(other),
     }
@@ -612,7 +613,7 @@ pub async fn remove_worksite_of(
 }
 
 fn back_to(me: &SignedIn, id: i64, done: &str) -> Response {
-    Redirect::to(&format!(
+    crate::redirect::to(&format!(
         "/{}/manage/clients/{id}?done={done}",
         me.agency.slug
     ))

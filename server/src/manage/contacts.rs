@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -178,7 +178,7 @@ pub async fn remove(
 }
 
 fn back_to(me: &SignedIn, client_id: i64, done: &str) -> Response {
-    Redirect::to(&format!(
+    crate::redirect::to(&format!(
         "/{}/manage/clients/{client_id}?done={done}",
         me.agency.slug
     ))

@@ -2,7 +2,7 @@
 //! and sending one again.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -157,7 +157,7 @@ pub async fn resend(
         label: None,
     };
     audit::record(pool, agency.id, actor, "email resent", target, "").await?;
-    Ok(Redirect::to(&format!("/{}/manage/outbox?resent=true", agency.slug)).into_response())
+    Ok(crate::redirect::to(&format!("/{}/manage/outbox?resent=true", agency.slug)).into_response())
 }
 
 #[cfg(test)]

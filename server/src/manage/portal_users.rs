@@ -9,7 +9,7 @@ pub mod rules;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -178,7 +178,7 @@ fn page(me: &SignedIn, template: &str, extra: minijinja::Value) -> AppResult<Res
 
 fn to_list(me: &SignedIn, done: &str, count: Option<u64>) -> Response {
     let count = count.map(|n| format!("&count={n}")).unwrap_or_default();
-    Redirect::to(&format!(
+    crate::redirect::to(&format!(
         "/{}/manage/portal-users?done={done}{count}",
         me.agency.slug
     ))
@@ -186,7 +186,7 @@ fn to_list(me: &SignedIn, done: &str, count: Option<u64>) -> Response {
 }
 
 fn to_user(me: &SignedIn, id: i64, done: &str) -> Response {
-    Redirect::to(&format!(
+    crate::redirect::to(&format!(
         "/{}/manage/portal-users/{id}?done={done}",
         me.agency.slug
     ))

@@ -5,7 +5,7 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -45,7 +45,7 @@ pub async fn start(
         label: Some(&viewed.email),
     };
     audit::record(pool, me.agency.id, actor, "preview started", target, "").await?;
-    Ok(Redirect::to(&format!("/{}/portal", me.agency.slug)).into_response())
+    Ok(crate::redirect::to(&format!("/{}/portal", me.agency.slug)).into_response())
 }
 
 /// `POST /{agency}/manage/preview/end`: back to the manage area as oneself.
@@ -68,5 +68,8 @@ pub async fn end(
         };
         audit::record(pool, me.agency.id, actor, "preview ended", target, "").await?;
     }
-    Ok(Redirect::to(&format!("/{}/manage?done=preview-ended", me.agency.slug)).into_response())
+    Ok(
+        crate::redirect::to(&format!("/{}/manage?done=preview-ended", me.agency.slug))
+            .into_response(),
+    )
 }

@@ -6,7 +6,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -397,10 +397,11 @@ pub async fn save(
     };
     let actor = audit_actor("staff", Some(me.account.id), &me.account.email, &ip);
     match apply(&state, &me.agency, &input, actor, Some(me.account.id)).await {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/{}/manage/settings?done=saved", me.agency.slug))
-                .into_response(),
-        ),
+        Ok(()) => Ok(crate::redirect::to(&format!(
+            "/{}/manage/settings?done=saved",
+            me.agency.slug
+        ))
+        .into_response()),
         Err(AppError::Invalid(errors)) => refused(errors).await,
         Err(other) => Err(other),
     }
@@ -424,5 +425,8 @@ pub async fn reset(
         audit::record(&mut *tx, me.agency.id, actor, "settings reset", target, "").await?;
     }
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/{}/manage/settings?done=reset", me.agency.slug)).into_response())
+    Ok(
+        crate::redirect::to(&format!("/{}/manage/settings?done=reset", me.agency.slug))
+            .into_response(),
+    )
 }

@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
@@ -181,7 +181,7 @@ pub async fn invite(
                 "invited"
             };
             Ok(
-                Redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug))
+                crate::redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug))
                     .into_response(),
             )
         }
@@ -252,7 +252,8 @@ pub async fn change_role(
 ) -> AppResult<Response> {
     match change_role_of(&state, &me.agency, id, &input.role, actor_of(&me, &ip)).await {
         Ok(()) => Ok(
-            Redirect::to(&format!("/{}/manage/staff?done=role", me.agency.slug)).into_response(),
+            crate::redirect::to(&format!("/{}/manage/staff?done=role", me.agency.slug))
+                .into_response(),
         ),
         Err(AppError::Conflict(error)) => render(&state, &me, context! { error }).await,
         Err(AppError::Invalid(_)) => Err(AppError::BadRequest("Choose admin or staff.".into())),
@@ -343,7 +344,7 @@ async fn set_active(
         Ok(()) => {
             let done = if active { "reactivated" } else { "deactivated" };
             Ok(
-                Redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug))
+                crate::redirect::to(&format!("/{}/manage/staff?done={done}", me.agency.slug))
                     .into_response(),
             )
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
@@ -363,7 +363,7 @@ pub async fn approve(
         return Err(refused_error(&outcome));
     }
     let slug = &portal.session.user.agency.slug;
-    Ok(Redirect::to(&format!("/{slug}/portal/timesheets/{id}")).into_response())
+    Ok(crate::redirect::to(&format!("/{slug}/portal/timesheets/{id}")).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -407,7 +407,7 @@ pub async fn reject(
         return Err(refused_error(&outcome));
     }
     let slug = &portal.session.user.agency.slug;
-    Ok(Redirect::to(&format!("/{slug}/portal/timesheets?done=rejected")).into_response())
+    Ok(crate::redirect::to(&format!("/{slug}/portal/timesheets?done=rejected")).into_response())
 }
 
 /// Approves the ticked timesheets (`id` fields), or with `scope=shown` every pending one the
@@ -478,5 +478,5 @@ pub async fn approve_many(
         "/{slug}/portal/timesheets?{}done={done}",
         query.base_query()
     );
-    Ok(Redirect::to(&back).into_response())
+    Ok(crate::redirect::to(&back).into_response())
 }

@@ -8,7 +8,7 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 
@@ -44,7 +44,7 @@ fn actor<'a>(portal: &'a Portal, ip: &'a str) -> Actor<'a> {
 
 fn to_list(portal: &Portal, done: &str) -> Response {
     let slug = &portal.session.user.agency.slug;
-    Redirect::to(&format!("/{slug}/portal/users?done={done}")).into_response()
+    crate::redirect::to(&format!("/{slug}/portal/users?done={done}")).into_response()
 }
 
 /// `GET /{agency}/portal/users`.

@@ -5,7 +5,7 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -315,7 +315,7 @@ pub async fn create(
     let max_recipients = state.settings().plugins.max_recipients_per_event;
     notify::queue(&mut tx, agency, &event, &notifications, max_recipients).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!(
+    Ok(crate::redirect::to(&format!(
         "/{}/portal/work-requests?done=created",
         agency.slug
     ))

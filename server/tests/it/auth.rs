@@ -8,6 +8,8 @@ use portal_server::auth::login::GENERIC_ERROR;
 use portal_server::db::accounts::{self, AccountKind};
 use portal_server::db::staff_users::StaffRole;
 
+use portal_server::demo::DEMO_PASSWORD;
+
 use crate::support::{TestApp, csrf_token};
 
 const PASSWORD: &str = "lantern-harbour-orbit";
@@ -767,4 +769,53 @@ async fn the_portal_shows_what_the_users_role_allows() {
         home.contains("no current role") && !home.contains("See invoices"),
         "{home}"
     );
+}
+
+/// The pre-sign-in `csrf` cookie is for the sign-in forms only: a site that can plant a cookie
+/// (a sibling subdomain) must not be able to forge a signed-in request with a token of its
+/// choosing, in either area, on any form.
+#[tokio::test]
+async fn a_planted_pre_sign_in_token_does_not_pass_for_a_signed_in_request() {
+    let app = crate::portal_support::demo_app().await;
+    let mut david = crate::portal_support::signed_in(&app, "acme", "david@northwind.example").await;
+    let mut admin =
+        crate::portal_support::signed_in_staff(&app, "acme", "admin@acme-staffing.example").await;
+    async fn forge(browser: &mut crate::support::Browser<'_>, path: &str, fields: &[(&str, &str)]) {
+        let planted = "a".repeat(64);
+        browser.set_cookie("csrf", &planted);
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &planted));
+        let forged = browser.post(path, &all).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let request = [
+        ("title", "Forged"),
+        ("description", "x"),
+        ("urgency", "normal"),
+    ];
+    forge(&mut david, "/acme/portal/work-requests", &request).await;
+    forge(&mut david, "/acme/portal/logout", &[]).await;
+    forge(
+        &mut admin,
+        "/acme/manage/clients/new",
+        &[("name", "Forged Ltd")],
+    )
+    .await;
+    forge(&mut admin, "/acme/manage/logout", &[]).await;
+    assert_eq!(david.get("/acme/portal").await.status, StatusCode::OK);
+    assert_eq!(admin.get("/acme/manage").await.status, StatusCode::OK);
+    let forged: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM work_requests WHERE title = 'Forged') \
+         + (SELECT COUNT(*) FROM clients WHERE name = 'Forged Ltd')",
+    )
+    .fetch_one(&app.state.db().pool)
+    .await
+    .expect("count");
+    assert_eq!(forged, 0);
+
+    // Signed in, the sign-in form carries the session's token, so signing in again works.
+    let again = david
+        .sign_in("acme", "portal", "david@northwind.example", DEMO_PASSWORD)
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
 }

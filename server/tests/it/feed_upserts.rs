@@ -70,6 +70,25 @@ async fn workers_are_created_left_alone_when_unchanged_and_updated() {
     assert_eq!(actor, "api");
 }
 
+/// Dates the reports could not add weeks to (the calendar's ends) are refused at the door.
+#[tokio::test]
+async fn a_date_outside_the_supported_years_is_refused() {
+    let app = TestApp::spawn().await;
+    let token = token(&app, "acme").await;
+    seed_references(&app, &token, "acme").await;
+    for date in ["9999-12-31", "1899-12-31", "3000-01-01"] {
+        let mut body = crate::feed_support::shift();
+        body["work_date"] = json!(date);
+        let path = "/api/v1/acme/timesheets/by-external-id/T-edge";
+        let (response, problem) = send(&app, "PUT", path, &token, Some(body)).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{date}");
+        assert_eq!(
+            problem["errors"]["work_date"], "The work date must be in the years 1900 to 2999.",
+            "{date}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_field_problem_is_reported_by_name() {
     let app = TestApp::spawn().await;

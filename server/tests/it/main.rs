@@ -37,6 +37,7 @@ mod portal_user_search;
 mod portal_users;
 mod portal_users_import;
 mod preview;
+mod query_fuzz;
 mod settings;
 mod staff;
 mod support;

@@ -182,3 +182,45 @@ async fn agency_names_cannot_inject_markup() {
         page.body
     );
 }
+
+/// What a signed-in person sees (pages, lists, downloads) is never kept by a browser cache or
+/// a proxy; only the theme's hashed assets are cached, for good.
+#[tokio::test]
+async fn signed_in_pages_and_downloads_are_not_stored() {
+    let app = crate::portal_support::demo_app().await;
+    let mut david = crate::portal_support::signed_in(&app, "acme", "david@northwind.example").await;
+    let mut admin =
+        crate::portal_support::signed_in_staff(&app, "acme", "admin@acme-staffing.example").await;
+    for path in [
+        "/acme/portal",
+        "/acme/portal/timesheets",
+        "/acme/portal/reports/export?group=worker&format=csv",
+        "/acme/portal/no-such-page",
+    ] {
+        let response = david.get(path).await;
+        assert_eq!(response.header("cache-control"), "no-store", "{path}");
+    }
+    for path in [
+        "/acme/manage",
+        "/acme/manage/portal-users",
+        "/acme/manage/portal-users/export?format=csv",
+        "/acme/manage/login",
+    ] {
+        let response = admin.get(path).await;
+        assert_eq!(response.header("cache-control"), "no-store", "{path}");
+    }
+    let page = david.get("/acme/portal").await;
+    let asset = page
+        .body
+        .split('"')
+        .find(|s| s.starts_with("/acme/assets/") && s.ends_with(".css"))
+        .expect("a stylesheet")
+        .to_owned();
+    let response = david.get(&asset).await;
+    assert_eq!(response.status, StatusCode::OK, "{asset}");
+    assert!(
+        response.header("cache-control").contains("immutable"),
+        "{asset}: {}",
+        response.header("cache-control")
+    );
+}

@@ -353,6 +353,27 @@ async fn a_partner_sees_every_client_or_picks_one() {
     assert_eq!(back.header("location"), "/acme/portal");
     let home = helen.get("/acme/portal").await;
     assert!(home.body.contains("<li>Northwind Manufacturing</li>"));
+    // A place to go back to that is not a header (a line break) or not this site's.
+    for hostile in [
+        "/acme/portal\r\nSet-Cookie: stolen=1",
+        "/acme/portal/\u{1}",
+        "//evil.example/acme/portal",
+        "/acme/portal\\..\\..",
+        "/acme/portalsomething",
+    ] {
+        let back = helen
+            .post(
+                "/acme/portal/client",
+                &[
+                    ("client_id", "all"),
+                    ("back", hostile),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await;
+        assert_eq!(back.status, StatusCode::SEE_OTHER, "{hostile:?}");
+        assert_eq!(back.header("location"), "/acme/portal", "{hostile:?}");
+    }
 }
 
 /// Pages and the permission each needs.

@@ -17,10 +17,17 @@ pub async fn demo_app() -> TestApp {
 
 /// A browser signed in to `agency`'s portal as `email` (demo password).
 pub async fn signed_in<'a>(app: &'a TestApp, agency: &str, email: &str) -> Browser<'a> {
+    signed_in_to(app, agency, "portal", email).await
+}
+
+/// A browser signed in to `agency`'s manage area as staff member `email` (demo password).
+pub async fn signed_in_staff<'a>(app: &'a TestApp, agency: &str, email: &str) -> Browser<'a> {
+    signed_in_to(app, agency, "manage", email).await
+}
+
+async fn signed_in_to<'a>(app: &'a TestApp, agency: &str, area: &str, email: &str) -> Browser<'a> {
     let mut browser = app.browser();
-    let response = browser
-        .sign_in(agency, "portal", email, DEMO_PASSWORD)
-        .await;
+    let response = browser.sign_in(agency, area, email, DEMO_PASSWORD).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{email} signs in");
     browser
 }
