@@ -323,8 +323,23 @@ async fn staff(
             } else {
                 (passwords::generate_passphrase(), true)
             };
-            if password.chars().count() < 8 {
-                bail!("the password must be at least 8 characters long");
+            // The policy in force: the settings page's values over the agency's file.
+            let config = loaded
+                .settings
+                .agencies
+                .values()
+                .find(|a| a.slug == agency)
+                .with_context(|| format!("no agency \"{agency}\" is configured"))?;
+            let in_force = db::agency_settings::AgencySettings::layered(
+                db::agency_settings::AgencySettings::from_config(config, &loaded.settings.security),
+                &db::agency_settings::stored(&db.pool, agency_id).await?,
+            );
+            if let Some(problem) = passwords::policy_problem(
+                &password,
+                in_force.password_min_length(),
+                &[&email, &name, &config.display_name],
+            ) {
+                bail!("the password is refused: {problem}");
             }
             let hash = passwords::hash(&password).await?;
             let role = match role {

@@ -2,7 +2,7 @@
 //! by the field it belongs to, so pages show it next to the field and the API returns it in
 //! its problem object.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -97,6 +97,23 @@ pub fn checked(value: &Option<String>) -> bool {
         .as_deref()
         .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
+
+/// The ids a bulk action was sent, each once, in order. More than `most` distinct ids is a
+/// clear refusal (`400`) before anything is read: a form or a JSON body repeating ids, or
+/// naming thousands, costs nothing.
+pub fn distinct_ids(ids: &[i64], most: usize) -> Result<Vec<i64>, crate::error::AppError> {
+    let distinct: BTreeSet<i64> = ids.iter().copied().collect();
+    if distinct.len() > most {
+        return Err(crate::error::AppError::BadRequest(format!(
+            "At most {most} at once, please: {} were chosen.",
+            distinct.len()
+        )));
+    }
+    Ok(distinct.into_iter().collect())
+}
+
+/// Most portal users one bulk action (deactivate, resend, delete) takes.
+pub const MOST_USERS_AT_ONCE: usize = 1000;
 
 #[cfg(test)]
 mod tests {

@@ -207,11 +207,12 @@ pub async fn bulk(
     Json(input): Json<BulkInput>,
 ) -> AppResult<Response> {
     let agency = &client.agency;
+    let ids = crate::forms::distinct_ids(&input.ids, crate::forms::MOST_USERS_AT_ONCE)?;
     let mut done = 0_u64;
     match input.action.as_str() {
-        "delete" => done = rules::delete(&state, agency, &input.ids, client.actor()).await?,
+        "delete" => done = rules::delete(&state, agency, &ids, client.actor()).await?,
         "deactivate" => {
-            for &id in &input.ids {
+            for &id in &ids {
                 match rules::set_active(&state, agency, id, false, client.actor()).await {
                     Ok(()) => done += 1,
                     Err(AppError::NotFound) => {}
@@ -220,7 +221,7 @@ pub async fn bulk(
             }
         }
         "resend" => {
-            for &id in &input.ids {
+            for &id in &ids {
                 match rules::resend_invitation(&state, agency, id, client.actor()).await {
                     Ok(Sent::Queued(Queued::Yes(_))) => done += 1,
                     Ok(_) | Err(AppError::NotFound) => {}

@@ -19,7 +19,7 @@ use crate::db::accounts::{self, Account, AccountKind};
 use crate::db::agency_settings;
 use crate::db::audit::{self, Target};
 use crate::db::tokens::Purpose;
-use crate::db::{self, Timestamp, sessions};
+use crate::db::{self, Timestamp};
 use crate::error::AppResult;
 use crate::mail::{self, Email};
 
@@ -325,7 +325,7 @@ pub async fn set_submit(
         return link_expired(&agency, kind);
     }
     accounts::set_password(&mut *tx, kind, agency.id, account.id, &hash, false).await?;
-    sessions::delete_all_for_account(&mut *tx, agency.id, kind, account.id, None).await?;
+    accounts::revoke_access(&mut tx, agency.id, kind, account.id, None).await?;
     let action = if link.purpose == Purpose::Invite.as_str() {
         "invitation accepted"
     } else {
@@ -410,8 +410,8 @@ pub async fn change_submit(
     let kind = signed_in.kind;
     let mut tx = crate::db::begin_write(&state.db().pool).await?;
     accounts::set_password(&mut *tx, kind, agency.id, account.id, &hash, false).await?;
-    sessions::delete_all_for_account(
-        &mut *tx,
+    accounts::revoke_access(
+        &mut tx,
         agency.id,
         kind,
         account.id,

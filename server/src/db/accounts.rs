@@ -202,3 +202,18 @@ pub async fn set_status<'e>(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// What a change of a person's password or status does besides itself: their sessions end
+/// (all but `keep`, the one making the change) and every link sent to them (invitation,
+/// password reset) stops working.
+pub async fn revoke_access(
+    conn: &mut sqlx::AnyConnection,
+    agency_id: i64,
+    kind: AccountKind,
+    user_id: i64,
+    keep: Option<i64>,
+) -> sqlx::Result<()> {
+    super::sessions::delete_all_for_account(&mut *conn, agency_id, kind, user_id, keep).await?;
+    super::tokens::revoke_all(&mut *conn, agency_id, kind, user_id).await?;
+    Ok(())
+}

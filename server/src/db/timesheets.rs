@@ -361,6 +361,24 @@ pub async fn get_for_clients<'e>(
     super::scope::one(db, sql, agency_id, id).await
 }
 
+/// The timesheets with these ids that belong to one of the clients, in one query; ids that
+/// are not such a timesheet are left out. The ids are numbers the caller parsed (the list is
+/// written into the statement, as the client list is), at most a few hundred.
+pub async fn many_for_clients<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    client_ids: &[i64],
+    ids: &[i64],
+) -> sqlx::Result<Vec<ClientTimesheet>> {
+    let sql = format!(
+        "SELECT {CLIENT_COLUMNS} {CLIENT_JOINS} WHERE t.agency_id = $1 AND t.id IN ({}) \
+         AND t.client_id IN ({}) ORDER BY t.id",
+        client_list(ids),
+        client_list(client_ids)
+    );
+    super::scope::all(db, sql, agency_id).await
+}
+
 /// A line of a timesheet's approval history.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct TimesheetEvent {

@@ -70,6 +70,26 @@ pub async fn create(
     .map(|_| ())
 }
 
+/// Every unused link of an account (invitation and password reset alike) stops working.
+pub async fn revoke_all<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    kind: AccountKind,
+    user_id: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE tokens SET used_at = $1 WHERE agency_id = $2 AND user_kind = $3 AND user_id = $4 \
+         AND used_at IS NULL",
+    )
+    .bind(Timestamp::now())
+    .bind(agency_id)
+    .bind(kind.as_str())
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn by_hash<'e>(
     db: impl AnyExecutor<'e>,
     agency_id: i64,

@@ -656,7 +656,7 @@ pub async fn bulk(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let fields = Fields(fields);
-    let ids = fields.ids("ids");
+    let ids = crate::forms::distinct_ids(&fields.ids("ids"), crate::forms::MOST_USERS_AT_ONCE)?;
     if ids.is_empty() {
         return Err(AppError::BadRequest("Tick at least one user first.".into()));
     }
@@ -717,7 +717,8 @@ pub async fn bulk_delete(
     if !fields.ticked("confirm") {
         return Err(AppError::BadRequest("Confirm the deletion first.".into()));
     }
-    let deleted = rules::delete(&state, &me.agency, &fields.ids("ids"), actor(&me, &ip)).await?;
+    let ids = crate::forms::distinct_ids(&fields.ids("ids"), crate::forms::MOST_USERS_AT_ONCE)?;
+    let deleted = rules::delete(&state, &me.agency, &ids, actor(&me, &ip)).await?;
     Ok(to_list(&me, "deleted", Some(deleted)))
 }
 

@@ -15,9 +15,9 @@ use crate::auth::password::issue_link;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor, throttle};
 use crate::db::accounts::{self, AccountKind};
 use crate::db::audit::{self, Actor, Target};
+use crate::db::is_unique_violation;
 use crate::db::staff_users::{self, StaffRole};
 use crate::db::tokens::Purpose;
-use crate::db::{is_unique_violation, sessions};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::mail::{self, Email, Queued};
@@ -224,14 +224,17 @@ pub async fn change_role_of(
             "The agency needs at least one active admin: make someone else admin first.".into(),
         ));
     }
-    staff_users::set_role(pool, agency.id, id, role).await?;
+    let mut tx = crate::db::begin_write(pool).await?;
+    staff_users::set_role(&mut *tx, agency.id, id, role).await?;
+    // A link sent for the old role does not carry over to the new one.
+    crate::db::tokens::revoke_all(&mut *tx, agency.id, AccountKind::Staff, id).await?;
     let label = Target {
         kind: Some("staff"),
         id: Some(id),
         label: Some(&target.email),
     };
     audit::record(
-        pool,
+        &mut *tx,
         agency.id,
         actor,
         "staff role changed",
@@ -239,6 +242,7 @@ pub async fn change_role_of(
         role.as_str(),
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -315,7 +319,7 @@ pub async fn set_active_of(
     let mut tx = crate::db::begin_write(pool).await?;
     accounts::set_status(&mut *tx, AccountKind::Staff, agency.id, id, status).await?;
     if !active {
-        sessions::delete_all_for_account(&mut *tx, agency.id, AccountKind::Staff, id, None).await?;
+        accounts::revoke_access(&mut tx, agency.id, AccountKind::Staff, id, None).await?;
     }
     let label = Target {
         kind: Some("staff"),

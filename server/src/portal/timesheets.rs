@@ -199,12 +199,12 @@ pub async fn decide(
     portal.require(Permission::ApproveTimesheets)?;
     let pool = &state.db().pool;
     let agency = &portal.session.user.agency;
-    let mut sheets = Vec::with_capacity(ids.len());
-    for id in ids {
-        let sheet = timesheets::get_for_clients(pool, agency.id, &portal.scope, *id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        sheets.push(sheet);
+    // Each id once, and no more than one bulk decision takes: a form repeating one id 40,000
+    // times is refused before the database sees it.
+    let ids = crate::forms::distinct_ids(ids, MOST_AT_ONCE as usize)?;
+    let sheets = timesheets::many_for_clients(pool, agency.id, &portal.scope, &ids).await?;
+    if sheets.len() != ids.len() {
+        return Err(AppError::NotFound);
     }
     let user = portal.user_ref(state).await?;
     let role = portal

@@ -172,3 +172,43 @@ async fn approving_several_leaves_what_the_rule_refuses_pending() {
     assert_eq!(status(&app, short_id).await, "approved");
     assert_eq!(status(&app, long_id).await, "pending");
 }
+
+/// A bulk decision takes each id once and at most 500 of them: 40,000 copies of one id are one
+/// approval, and 501 distinct ids are refused with a message before anything is read.
+#[tokio::test]
+async fn bulk_approval_takes_each_id_once_and_at_most_five_hundred() {
+    let app = demo_app().await;
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    let pending = pending_of(&app, "acme", "Northwind Manufacturing").await;
+    let list = "/acme/portal/timesheets?status=pending";
+    let one = pending[0].to_string();
+    let mut fields: Vec<(&str, &str)> = vec![("scope", "selected")];
+    fields.extend(std::iter::repeat_n(("id", one.as_str()), 40_000));
+    let repeated = david
+        .submit(list, "/acme/portal/timesheets/approve", &fields)
+        .await;
+    assert_eq!(repeated.status, StatusCode::SEE_OTHER, "{}", repeated.body);
+    assert_eq!(status(&app, pending[0]).await, "approved");
+    let history: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM timesheet_events WHERE timesheet_id = $1 AND action = 'approved'",
+    )
+    .bind(pending[0])
+    .fetch_one(&app.state.db().pool)
+    .await
+    .expect("history");
+    assert_eq!(history, 1);
+
+    let many: Vec<String> = (1..=501).map(|n| (n + pending[1]).to_string()).collect();
+    let mut fields: Vec<(&str, &str)> = vec![("scope", "selected")];
+    fields.extend(many.iter().map(|id| ("id", id.as_str())));
+    let refused = david
+        .submit(list, "/acme/portal/timesheets/approve", &fields)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("At most 500 at once"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(status(&app, pending[1]).await, "pending");
+}

@@ -2,8 +2,6 @@
 //! calendar's edges, huge and negative numbers, invalid UTF-8, control characters, very long
 //! values): none answers with a server error.
 
-use std::cell::RefCell;
-
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -166,15 +164,17 @@ fn query(params: &[(&str, Value)]) -> String {
 
 /// The signed-in browsers (a partner of every client, an agency admin) and ids to fill in.
 struct Visitors<'a> {
-    browsers: [RefCell<crate::support::Browser<'a>>; 2],
+    browsers: [tokio::sync::Mutex<crate::support::Browser<'a>>; 2],
     ids: Vec<i64>,
 }
 
 async fn visitors(app: &crate::support::TestApp) -> Visitors<'_> {
     Visitors {
         browsers: [
-            RefCell::new(signed_in(app, "acme", "helen@wardpartners.example").await),
-            RefCell::new(signed_in_staff(app, "acme", "admin@acme-staffing.example").await),
+            tokio::sync::Mutex::new(signed_in(app, "acme", "helen@wardpartners.example").await),
+            tokio::sync::Mutex::new(
+                signed_in_staff(app, "acme", "admin@acme-staffing.example").await,
+            ),
         ],
         ids: known_ids(app).await,
     }
@@ -215,7 +215,8 @@ async fn every_page_takes_edge_values_in_every_parameter() {
                     params.push(("group", Value::Text(group.to_owned())));
                     let path = format!("{page}?{}", query(&params));
                     let status = visitors.browsers[browser]
-                        .borrow_mut()
+                        .lock()
+                        .await
                         .get(&path)
                         .await
                         .status;
@@ -254,7 +255,7 @@ fn no_query_string_makes_a_server_error() {
     let result = runner.run(&strategy, |((browser, page), id, params)| {
         let path = format!("{}?{}", page.replace("ID", &id.to_string()), query(&params));
         let status = runtime.block_on(async {
-            let mut browser = visitors.browsers[browser].borrow_mut();
+            let mut browser = visitors.browsers[browser].lock().await;
             browser.get(&path).await.status
         });
         if status.is_server_error() {

@@ -14,7 +14,7 @@ use crate::db::accounts::{self, AccountKind};
 use crate::db::audit::{self, Actor, Target};
 use crate::db::portal_users::{self, Changes, NewPortalUser, PortalUser, PortalUserStatus};
 use crate::db::tokens::Purpose;
-use crate::db::{Timestamp, clients, is_unique_violation, login_throttle, sessions};
+use crate::db::{Timestamp, clients, is_unique_violation, login_throttle};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::mail::{self, Email, Queued};
@@ -273,7 +273,8 @@ async fn password_problem(
             .map(|c| c.name),
     );
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let min = agency.config.security.password_min_length;
+    // The settings page's value over the configuration file's: the policy in force.
+    let min = crate::auth::password::min_length(state, agency).await?;
     Ok(passwords::policy_problem(password, min, &words))
 }
 
@@ -517,6 +518,7 @@ pub async fn change(
     actor: Actor<'_>,
 ) -> AppResult<()> {
     let before = find(state, agency, id).await?;
+    let clients_before = portal_users::client_ids(&state.db().pool, agency.id, id).await?;
     let checked = check(state, agency, granter, input, false, Some(id))
         .await?
         .map_err(AppError::Invalid)?;
@@ -535,6 +537,19 @@ pub async fn change(
         Ok(false) => return Err(AppError::NotFound),
         Err(err) if is_unique_violation(&err) => return Err(email_taken()),
         Err(err) => return Err(err.into()),
+    }
+    // Links were sent to the old address, for the old access: none outlives a change of either.
+    let mut clients_after = checked.client_ids.clone();
+    clients_after.sort_unstable();
+    let mut clients_before = clients_before;
+    clients_before.sort_unstable();
+    if before.email != new_email(input)
+        || before.role_id != checked.role.id
+        || before.all_clients != checked.all_clients
+        || before.restricted_access != input.restricted_access
+        || clients_before != clients_after
+    {
+        crate::db::tokens::revoke_all(&mut *tx, agency.id, AccountKind::Portal, id).await?;
     }
     let detail = if before.email == new_email(input) {
         format!("role {}", checked.role.id)
@@ -583,8 +598,7 @@ pub async fn set_active(
     )
     .await?;
     if !active {
-        sessions::delete_all_for_account(&mut *tx, agency.id, AccountKind::Portal, id, None)
-            .await?;
+        accounts::revoke_access(&mut tx, agency.id, AccountKind::Portal, id, None).await?;
     }
     let action = if active {
         "portal user reactivated"
@@ -621,7 +635,7 @@ pub async fn set_password(
     let hash = passwords::hash(password).await?;
     let mut tx = crate::db::begin_write(&state.db().pool).await?;
     accounts::set_password(&mut *tx, AccountKind::Portal, agency.id, id, &hash, true).await?;
-    sessions::delete_all_for_account(&mut *tx, agency.id, AccountKind::Portal, id, None).await?;
+    accounts::revoke_access(&mut tx, agency.id, AccountKind::Portal, id, None).await?;
     record(
         &mut tx,
         agency,
