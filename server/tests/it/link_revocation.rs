@@ -15,7 +15,7 @@ use crate::portal_support::{client_id, demo_app, id, signed_in, signed_in_staff}
 use crate::support::TestApp;
 
 /// A live link of `purpose` for an account, as an email would carry it.
-async fn link(app: &TestApp, kind: AccountKind, user: i64, purpose: Purpose) -> String {
+pub async fn link(app: &TestApp, kind: AccountKind, user: i64, purpose: Purpose) -> String {
     let secret = tokens::generate();
     let mut conn = app.state.db().pool.acquire().await.expect("connection");
     portal_server::db::tokens::create(

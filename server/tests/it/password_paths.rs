@@ -4,8 +4,6 @@
 //! (API), and a reset or invitation link.
 
 use axum::http::StatusCode;
-use portal_server::auth::tokens;
-use portal_server::db::Timestamp;
 use portal_server::db::accounts::AccountKind;
 use portal_server::db::tokens::Purpose;
 use portal_server::demo::DEMO_PASSWORD;
@@ -84,19 +82,7 @@ async fn every_password_path_reads_the_shortest_password_in_force() {
     ));
 
     for purpose in [Purpose::Reset, Purpose::Invite] {
-        let secret = tokens::generate();
-        let mut conn = app.state.db().pool.acquire().await.expect("connection");
-        portal_server::db::tokens::create(
-            &mut conn,
-            app.agency_id("acme"),
-            purpose,
-            AccountKind::Portal,
-            david,
-            &tokens::hash(&secret),
-            Timestamp::now().plus_seconds(3600),
-        )
-        .await
-        .expect("link");
+        let secret = crate::link_revocation::link(&app, AccountKind::Portal, david, purpose).await;
         let page = format!("/acme/portal/set-password?token={secret}");
         let set = app
             .browser()
