@@ -10,6 +10,7 @@ pub mod config;
 pub mod dates;
 pub mod db;
 pub mod demo;
+pub mod downloads;
 pub mod error;
 pub mod feed;
 pub mod forms;

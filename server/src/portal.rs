@@ -19,12 +19,12 @@ mod work_requests;
 use std::collections::BTreeMap;
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Router, body::Body};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -238,28 +238,6 @@ async fn pick_client(
     let prefix = format!("/{slug}/portal");
     let back = crate::redirect::back_within(&form.back, &prefix);
     Ok(([(header::SET_COOKIE, cookie)], crate::redirect::to(back)).into_response())
-}
-
-/// A file download: the browser saves it under `file_name`.
-pub fn download(file_name: &str, mime_type: &str, body: Body) -> Response {
-    let safe: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut headers = HeaderMap::new();
-    if let Ok(value) = mime_type.parse() {
-        headers.insert(header::CONTENT_TYPE, value);
-    }
-    if let Ok(value) = format!("attachment; filename=\"{safe}\"").parse() {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    (headers, body).into_response()
 }
 
 /// An id from a query string; blank or malformed is none.

@@ -67,6 +67,69 @@ pub fn id_problem(id: &str) -> Option<String> {
     (!ok).then(|| format!("id \"{}\" is not 1 to 64 of [a-z0-9-]", id.escape_debug()))
 }
 
+/// Why a piece of text from a plugin (a role's name, a format's label) cannot be shown: empty,
+/// longer than `max` characters, or holding control characters or markup.
+fn text_problem(what: &str, text: &str, max: usize) -> Option<String> {
+    let shown = text.chars().take(40).collect::<String>();
+    if text.trim().is_empty() {
+        Some(format!("{what} is empty"))
+    } else if text.chars().count() > max {
+        Some(format!(
+            "{what} \"{}…\" is longer than {max} characters",
+            shown.escape_debug()
+        ))
+    } else if text.chars().any(|c| c.is_control() || c == '<' || c == '>') {
+        Some(format!(
+            "{what} \"{}\" holds a control character or markup",
+            shown.escape_debug()
+        ))
+    } else {
+        None
+    }
+}
+
+/// The most roles a role set may list; the longest role name and description.
+pub const MOST_ROLES: usize = 200;
+pub const ROLE_NAME_MAX: usize = 100;
+pub const ROLE_DESCRIPTION_MAX: usize = 500;
+/// The most formats one export plugin may offer; the longest label.
+pub const MOST_FORMATS: usize = 20;
+pub const FORMAT_LABEL_MAX: usize = 60;
+
+/// Format ids that only the built-in plugin of the same name may offer, so no plugin can pass
+/// itself off as the CSV, Excel or JSON export.
+const BUILT_IN_FORMATS: &[(&str, &str)] = &[
+    ("csv", "export-csv"),
+    ("xlsx", "export-xlsx"),
+    ("json", "export-json"),
+];
+
+/// A MIME type `type/subtype`, with `; name=value` parameters, of token characters only.
+fn mime_problem(mime: &str) -> Option<String> {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let mut parts = mime.split(';');
+    let essence = parts.next().unwrap_or_default();
+    let well_formed = mime.len() <= 127
+        && essence
+            .split_once('/')
+            .is_some_and(|(kind, sub)| token(kind) && token(sub))
+        && parts.all(|p| {
+            p.trim()
+                .split_once('=')
+                .is_some_and(|(name, value)| token(name) && token(value))
+        });
+    (!well_formed).then(|| {
+        format!(
+            "MIME type \"{}\" is not type/subtype",
+            mime.chars().take(60).collect::<String>().escape_debug()
+        )
+    })
+}
+
 fn dedup(list: Vec<roles::Permission>) -> Vec<Permission> {
     let mut seen = BTreeSet::new();
     list.into_iter()
@@ -79,11 +142,25 @@ fn dedup(list: Vec<roles::Permission>) -> Vec<Permission> {
 /// dynamic permissions missing from `permissions` dropped (the contract says they are never
 /// granted, so keeping them would only mislead a reader).
 pub fn roles_in(list: Vec<roles::Role>) -> Result<Vec<Role>, Cause> {
+    if list.len() > MOST_ROLES {
+        return Err(Cause::BadAnswer(format!(
+            "{} roles listed; a role set may list at most {MOST_ROLES}",
+            list.len()
+        )));
+    }
     let mut ids = BTreeSet::new();
     let mut out = Vec::with_capacity(list.len());
     for role in list {
         if let Some(problem) = id_problem(&role.id) {
             return Err(Cause::BadAnswer(format!("role {problem}")));
+        }
+        let problem = text_problem("name", &role.name, ROLE_NAME_MAX).or_else(|| {
+            (!role.description.is_empty())
+                .then(|| text_problem("description", &role.description, ROLE_DESCRIPTION_MAX))
+                .flatten()
+        });
+        if let Some(problem) = problem {
+            return Err(Cause::BadAnswer(format!("role \"{}\": {problem}", role.id)));
         }
         if !ids.insert(role.id.clone()) {
             return Err(Cause::BadAnswer(format!("role id \"{}\" twice", role.id)));
@@ -249,11 +326,51 @@ fn dedup_keys(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
 }
 
 pub fn formats_in(plugin: &str, list: Vec<formats::Format>) -> Result<Vec<ExportFormat>, Cause> {
+    if list.len() > MOST_FORMATS {
+        return Err(Cause::BadAnswer(format!(
+            "{} formats listed; a plugin may offer at most {MOST_FORMATS}",
+            list.len()
+        )));
+    }
     let mut ids = BTreeSet::new();
     let mut out = Vec::with_capacity(list.len());
     for format in list {
         if let Some(problem) = id_problem(&format.id) {
             return Err(Cause::BadAnswer(format!("format {problem}")));
+        }
+        if let Some((_, owner)) = BUILT_IN_FORMATS.iter().find(|(id, _)| *id == format.id)
+            && *owner != plugin
+        {
+            return Err(Cause::BadAnswer(format!(
+                "format id \"{}\" belongs to the built-in plugin {owner}",
+                format.id
+            )));
+        }
+        let extension_ok = (1..=16).contains(&format.extension.len())
+            && format
+                .extension
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let problem = text_problem("label", &format.label, FORMAT_LABEL_MAX)
+            .or_else(|| mime_problem(&format.mime_type))
+            .or_else(|| {
+                (!extension_ok).then(|| {
+                    format!(
+                        "extension \"{}\" is not 1 to 16 of [a-z0-9]",
+                        format
+                            .extension
+                            .chars()
+                            .take(40)
+                            .collect::<String>()
+                            .escape_debug()
+                    )
+                })
+            });
+        if let Some(problem) = problem {
+            return Err(Cause::BadAnswer(format!(
+                "format \"{}\": {problem}",
+                format.id
+            )));
         }
         if !ids.insert(format.id.clone()) {
             return Err(Cause::BadAnswer(format!(
@@ -291,4 +408,108 @@ pub fn columns_out(columns: &[Column]) -> Vec<formats::Column> {
             },
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format(id: &str, label: &str, mime: &str, extension: &str) -> formats::Format {
+        formats::Format {
+            id: id.into(),
+            label: label.into(),
+            mime_type: mime.into(),
+            extension: extension.into(),
+        }
+    }
+
+    #[test]
+    fn export_formats_are_checked_field_by_field() {
+        let fine = format(
+            "tsv",
+            "Tab-separated",
+            "text/tab-separated-values; charset=utf-8",
+            "tsv",
+        );
+        assert!(formats_in("export-tsv", vec![fine]).is_ok());
+        let refused = [
+            (
+                format("tsv", "TSV", "text/plain", "\"; filename=\"../../evil.sh"),
+                "extension",
+            ),
+            (
+                format("tsv", "TSV", "text/plain\r\nX-Evil: 1", "tsv"),
+                "MIME type",
+            ),
+            (format("tsv", "TSV", "textplain", "tsv"), "MIME type"),
+            (format("tsv", "", "text/plain", "tsv"), "label is empty"),
+            (format("tsv", "<b>TSV</b>", "text/plain", "tsv"), "markup"),
+            (
+                format("tsv", &"x".repeat(61), "text/plain", "tsv"),
+                "longer than 60",
+            ),
+            (
+                format("csv", "CSV", "text/csv", "csv"),
+                "belongs to the built-in plugin export-csv",
+            ),
+            (
+                format("Bad Id", "TSV", "text/plain", "tsv"),
+                "is not 1 to 64",
+            ),
+        ];
+        for (candidate, expected) in refused {
+            let error = formats_in("export-tsv", vec![candidate.clone()])
+                .err()
+                .map(|cause| cause.to_string())
+                .unwrap_or_default();
+            assert!(error.contains(expected), "{candidate:?}: {error}");
+        }
+        let many = (0..21)
+            .map(|n| format(&format!("f{n}"), "F", "text/plain", "txt"))
+            .collect();
+        assert!(formats_in("export-many", many).is_err());
+        assert!(formats_in("export-csv", vec![format("csv", "CSV", "text/csv", "csv")]).is_ok());
+    }
+
+    fn role(id: &str, name: &str, description: &str) -> roles::Role {
+        roles::Role {
+            id: id.into(),
+            name: name.into(),
+            description: description.into(),
+            permissions: vec![roles::Permission::ViewTimesheets],
+            dynamic_permissions: vec![],
+            scope: roles::Scope::SingleClient,
+        }
+    }
+
+    #[test]
+    fn role_catalogues_are_bounded_and_checked() {
+        assert!(roles_in(vec![role("viewer", "Viewer", "Sees timesheets.")]).is_ok());
+        for (candidate, expected) in [
+            (role("viewer", "   ", ""), "name is empty"),
+            (
+                role("viewer", "Viewer\r\nInjected", ""),
+                "control character",
+            ),
+            (role("viewer", "Viewer", "a\u{0}b"), "control character"),
+            (role("viewer", "Viewer", "<script>x</script>"), "markup"),
+            (role("viewer", &"n".repeat(101), ""), "longer than 100"),
+            (
+                role("viewer", "Viewer", &"d".repeat(501)),
+                "longer than 500",
+            ),
+        ] {
+            let error = roles_in(vec![candidate.clone()])
+                .err()
+                .map(|cause| cause.to_string())
+                .unwrap_or_default();
+            assert!(error.contains(expected), "{candidate:?}: {error}");
+        }
+        let many = (0..201).map(|n| role(&format!("r{n}"), "R", "")).collect();
+        let error = roles_in(many)
+            .err()
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("at most 200"), "{error}");
+    }
 }

@@ -35,7 +35,7 @@ pub async fn download(
     let file = documents::file_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(super::download(
+    Ok(crate::downloads::download(
         &file.file_name,
         &file.mime_type,
         Body::from(file.content),

@@ -105,7 +105,7 @@ pub async fn pdf(
         documents::file_for_clients(pool, portal.agency_id(), &[invoice.client_id], document)
             .await?
             .ok_or(AppError::NotFound)?;
-    Ok(super::download(
+    Ok(crate::downloads::download(
         &file.file_name,
         &file.mime_type,
         Body::from(file.content),

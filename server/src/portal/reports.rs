@@ -243,7 +243,7 @@ pub async fn export(
         "hours-{}-{}-to-{}.{}",
         report.group, report.from, report.to, found.extension
     );
-    Ok(super::download(
+    Ok(crate::downloads::download(
         &file_name,
         &found.mime_type,
         Body::from_stream(export.bytes),

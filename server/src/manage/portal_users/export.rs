@@ -103,10 +103,7 @@ pub fn download(
             after = users.pop();
         }
     });
-    let disposition = format!(
-        "attachment; filename=\"portal-users.{}\"",
-        found.extension.trim_start_matches('.')
-    );
+    let file_name = format!("portal-users.{}", found.extension);
     let body = Download {
         bytes: export.bytes,
         failure,
@@ -116,9 +113,10 @@ pub fn download(
     if let Ok(value) = HeaderValue::from_str(&found.mime_type) {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        crate::downloads::attachment(&file_name),
+    );
     Ok(response)
 }
 
