@@ -53,6 +53,11 @@ pub const PASSWORD_TEMPLATE: &str = "welcome";
 pub const PORTAL_DISABLED_NOTICE: &str = "No email was sent: the client portal is turned off \
      for this agency. Turn the portal on, then send the email again.";
 
+/// What to tell staff when an invitation or reset was not sent because the portal is off for
+/// the person's company (seed: "the invite will not send if the portal is not enabled").
+pub const CLIENT_PORTAL_DISABLED_NOTICE: &str = "No email was sent: the portal is turned off \
+     for this user's company. Turn it on on the client's page, then send the invitation again.";
+
 /// One email to queue: a theme template set (`emails/<template>/subject.txt`, `body.txt`,
 /// `body.html`), one recipient, and the variables the templates see.
 #[derive(Debug)]
@@ -69,6 +74,8 @@ pub enum Queued {
     Yes(i64),
     /// Not sent: the agency's portal is disabled, so its clients get no portal email.
     PortalDisabled,
+    /// Not sent: the portal is off for every client of the person it was for.
+    ClientPortalDisabled,
 }
 
 impl Queued {
@@ -77,6 +84,7 @@ impl Queued {
         match self {
             Self::Yes(_) => None,
             Self::PortalDisabled => Some(PORTAL_DISABLED_NOTICE),
+            Self::ClientPortalDisabled => Some(CLIENT_PORTAL_DISABLED_NOTICE),
         }
     }
 }

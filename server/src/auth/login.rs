@@ -31,6 +31,10 @@ const LOCKED_ERROR: &str =
     "Too many failed sign-ins. Please wait 15 minutes, or reset your password.";
 const PORTAL_CLOSED: &str = "The client portal is not open at the moment.";
 
+/// Told to a portal user, with the right password, whose companies all have the portal off.
+const CLIENT_PORTAL_CLOSED: &str = "The portal is turned off for your company. Ask your \
+     agency contact to turn it on.";
+
 /// `/{agency}` and `/{agency}/` lead to the client portal's sign-in.
 pub async fn start_page(agency: CurrentAgency) -> Response {
     crate::redirect::to(&format!("/{}/portal/login", agency.slug))
@@ -45,6 +49,9 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "reset-sent" => {
             Some("If an account uses that email, we have sent it a link to reset the password.")
         }
+        "locked-out" => Some(
+            "Too many wrong passwords: you were signed out. Wait a few minutes, then sign in again.",
+        ),
         _ => None,
     }
 }
@@ -207,6 +214,22 @@ pub async fn sign_in(
     };
 
     throttle::success(pool, &keys).await?;
+    if kind == AccountKind::Portal
+        && crate::db::clients::all_closed(
+            &crate::db::clients::of_portal_user(pool, agency.id, account.id).await?,
+        )
+    {
+        return login_page(
+            &state,
+            &agency,
+            kind,
+            &token,
+            (None, Some(CLIENT_PORTAL_CLOSED)),
+            email,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
     if let Some(hash) = account.password_hash.as_deref()
         && passwords::needs_rehash(hash)
     {

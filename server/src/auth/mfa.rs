@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::session::{AreaSession, SignedIn, mfa_required};
 use super::throttle::{self, Keys, Verdict};
-use super::{ClientIp, audit_actor, login, passwords, tokens, totp};
+use super::{ClientIp, audit_actor, login, tokens, totp};
 use crate::app::AppState;
 use crate::db::audit::{self, Target};
 use crate::db::{Timestamp, mfa, sessions};
@@ -239,11 +239,11 @@ pub async fn disable(
     Form(form): Form<DisableForm>,
 ) -> AppResult<Response> {
     let (agency, kind, account) = (&me.agency, me.kind, &me.account);
-    let verified = match account.password_hash.as_deref() {
-        Some(hash) => passwords::verify(&form.password, hash).await?,
-        None => false,
-    };
-    if !verified {
+    let verified = throttle::reauthenticate(&state, &me, &ip, &form.password).await?;
+    if verified == throttle::Reauthentication::Locked {
+        return Ok(super::password::signed_out_for_safety(&me));
+    }
+    if verified == throttle::Reauthentication::Wrong {
         return render(
             &me,
             "mfa_settings.html",

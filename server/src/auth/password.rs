@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::csrf::FormToken;
 use super::session::SignedIn;
 use super::throttle;
+use super::throttle::Reauthentication;
 use super::{ClientIp, audit_actor, passwords, tokens};
 use crate::agency::{Agency, CurrentAgency};
 use crate::app::AppState;
@@ -369,6 +370,16 @@ pub fn change_page(signed_in: &SignedIn, error: Option<String>) -> AppResult<Res
         .into_response())
 }
 
+/// Where a person goes when too many wrong passwords ended their session: the sign-in page,
+/// which says why.
+pub fn signed_out_for_safety(signed_in: &SignedIn) -> Response {
+    crate::redirect::to(&format!(
+        "/{}/{}/login?done=locked-out",
+        signed_in.agency.slug,
+        signed_in.kind.area()
+    ))
+}
+
 /// Verifies the current password, stores the new one, and ends every other session.
 pub async fn change_submit(
     state: &AppState,
@@ -378,15 +389,15 @@ pub async fn change_submit(
 ) -> AppResult<Response> {
     let account = &signed_in.account;
     let agency = &signed_in.agency;
-    let current_ok = match account.password_hash.as_deref() {
-        Some(hash) => passwords::verify(&form.current, hash).await?,
-        None => false,
-    };
-    if !current_ok {
-        return change_page(
-            signed_in,
-            Some("Your current password is not right.".into()),
-        );
+    match super::throttle::reauthenticate(state, signed_in, ip, &form.current).await? {
+        Reauthentication::Confirmed => {}
+        Reauthentication::Wrong => {
+            return change_page(
+                signed_in,
+                Some("Your current password is not right.".into()),
+            );
+        }
+        Reauthentication::Locked => return Ok(signed_out_for_safety(signed_in)),
     }
     if form.password == form.current {
         return change_page(

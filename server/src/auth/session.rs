@@ -415,9 +415,19 @@ impl FromRequestParts<AppState> for PortalSession {
         if user.preview.is_none() && !user.settings.portal_enabled {
             return Err(sign_in_redirect(parts, AccountKind::Portal));
         }
-        let client_ids = clients::visible_to(&state.db().pool, user.agency.id, user.account.id)
+        let belongs = clients::of_portal_user(&state.db().pool, user.agency.id, user.account.id)
             .await
             .map_err(|err| Rejection::Failed(err.into()))?;
+        // A client whose portal was turned off is out of sight at once; a user with no client
+        // left is signed out. Staff viewing as the client still see it.
+        if user.preview.is_none() && clients::all_closed(&belongs) {
+            return Err(sign_in_redirect(parts, AccountKind::Portal));
+        }
+        let client_ids: Vec<i64> = belongs
+            .into_iter()
+            .filter(|(_, open)| *open || user.preview.is_some())
+            .map(|(id, _)| id)
+            .collect();
         let role = state
             .plugins()
             .agency(&user.agency.slug)

@@ -86,6 +86,57 @@ pub async fn success(pool: &AnyPool, keys: &Keys) -> sqlx::Result<()> {
     login_throttle::clear(pool, &keys.account).await
 }
 
+/// What checking a signed-in person's password again came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reauthentication {
+    Confirmed,
+    /// Wrong; counted like a failed sign-in.
+    Wrong,
+    /// Too many failures: the account or address is locked, and the session has ended.
+    Locked,
+}
+
+/// Checks the password a signed-in person typed to confirm a sensitive change (a new
+/// password, turning two-factor sign-in off). It counts as a sign-in attempt: failures go on
+/// the account's and the address's counters, later attempts are slowed the same way, and once
+/// the account or address is locked every session of the account ends, this one included.
+pub async fn reauthenticate(
+    state: &crate::app::AppState,
+    signed_in: &super::SignedIn,
+    ip: &str,
+    typed: &str,
+) -> crate::error::AppResult<Reauthentication> {
+    let pool = &state.db().pool;
+    let security = &state.settings().security;
+    let account = &signed_in.account;
+    let keys = Keys::new(signed_in.agency.id, signed_in.kind, &account.email, ip);
+    let verdict = check(pool, &keys, security).await?;
+    if let Verdict::Allowed(wait) = verdict {
+        tokio::time::sleep(wait).await;
+        let right = match account.password_hash.as_deref() {
+            Some(hash) => super::passwords::verify(typed, hash).await?,
+            None => false,
+        };
+        if right {
+            success(pool, &keys).await?;
+            return Ok(Reauthentication::Confirmed);
+        }
+        failure(pool, &keys, security).await?;
+        if check(pool, &keys, security).await? != Verdict::Locked {
+            return Ok(Reauthentication::Wrong);
+        }
+    }
+    crate::db::sessions::delete_all_for_account(
+        pool,
+        signed_in.agency.id,
+        signed_in.kind,
+        account.id,
+        None,
+    )
+    .await?;
+    Ok(Reauthentication::Locked)
+}
+
 /// Counts one email (reset or invitation) for an address; false once the hourly limit is hit.
 pub async fn allow_email(
     pool: &AnyPool,

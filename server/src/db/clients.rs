@@ -512,19 +512,44 @@ pub async fn visible_to<'e>(
     agency_id: i64,
     portal_user_id: i64,
 ) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar(
+    Ok(of_portal_user(db, agency_id, portal_user_id)
+        .await?
+        .into_iter()
+        .filter(|(_, open)| *open)
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// The clients a portal user belongs to (linked, or every client for an all-clients user),
+/// archived ones left out, each with whether its portal is on. A user whose clients all have
+/// their portal off cannot sign in and is sent no portal email.
+pub async fn of_portal_user<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    portal_user_id: i64,
+) -> sqlx::Result<Vec<(i64, bool)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
         // Two branches, so that a user of a few clients reads only their links (by the
         // links' primary key) and not every client of the agency.
-        "SELECT c.id FROM portal_user_clients l JOIN clients c ON c.id = l.client_id \
+        "SELECT c.id, c.portal_enabled FROM portal_user_clients l \
+           JOIN clients c ON c.id = l.client_id \
          WHERE l.portal_user_id = $2 AND l.agency_id = $1 AND c.agency_id = $1 \
            AND c.archived_at IS NULL \
          UNION \
-         SELECT c.id FROM portal_users u JOIN clients c ON c.agency_id = u.agency_id \
+         SELECT c.id, c.portal_enabled FROM portal_users u \
+           JOIN clients c ON c.agency_id = u.agency_id \
          WHERE u.id = $2 AND u.agency_id = $1 AND u.all_clients = 1 AND c.archived_at IS NULL \
          ORDER BY 1",
     )
     .bind(agency_id)
     .bind(portal_user_id)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|(id, open)| (id, open != 0)).collect())
+}
+
+/// Whether every client a portal user belongs to has its portal off (false for a user who
+/// belongs to none: nothing of theirs is closed).
+pub fn all_closed(clients: &[(i64, bool)]) -> bool {
+    !clients.is_empty() && clients.iter().all(|(_, open)| !open)
 }

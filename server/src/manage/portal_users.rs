@@ -142,6 +142,7 @@ impl Done {
             "invited" => "Invitation sent.".to_owned(),
             "created" => "Portal user created.".to_owned(),
             "not-sent" => crate::mail::PORTAL_DISABLED_NOTICE.to_owned(),
+            "not-sent-client" => crate::mail::CLIENT_PORTAL_DISABLED_NOTICE.to_owned(),
             "saved" => "Changes saved.".to_owned(),
             "password" => "Password set. They must choose a new one when they next sign in; their sessions have ended.".to_owned(),
             "reset-sent" => "A password reset link was sent.".to_owned(),
@@ -500,6 +501,7 @@ pub async fn create(
         Ok(created) => {
             let done = match (created.email, input.mode) {
                 (Some(crate::mail::Queued::PortalDisabled), _) => "not-sent",
+                (Some(crate::mail::Queued::ClientPortalDisabled), _) => "not-sent-client",
                 (_, CreateMode::Invite) => "invited",
                 (_, CreateMode::Manual) => "created",
             };
@@ -612,6 +614,7 @@ pub async fn set_password(
 pub(crate) fn sent_done(sent: Sent, ok: &'static str) -> &'static str {
     match sent {
         Sent::Queued(crate::mail::Queued::PortalDisabled) => "not-sent",
+        Sent::Queued(crate::mail::Queued::ClientPortalDisabled) => "not-sent-client",
         Sent::Queued(_) => ok,
         Sent::Limited => "limited",
         Sent::NotInvited => "not-invited",

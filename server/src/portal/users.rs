@@ -112,6 +112,7 @@ pub async fn create(
             &portal,
             match created.email {
                 Some(Queued::PortalDisabled) => "not-sent",
+                Some(Queued::ClientPortalDisabled) => "not-sent-client",
                 _ => "invited",
             },
         )),

@@ -819,3 +819,63 @@ async fn a_planted_pre_sign_in_token_does_not_pass_for_a_signed_in_request() {
         .await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
 }
+
+/// Checking a signed-in person's password again (a new password, turning two-factor sign-in
+/// off) counts like a sign-in: wrong guesses lock the account and end the session.
+#[tokio::test]
+async fn wrong_current_passwords_count_like_sign_ins_and_end_the_session() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.security.throttle_delay_after = 100;
+        settings.security.throttle_lock_after = 3;
+    })
+    .await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    for (page, action, field) in [
+        (
+            "/acme/manage/account/password",
+            "/acme/manage/account/password",
+            "current",
+        ),
+        (
+            "/acme/manage/account/mfa",
+            "/acme/manage/account/mfa/disable",
+            "password",
+        ),
+    ] {
+        sqlx::query("DELETE FROM login_throttle")
+            .execute(&app.state.db().pool)
+            .await
+            .expect("clear the counters");
+        let mut browser = app.browser();
+        browser
+            .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+            .await;
+        let mut guesses = vec![(field, "wrong-guess-one")];
+        if field == "current" {
+            guesses.extend([
+                ("password", "copper-meadow-violin"),
+                ("confirm", "copper-meadow-violin"),
+            ]);
+        }
+        let first = browser.submit(page, action, &guesses).await;
+        assert!(first.body.contains("not right"), "{action}: {}", first.body);
+        browser.submit(page, action, &guesses).await;
+        let third = browser.submit(page, action, &guesses).await;
+        assert_eq!(third.status, StatusCode::SEE_OTHER, "{action}");
+        assert_eq!(
+            third.header("location"),
+            "/acme/manage/login?done=locked-out"
+        );
+        let after = browser.get("/acme/manage").await;
+        assert_eq!(after.status, StatusCode::SEE_OTHER, "{action}: signed out");
+        let again = browser
+            .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+            .await;
+        assert_ne!(
+            again.status,
+            StatusCode::SEE_OTHER,
+            "{action}: locked for a while"
+        );
+    }
+}

@@ -174,7 +174,7 @@ async fn row(app: &TestApp, slug: &str, id: i64) -> outbox::OutboxEntry {
 fn queued_id(queued: Queued) -> i64 {
     match queued {
         Queued::Yes(id) => id,
-        Queued::PortalDisabled => panic!("portal is enabled"),
+        Queued::PortalDisabled | Queued::ClientPortalDisabled => panic!("portal is enabled"),
     }
 }
 

@@ -449,3 +449,65 @@ async fn every_built_in_role_reaches_exactly_its_pages() {
         }
     }
 }
+
+/// The portal switched off for one client (seed 001: "the invite will not send if the portal is
+/// not enabled"): its users are signed out and cannot sign in, a partner of every client no
+/// longer sees it, and no invitation goes to a user of it.
+#[tokio::test]
+async fn a_client_with_the_portal_off_lets_no_one_in_and_sends_no_invitation() {
+    let app = demo_app().await;
+    let pool = &app.state.db().pool;
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    let mut helen = signed_in(&app, "acme", "helen@wardpartners.example").await;
+    let northwind = client_id(&app, "acme", "Northwind Manufacturing").await;
+    sqlx::query("UPDATE clients SET portal_enabled = 0 WHERE id = $1")
+        .bind(northwind)
+        .execute(pool)
+        .await
+        .expect("portal off");
+
+    assert_eq!(
+        david.get("/acme/portal").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let again = app
+        .browser()
+        .sign_in(
+            "acme",
+            "portal",
+            "david@northwind.example",
+            portal_server::demo::DEMO_PASSWORD,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(
+        again.body.contains("turned off for your company"),
+        "{}",
+        again.body
+    );
+
+    let home = helen.get("/acme/portal").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        !home.body.contains("<li>Northwind Manufacturing</li>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Fabrikam Foods"));
+
+    let api = crate::api_clients::token(&app, "acme").await;
+    let (created, user) = crate::api_clients::send(
+        &app,
+        "POST",
+        "/api/v1/acme/portal-users",
+        &api,
+        Some(serde_json::json!({
+            "mode": "invite", "first_name": "Nia", "last_name": "Cole",
+            "email": "nia@northwind.example", "role": "customer-supervisor", "company": northwind,
+        })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(user["email_sent"], false);
+    assert!(app.outbox_for("nia@northwind.example").await.is_empty());
+}

@@ -43,7 +43,9 @@ pub(crate) async fn queue_invites(state: &AppState, count: usize) -> Vec<i64> {
         tx.commit().await.expect("commit");
         match queued {
             Queued::Yes(id) => ids.push(id),
-            Queued::PortalDisabled => panic!("acme's portal is enabled"),
+            Queued::PortalDisabled | Queued::ClientPortalDisabled => {
+                panic!("acme's portal is enabled")
+            }
         }
     }
     ids

@@ -438,6 +438,9 @@ async fn invite(
     let account = accounts::by_id(&mut *conn, AccountKind::Portal, agency.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if clients::all_closed(&clients::of_portal_user(&mut *conn, agency.id, id).await?) {
+        return Ok(Queued::ClientPortalDisabled);
+    }
     let hours = state.settings().security.invite_hours;
     let url = issue_link(
         state,
