@@ -150,9 +150,12 @@ fn not_sent(sent: Sent) -> Response {
             StatusCode::CONFLICT,
             "The user has chosen a password already; send a reset link instead.".to_owned(),
         ),
-        Sent::Queued(_) => (
+        Sent::Queued(queued) => (
             StatusCode::CONFLICT,
-            crate::mail::PORTAL_DISABLED_NOTICE.to_owned(),
+            queued
+                .notice()
+                .unwrap_or(crate::mail::PORTAL_DISABLED_NOTICE)
+                .to_owned(),
         ),
     };
     let mut response = status.into_response();

@@ -121,7 +121,14 @@ async fn send_reset(
     let Some(account) = accounts::by_email(pool, kind, agency.id, email).await? else {
         return Ok(());
     };
+    // A portal user whose companies all have the portal off gets no portal email (and the
+    // page says the same as for any address).
+    let closed = kind == AccountKind::Portal
+        && db::clients::all_closed(
+            &db::clients::of_portal_user(pool, agency.id, account.id).await?,
+        );
     if account.status == "deactivated"
+        || closed
         || !throttle::allow_email(pool, agency.id, email, &state.settings().security).await?
     {
         return Ok(());

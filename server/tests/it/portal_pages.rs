@@ -510,4 +510,36 @@ async fn a_client_with_the_portal_off_lets_no_one_in_and_sends_no_invitation() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(user["email_sent"], false);
     assert!(app.outbox_for("nia@northwind.example").await.is_empty());
+
+    // Nor a password reset, asked for by the user or sent by staff.
+    app.browser()
+        .submit(
+            "/acme/portal/forgot-password",
+            "/acme/portal/forgot-password",
+            &[("email", "david@northwind.example")],
+        )
+        .await;
+    let david_id = crate::portal_support::id(
+        &app,
+        "acme",
+        "SELECT id FROM portal_users WHERE agency_id = $1 AND email = 'david@northwind.example'",
+    )
+    .await;
+    let (sent, _) = crate::api_clients::send(
+        &app,
+        "POST",
+        &format!("/api/v1/acme/portal-users/{david_id}/reset-link"),
+        &api,
+        None,
+    )
+    .await;
+    assert!(!sent.status.is_success(), "{}", sent.body);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let resets = app.outbox_for("david@northwind.example").await;
+    assert!(
+        resets
+            .iter()
+            .all(|(template, _, _)| template != "password-reset"),
+        "{resets:?}"
+    );
 }

@@ -672,6 +672,9 @@ pub async fn send_reset_link(
 ) -> AppResult<Sent> {
     let user = find(state, agency, id).await?;
     let pool = &state.db().pool;
+    if clients::all_closed(&clients::of_portal_user(pool, agency.id, id).await?) {
+        return Ok(Sent::Queued(Queued::ClientPortalDisabled));
+    }
     if !throttle::allow_email(pool, agency.id, &user.email, &state.settings().security).await? {
         return Ok(Sent::Limited);
     }
