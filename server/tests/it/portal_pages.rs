@@ -511,6 +511,35 @@ async fn a_client_with_the_portal_off_lets_no_one_in_and_sends_no_invitation() {
     assert_eq!(user["email_sent"], false);
     assert!(app.outbox_for("nia@northwind.example").await.is_empty());
 
+    // Staff inviting on the page are told why nothing went out.
+    let mut admin =
+        crate::portal_support::signed_in_staff(&app, "acme", "admin@acme-staffing.example").await;
+    let company = northwind.to_string();
+    let invited = admin
+        .submit(
+            "/acme/manage/portal-users/new",
+            "/acme/manage/portal-users/new",
+            &[
+                ("first_name", "Omar"),
+                ("last_name", "Haddad"),
+                ("email", "omar@northwind.example"),
+                ("role", "customer-supervisor"),
+                ("company", &company),
+                ("mode", "invite"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
+    let shown = admin.get(invited.header("location")).await;
+    assert!(
+        shown
+            .body
+            .contains("the portal is turned off for this user"),
+        "{}",
+        shown.body
+    );
+    assert!(app.outbox_for("omar@northwind.example").await.is_empty());
+
     // Nor a password reset, asked for by the user or sent by staff.
     app.browser()
         .submit(

@@ -123,3 +123,45 @@ async fn a_supervisor_approves_rejects_requests_and_exports() {
     assert!(outbox.contains("Timesheet rejected"), "rejection email too");
     client.close().await.expect("close");
 }
+
+/// A client with its portal off, met on a phone: David's right password is answered with why
+/// he cannot come in, in the page's own error place.
+#[tokio::test]
+async fn a_contact_of_a_client_with_the_portal_off_is_told_why_on_a_phone() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let installation = Installation::with_demo_data().await;
+    let pool = installation.pool().await;
+    sqlx::query("UPDATE clients SET portal_enabled = 0 WHERE name = 'Northwind Manufacturing'")
+        .execute(&pool)
+        .await
+        .expect("portal off");
+    let server = installation.serve().await;
+    let client = driver.client(390, 844).await;
+    sign_in(
+        &client,
+        &server.url("/acme/portal/login"),
+        "david@northwind.example",
+        "lantern-harbour-orbit",
+    )
+    .await;
+    wait_for_path(&client, "/acme/portal/login").await;
+    // The answer comes to the same address as the form: wait for its words.
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = client.source().await.expect("source");
+        if page.contains("The portal is turned off for your company.") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        page.contains("The portal is turned off for your company."),
+        "{page}"
+    );
+    save_screenshot(
+        "portal-off-sign-in-acme-390x844.png",
+        &client.screenshot().await.expect("screenshot"),
+    );
+}
