@@ -919,15 +919,24 @@ pub async fn email_taken<'e>(
     email: &str,
     except: Option<i64>,
 ) -> sqlx::Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
+    Ok(email_owner(db, agency_id, email, except).await?.is_some())
+}
+
+/// The user of the agency (other than `except`) who signs in with `email`.
+pub async fn email_owner<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    email: &str,
+    except: Option<i64>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
         "SELECT id FROM portal_users WHERE agency_id = $1 AND email = $2 AND id <> $3",
     )
     .bind(agency_id)
     .bind(super::staff_users::normalize_email(email))
     .bind(except.unwrap_or(-1))
     .fetch_optional(db)
-    .await?;
-    Ok(found.is_some())
+    .await
 }
 
 /// What an admin may change of a portal user.

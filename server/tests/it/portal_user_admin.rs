@@ -377,3 +377,51 @@ async fn the_staff_preview_shows_the_page_and_refuses_changes() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(user_status(&app, marcus).await, "active");
 }
+
+/// A client admin inviting an address another client's contact signs in with is answered as
+/// if the invitation went out: whether an email is in use at another client is not theirs to
+/// learn. Nobody is created or emailed, and the agency's audit log says what happened. An
+/// address of their own company's user is still named as taken.
+#[tokio::test]
+async fn inviting_another_clients_contact_reveals_nothing_and_tells_the_agency() {
+    let app = demo_app().await;
+    let mut laura = signed_in(&app, "brightfix", "laura@oakridge.example").await;
+    let oakridge =
+        crate::portal_support::client_id(&app, "brightfix", "Oakridge Property Management").await;
+    let invite = |email: &'static str| {
+        [
+            ("email", email),
+            ("first_name", "Someone"),
+            ("role", "client-user"),
+            ("company", ""),
+        ]
+    };
+    let company = oakridge.to_string();
+    let mut fresh = invite("new.person@oakridge.example");
+    fresh[3].1 = &company;
+    let mut elsewhere = invite("nadia@riverside-schools.example");
+    elsewhere[3].1 = &company;
+    let mut own = invite("marcus@oakridge.example");
+    own[3].1 = &company;
+
+    let fresh = laura.submit(NEW, NEW, &fresh).await;
+    let elsewhere = laura.submit(NEW, NEW, &elsewhere).await;
+    assert_eq!(fresh.status, StatusCode::SEE_OTHER);
+    assert_eq!(elsewhere.status, fresh.status);
+    assert_eq!(elsewhere.header("location"), fresh.header("location"));
+    let nadia_mail = app.outbox_for("nadia@riverside-schools.example").await;
+    assert!(nadia_mail.is_empty(), "{nadia_mail:?}");
+    assert!(
+        app.audit_actions("brightfix")
+            .await
+            .contains(&"portal user not created".to_owned())
+    );
+
+    let taken = laura.submit(NEW, NEW, &own).await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        taken
+            .body
+            .contains("Another portal user already signs in with this email.")
+    );
+}

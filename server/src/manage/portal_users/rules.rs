@@ -136,6 +136,9 @@ pub struct Checked {
     pub client_ids: Vec<i64>,
     /// The client's name for a one-client user, for emails.
     pub client_name: Option<String>,
+    /// The email belongs to a user the granter may not see (another client's contact): the
+    /// granter is answered as if all went well, and the agency's audit log says what happened.
+    pub email_elsewhere: bool,
 }
 
 /// The problems of a user's own fields (names and email) that need no database: the first
@@ -167,13 +170,27 @@ pub async fn check(
 ) -> AppResult<Result<Checked, FieldErrors>> {
     let pool = &state.db().pool;
     let mut errors = field_problems(input, names_required);
+    let mut email_elsewhere = false;
     if errors.get("email").is_none()
-        && portal_users::email_taken(pool, agency.id, &input.email, except).await?
+        && let Some(owner) =
+            portal_users::email_owner(pool, agency.id, &input.email, except).await?
     {
-        errors.add(
-            "email",
-            "Another portal user already signs in with this email.",
-        );
+        // A portal user granting access learns of a clash only with a user they can see;
+        // whether an address is in use at another client is not theirs to know.
+        let visible = match &granter.within {
+            None => true,
+            Some(ids) => portal_users::get_within(pool, agency.id, owner, ids)
+                .await?
+                .is_some(),
+        };
+        if visible {
+            errors.add(
+                "email",
+                "Another portal user already signs in with this email.",
+            );
+        } else {
+            email_elsewhere = true;
+        }
     }
     let role = state
         .plugins()
@@ -243,6 +260,7 @@ pub async fn check(
         all_clients,
         client_ids,
         client_name,
+        email_elsewhere,
     }))
 }
 
@@ -347,6 +365,30 @@ pub async fn create(
     };
     let pool = &state.db().pool;
     let mut tx = crate::db::begin_write(pool).await?;
+    if checked.email_elsewhere {
+        record(
+            &mut tx,
+            agency,
+            &actor,
+            "portal user not created",
+            0,
+            &new_email(user),
+            "the email belongs to a portal user of another client; the person asking was \
+             told it went through",
+        )
+        .await?;
+        // The answer a real invitation or welcome email would have had.
+        let queued = if mail::portal_enabled(&mut tx, agency).await? {
+            Queued::Yes(0)
+        } else {
+            Queued::PortalDisabled
+        };
+        tx.commit().await?;
+        return Ok(Created {
+            id: 0,
+            email: (!manual || input.send_welcome).then_some(queued),
+        });
+    }
     let id = match portal_users::create(&mut tx, agency.id, &new).await {
         Ok(id) => id,
         Err(err) if is_unique_violation(&err) => return Err(email_taken()),
