@@ -24,14 +24,10 @@ mod users;
     about = "Portal: branded client portals for staffing agencies and service businesses"
 )]
 pub struct Cli {
-    /// Configuration folder holding portal.toml and agencies/*.toml.
-    #[arg(
-        long,
-        global = true,
-        env = "PORTAL_CONFIG_DIR",
-        default_value = "config"
-    )]
-    pub config: PathBuf,
+    /// Configuration folder holding portal.toml and agencies/*.toml [default: config].
+    /// The plugin author's commands (`plugin new|build|check|test`) use one only when given.
+    #[arg(long, global = true, env = "PORTAL_CONFIG_DIR")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -164,39 +160,53 @@ pub enum DemoCommand {
 /// Runs a command; errors come back for `main` to print as one line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // A theme author may have no configuration at all, so this one runs without it.
+    let config_dir = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("config"));
     if let Command::Theme(ThemeCommand::Check { dir }) = &cli.command {
-        return check_theme(dir, &cli.config);
+        return check_theme(dir, &config_dir);
     }
-    let loaded = config::load(&cli.config).map_err(anyhow::Error::new)?;
+    // So does a plugin author, who may have no server at all.
+    if let Command::Plugin(command) = &cli.command
+        && command.is_authoring()
+    {
+        let settings = match &cli.config {
+            Some(dir) => Some(config::load(dir).map_err(anyhow::Error::new)?.settings),
+            None => None,
+        };
+        return plugin::author(cli.command, settings.as_ref()).await;
+    }
+    let loaded = config::load(&config_dir).map_err(anyhow::Error::new)?;
     crate::telemetry::init(&loaded.settings.log);
     match cli.command {
         Command::Serve => {
-            let state = AppState::build(loaded.settings, &cli.config).await?;
+            let state = AppState::build(loaded.settings, &config_dir).await?;
             app::serve(state).await
         }
         Command::Migrate => {
-            let (_, ids) = open_database(&loaded, &cli.config).await?;
+            let (_, ids) = open_database(&loaded, &config_dir).await?;
             println!("database is up to date; {} agencies recorded", ids.len());
             Ok(())
         }
-        Command::CheckConfig { show } => check_config(&loaded, &cli.config, show),
-        Command::Agency(AgencyCommand::List) => list_agencies(&loaded, &cli.config).await,
-        Command::Staff(command) => staff(command, &loaded, &cli.config).await,
+        Command::CheckConfig { show } => check_config(&loaded, &config_dir, show),
+        Command::Agency(AgencyCommand::List) => list_agencies(&loaded, &config_dir).await,
+        Command::Staff(command) => staff(command, &loaded, &config_dir).await,
         Command::ApiToken(command) => {
-            let state = AppState::build(loaded.settings, &cli.config).await?;
+            let state = AppState::build(loaded.settings, &config_dir).await?;
             api_token(command, &state).await
         }
-        Command::Plugin(command) => plugin::run(command, &loaded, &cli.config).await,
+        Command::Plugin(command) => plugin::run(command, &loaded, &config_dir).await,
         Command::Users(command) => {
-            let state = AppState::build(loaded.settings, &cli.config).await?;
+            let state = AppState::build(loaded.settings, &config_dir).await?;
             users::run(command, &state).await
         }
         Command::Demo(DemoCommand::Seed { scale }) => {
-            let state = AppState::build(loaded.settings, &cli.config).await?;
+            let state = AppState::build(loaded.settings, &config_dir).await?;
             crate::demo::seed(&state, scale).await
         }
-        Command::Theme(ThemeCommand::Check { dir }) => check_theme(&dir, &cli.config),
-        Command::Import(command) => import::run(command, &loaded, &cli.config).await,
+        Command::Theme(ThemeCommand::Check { dir }) => check_theme(&dir, &config_dir),
+        Command::Import(command) => import::run(command, &loaded, &config_dir).await,
     }
 }
 

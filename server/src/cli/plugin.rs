@@ -69,14 +69,46 @@ pub enum WorldArg {
     ExportFormat,
 }
 
-pub async fn run(command: PluginCommand, loaded: &Loaded, config_dir: &Path) -> anyhow::Result<()> {
+impl PluginCommand {
+    /// The commands of a plugin author, which need no server configuration.
+    pub fn is_authoring(&self) -> bool {
+        matches!(
+            self,
+            Self::New { .. } | Self::Build { .. } | Self::Check { .. } | Self::Test { .. }
+        )
+    }
+}
+
+/// A plugin author's command, with the server's configuration only when one was given.
+pub async fn author(
+    command: super::Command,
+    settings: Option<&crate::config::Settings>,
+) -> anyhow::Result<()> {
+    let options = probe::ProbeOptions::from_settings(settings);
+    let super::Command::Plugin(command) = command else {
+        anyhow::bail!("not a plugin command");
+    };
     match command {
         PluginCommand::New { name, world, api } => new(&name, world, &api),
-        PluginCommand::Build { dir, out } => off_runtime(move || build(&dir, out.as_deref())).await,
-        PluginCommand::Check { path } => off_runtime(move || check(&path)).await,
-        PluginCommand::Test { path, input } => off_runtime(move || test(&path, &input)).await,
+        PluginCommand::Build { dir, out } => {
+            off_runtime(move || build(&dir, out.as_deref(), &options)).await
+        }
+        PluginCommand::Check { path } => off_runtime(move || check(&path, &options)).await,
+        PluginCommand::Test { path, input } => {
+            off_runtime(move || test(&path, &input, &options)).await
+        }
+        PluginCommand::List { .. } | PluginCommand::Reload => {
+            anyhow::bail!("`plugin list` and `plugin reload` need the server's configuration")
+        }
+    }
+}
+
+/// The operator's plugin commands, on the server's configuration.
+pub async fn run(command: PluginCommand, loaded: &Loaded, config_dir: &Path) -> anyhow::Result<()> {
+    match command {
         PluginCommand::List { server } => list(loaded, server.as_deref()).await,
         PluginCommand::Reload => reload(loaded, config_dir).await,
+        authoring => author(super::Command::Plugin(authoring), Some(&loaded.settings)).await,
     }
 }
 
@@ -226,7 +258,7 @@ impl TableWriter for TsvWriter {
 portal_plugin_api::export_export_format!(Tsv);
 "#;
 
-fn build(dir: &Path, out: Option<&Path>) -> anyhow::Result<()> {
+fn build(dir: &Path, out: Option<&Path>, options: &probe::ProbeOptions) -> anyhow::Result<()> {
     let manifest = manifest::Manifest::read(&dir.join(manifest::FILE_NAME))?;
     let cargo_toml = dir.join("Cargo.toml");
     let cargo: toml::Table = std::fs::read_to_string(&cargo_toml)
@@ -263,12 +295,12 @@ fn build(dir: &Path, out: Option<&Path>) -> anyhow::Result<()> {
     std::fs::copy(&wasm, dest.join(plugins::WASM_FILE))
         .with_context(|| format!("{} was not built", wasm.display()))?;
     println!("built {}", dest.display());
-    check(&dest)
+    check(&dest, options)
 }
 
-fn check(path: &Path) -> anyhow::Result<()> {
+fn check(path: &Path, options: &probe::ProbeOptions) -> anyhow::Result<()> {
     let folder = probe::folder_of(path)?;
-    let (_, plugin) = probe::load(&folder)?;
+    let (_, plugin) = probe::load(&folder, options)?;
     let m = &plugin.manifest;
     println!("plugin       {} {} ({})", m.id, m.version, m.name);
     println!(
@@ -321,13 +353,13 @@ fn check(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn test(path: &Path, input: &Path) -> anyhow::Result<()> {
+fn test(path: &Path, input: &Path, options: &probe::ProbeOptions) -> anyhow::Result<()> {
     let folder = probe::folder_of(path)?;
     let text = std::fs::read_to_string(input)
         .with_context(|| format!("cannot read {}", input.display()))?;
     let case: probe::Case = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a valid case", input.display()))?;
-    let (engine, plugin) = probe::load(&folder)?;
+    let (engine, plugin) = probe::load(&folder, options)?;
     let report = probe::run(&engine, plugin, case)?;
     match &report.outcome {
         Ok(answer) => println!("result   ok\n{answer}"),

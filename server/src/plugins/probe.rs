@@ -44,11 +44,70 @@ pub fn folder_of(path: &Path) -> anyhow::Result<PathBuf> {
     bail!("{}: not a plugin folder or a .wasm file", path.display())
 }
 
-/// Loads one plugin without a cache, with nothing granted beyond what it declares.
-pub fn load(folder: &Path) -> anyhow::Result<(PluginEngine, LoadedPlugin)> {
-    let engine = PluginEngine::new(16, CallLimits::EXPORT.output)?;
+/// What an author's command runs a plugin with: the server's limits and compiled-plugin cache
+/// when a configuration is given, else the defaults and a cache of the author's own.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    pub max_export_bytes: u64,
+    pub cache_dir: PathBuf,
+}
+
+impl ProbeOptions {
+    pub fn from_settings(settings: Option<&crate::config::Settings>) -> Self {
+        match settings {
+            Some(settings) => {
+                let host = super::HostOptions::from_settings(settings);
+                Self {
+                    max_export_bytes: host.max_export_bytes,
+                    cache_dir: host
+                        .cache_dir
+                        .unwrap_or_else(|| settings.paths.data.join("plugin-cache")),
+                }
+            }
+            None => Self {
+                max_export_bytes: crate::config::PluginsConfig::default().max_export_bytes,
+                cache_dir: user_cache_dir(),
+            },
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/portal/plugin-cache`, else `~/.cache/portal/plugin-cache`, else under the
+/// temporary folder.
+fn user_cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("portal/plugin-cache")
+}
+
+/// Loads one plugin with nothing granted beyond what it declares. The folder must be named
+/// after the plugin's id, as the server finds it.
+pub fn load(folder: &Path, options: &ProbeOptions) -> anyhow::Result<(PluginEngine, LoadedPlugin)> {
+    let engine = PluginEngine::new(16, options.max_export_bytes)?;
     let linker = loaded::linker(&engine)?;
-    let plugin = LoadedPlugin::load(&engine, &linker, None, folder, Arc::default())?;
+    let plugin = LoadedPlugin::load(
+        &engine,
+        &linker,
+        Some(&options.cache_dir),
+        folder,
+        Arc::default(),
+    )?;
+    let named = folder
+        .canonicalize()
+        .ok()
+        .and_then(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    if named != plugin.manifest.id {
+        bail!(
+            "{}: the folder is named \"{named}\" but the plugin's id is \"{}\"; servers find \
+             a plugin by its folder, so name it after the id (`portal plugin build` lays it \
+             out so)",
+            folder.display(),
+            plugin.manifest.id
+        );
+    }
     Ok((engine, plugin))
 }
 

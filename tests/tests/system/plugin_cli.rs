@@ -155,3 +155,41 @@ async fn new_scaffolds_a_plugin_crate() {
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again.stderr).contains("already exists"));
 }
+
+/// A plugin author needs no server: `plugin check` runs from an empty folder without any
+/// configuration, and refuses a folder not named after the plugin's id (the server would
+/// never find it there).
+#[tokio::test]
+async fn authoring_commands_need_no_configuration_and_check_the_folder_name() {
+    let empty = tempfile::tempdir().expect("empty folder");
+    let built = repo_root().join("dist/plugins/roles-staffing");
+    let author = |args: &[&str]| {
+        std::process::Command::new(portal_tests::portal_bin())
+            .current_dir(empty.path())
+            .env_remove("PORTAL_CONFIG_DIR")
+            .env("XDG_CACHE_HOME", empty.path().join("cache"))
+            .args(args)
+            .output()
+            .expect("run portal")
+    };
+    let output = author(&["plugin", "check", &built.to_string_lossy()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        empty.path().join("cache/portal/plugin-cache").is_dir(),
+        "compiled once into the author's cache"
+    );
+
+    let renamed = empty.path().join("my-roles");
+    std::fs::create_dir_all(&renamed).expect("mkdir");
+    for file in ["plugin.toml", "plugin.wasm"] {
+        std::fs::copy(built.join(file), renamed.join(file)).expect("copy");
+    }
+    let output = author(&["plugin", "check", &renamed.to_string_lossy()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr
+            .contains("the folder is named \"my-roles\" but the plugin's id is \"roles-staffing\""),
+        "{stderr}"
+    );
+}
