@@ -175,6 +175,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Some(dir) => Some(config::load(dir).map_err(anyhow::Error::new)?.settings),
             None => None,
         };
+        // The plugin's own log lines (and what it prints) show on standard error.
+        crate::telemetry::init(&settings.as_ref().map(|s| s.log.clone()).unwrap_or_default());
         return plugin::author(cli.command, settings.as_ref()).await;
     }
     let loaded = config::load(&config_dir).map_err(anyhow::Error::new)?;

@@ -193,3 +193,56 @@ async fn authoring_commands_need_no_configuration_and_check_the_folder_name() {
         "{stderr}"
     );
 }
+
+/// `plugin test` is the server's sandbox: a guest that panics fails with its message in one
+/// line (exit 1, no backtrace), and what a guest prints shows as its log, cut at the budget.
+#[tokio::test]
+async fn test_names_a_panic_and_shows_what_the_plugin_printed() {
+    let dir = tempfile::tempdir().expect("folder");
+    let hostile = repo_root().join("target/plugins/hostile/hostile");
+    let run = |kind: &str| {
+        let case = dir.path().join(format!("{kind}.json"));
+        std::fs::write(
+            &case,
+            format!(
+                r#"{{"hook": "authorize", "role": "victim", "permission": "approve-timesheets",
+                    "target": {{"kind": "{kind}"}}}}"#
+            ),
+        )
+        .expect("write case");
+        std::process::Command::new(portal_tests::portal_bin())
+            .current_dir(dir.path())
+            .env_remove("PORTAL_CONFIG_DIR")
+            .env_remove("RUST_LOG")
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .args(["plugin", "test", &hostile.to_string_lossy(), "--input"])
+            .arg(&case)
+            .output()
+            .expect("run portal")
+    };
+    let trapped = run("trap");
+    let stdout = text(&trapped.stdout);
+    assert_eq!(trapped.status.code(), Some(1), "{}", text(&trapped.stderr));
+    assert!(
+        stdout.contains(
+            "result   FAILED: plugin hostile 0.0.1, hook authorize: panicked: asked to trap"
+        ),
+        "{stdout}"
+    );
+    // The guest's own words are in its log; the host does not panic.
+    let stderr = text(&trapped.stderr);
+    assert!(stderr.contains("output: asked to trap"), "{stderr}");
+    assert!(!stderr.contains("thread 'main'"), "{stderr}");
+
+    let printed = run("print");
+    let stderr = text(&printed.stderr);
+    assert!(printed.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("output: stderr line 0") || stderr.contains("output: xxxx"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("plugin output past its budget was dropped"),
+        "{stderr}"
+    );
+}
