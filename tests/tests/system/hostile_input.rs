@@ -563,3 +563,40 @@ async fn slow_clients_are_cut_off_while_others_are_served() {
     assert!(server.is_running());
     assert_still_serving(&server).await;
 }
+
+/// A kept-alive connection that goes quiet after its answer is closed once the next request's
+/// head is overdue (`server.request_header_timeout_seconds`), so idle sockets are not held.
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed() {
+    let installation = installation_with("request_header_timeout_seconds = 2\n").await;
+    let server = installation.serve().await;
+    let host = address(&server);
+    let mut stream = TcpStream::connect(&host).await.expect("connect");
+    stream
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .expect("send");
+    let mut answer = [0u8; 1024];
+    let read = stream.read(&mut answer).await.expect("answer");
+    assert!(
+        String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"),
+        "served first"
+    );
+    let started = std::time::Instant::now();
+    let mut rest = [0u8; 256];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.read(&mut rest).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the idle connection was never closed");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "not closed at once"
+    );
+    assert_still_serving(&server).await;
+}
