@@ -152,6 +152,67 @@ impl PluginRequest {
         .await
     }
 
+    /// Decides many exercises of permissions in one trip to the blocking pool: a list page's
+    /// rows. Static answers need no trip; a failure of the plugin denies that row (and, as the
+    /// instance is then dropped, the rows after it are asked of a fresh one).
+    pub async fn authorize_all(&mut self, requests: Vec<AuthorizationRequest>) -> Vec<Decision> {
+        let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(requests.len());
+        let mut asked = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            let decision = match self.set.role(&request.role) {
+                None => Some(Decision::Deny(
+                    "Your role is not known to this portal.".into(),
+                )),
+                Some(role) if !role.grants(request.permission) => {
+                    Some(Decision::Deny("Your role does not allow this.".into()))
+                }
+                Some(role) if !role.is_dynamic(request.permission) => Some(Decision::Allow),
+                Some(_) => {
+                    asked.push((index, convert::authorization_out(request)));
+                    None
+                }
+            };
+            decisions.push(decision);
+        }
+        if !asked.is_empty() {
+            let bound = self.set.role_set.clone();
+            let slug = self.set.slug.clone();
+            let answers = self
+                .on_blocking_pool(bound, "authorize", move |calls, bound| {
+                    let limits = CallLimits::HOOK;
+                    Ok(asked
+                        .into_iter()
+                        .map(|(index, wit_request)| {
+                            let answer = calls.call(
+                                bound,
+                                "authorize",
+                                limits,
+                                |live| {
+                                    let guest = live.roles.as_ref().ok_or("role-set")?;
+                                    Ok(guest.call_authorize(&mut live.store, &wit_request))
+                                },
+                                |answer| convert::decision_in(answer, limits.output),
+                            );
+                            let decision = answer.unwrap_or_else(|failure| {
+                                tracing::error!(agency = %slug, error = %failure, "authorization denied: the role-set plugin failed");
+                                Decision::Deny(UNAVAILABLE_DENIAL.into())
+                            });
+                            (index, decision)
+                        })
+                        .collect::<Vec<_>>())
+                })
+                .await
+                .unwrap_or_default();
+            for (index, decision) in answers {
+                decisions[index] = Some(decision);
+            }
+        }
+        decisions
+            .into_iter()
+            .map(|d| d.unwrap_or_else(|| Decision::Deny(UNAVAILABLE_DENIAL.into())))
+            .collect()
+    }
+
     /// Asks every notification plugin of the agency which notifications the event sends.
     pub async fn notifications(&mut self, event: &NotificationEvent) -> EventOutcome {
         let mut outcome = EventOutcome::default();

@@ -75,9 +75,44 @@ impl ListQuery {
 }
 
 /// The list page's data, shared with the benchmark.
+/// The timesheets of `sheets` the user may see: all of them unless the role marks
+/// `view-timesheets` dynamic, then those the role-set plugin's `authorize` allows (one trip
+/// for the page; a failure hides the row).
+async fn visible(
+    state: &AppState,
+    portal: &Portal,
+    plugins: &mut PluginRequest,
+    sheets: Vec<ClientTimesheet>,
+) -> AppResult<Vec<ClientTimesheet>> {
+    let role = portal.session.role.as_ref();
+    if sheets.is_empty() || !role.is_some_and(|r| r.is_dynamic(Permission::ViewTimesheets)) {
+        return Ok(sheets);
+    }
+    let user = portal.user_ref(state).await?;
+    let role_id = role.map(|r| r.id.clone()).unwrap_or_default();
+    let requests = sheets
+        .iter()
+        .map(|sheet| AuthorizationRequest {
+            role: role_id.clone(),
+            permission: Permission::ViewTimesheets,
+            user: user.clone(),
+            client_id: sheet.client_id.to_string(),
+            target: target(sheet),
+        })
+        .collect();
+    let decisions = plugins.authorize_all(requests).await;
+    Ok(sheets
+        .into_iter()
+        .zip(decisions)
+        .filter(|(_, decision)| decision.is_allowed())
+        .map(|(sheet, _)| sheet)
+        .collect())
+}
+
 pub async fn list_page(
     state: &AppState,
     portal: &Portal,
+    plugins: &mut PluginRequest,
     query: &ListQuery,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewTimesheets)?;
@@ -92,6 +127,7 @@ pub async fn list_page(
     let workers = timesheets::workers_for_clients(&mut *conn, agency_id, &portal.scope).await?;
     let worksites = clients::worksites_of_clients(&mut *conn, agency_id, &portal.scope).await?;
     drop(conn);
+    let rows = visible(state, portal, plugins, rows).await?;
     let this_monday = monday_of(today());
     let weeks: Vec<String> = (0..12)
         .map(|n| iso(this_monday - Duration::weeks(n)))
@@ -132,14 +168,16 @@ pub async fn list_page(
 pub async fn list(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    list_page(&state, &portal, &query).await
+    list_page(&state, &portal, &mut plugins, &query).await
 }
 
 async fn detail_page(
     state: &AppState,
     portal: &Portal,
+    plugins: &mut PluginRequest,
     id: i64,
     status: StatusCode,
     errors: Option<FieldErrors>,
@@ -149,6 +187,10 @@ async fn detail_page(
     let pool = &state.db().pool;
     let sheet = timesheets::get_for_clients(pool, portal.agency_id(), &portal.scope, id)
         .await?
+        .ok_or(AppError::NotFound)?;
+    let sheet = visible(state, portal, plugins, vec![sheet])
+        .await?
+        .pop()
         .ok_or(AppError::NotFound)?;
     let history = timesheets::history(pool, portal.agency_id(), id).await?;
     let can_approve =
@@ -172,9 +214,10 @@ async fn detail_page(
 pub async fn detail(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
-    detail_page(&state, &portal, id, StatusCode::OK, None, "").await
+    detail_page(&state, &portal, &mut plugins, id, StatusCode::OK, None, "").await
 }
 
 /// What happened to a batch of decisions.
@@ -387,6 +430,7 @@ pub async fn reject(
         return detail_page(
             &state,
             &portal,
+            &mut plugins,
             id,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(errors),

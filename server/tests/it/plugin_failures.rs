@@ -120,3 +120,78 @@ async fn every_way_a_notification_plugin_fails_keeps_the_work_request() {
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("reserved-template"));
 }
+
+/// A role whose `view-timesheets` is dynamic sees a timesheet only as `authorize` allows it,
+/// in the list and on its page, and a failing `authorize` hides the row (fails closed).
+#[tokio::test]
+async fn a_dynamic_view_permission_is_asked_for_every_row_shown_and_fails_closed() {
+    let mut agencies = TestApp::demo_agencies();
+    if let Some(acme) = agencies.get_mut("acme") {
+        acme.plugins.role_set = "hostile".into();
+    }
+    let app = TestApp::with_agencies_adjusted(agencies, |settings| {
+        settings
+            .paths
+            .plugins
+            .push(repo_root().join("target/plugins/hostile"));
+    })
+    .await;
+    portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
+        .await
+        .expect("seed");
+    let pool = &app.state.db().pool;
+    sqlx::query(
+        "UPDATE portal_users SET role_id = 'watcher' WHERE email = 'david@northwind.example'",
+    )
+    .execute(pool)
+    .await
+    .expect("role");
+    let mut by_status = Vec::new();
+    for status in ["pending", "approved", "rejected"] {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT t.id FROM timesheets t JOIN clients c ON c.id = t.client_id \
+             WHERE c.name = 'Northwind Manufacturing' AND t.status = $1",
+        )
+        .bind(status)
+        .fetch_all(pool)
+        .await
+        .expect("ids");
+        by_status.push(ids);
+    }
+    let [pending, approved, rejected] = <[Vec<i64>; 3]>::try_from(by_status).expect("three");
+    assert!(!pending.is_empty() && !approved.is_empty() && !rejected.is_empty());
+    let errors_before = hostile_errors(&app);
+
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    let list = david.get("/acme/portal/timesheets?status=").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let shown = |id: i64| {
+        list.body
+            .contains(&format!("/acme/portal/timesheets/{id}\""))
+    };
+    assert!(
+        pending.iter().any(|id| shown(*id)),
+        "allowed rows are shown"
+    );
+    assert!(
+        !approved.iter().any(|id| shown(*id)),
+        "a failed check hides the row"
+    );
+    assert!(
+        !rejected.iter().any(|id| shown(*id)),
+        "a denied row is left out"
+    );
+    assert!(
+        hostile_errors(&app) > errors_before,
+        "the failures are counted"
+    );
+
+    for (id, status) in [
+        (pending[0], StatusCode::OK),
+        (approved[0], StatusCode::NOT_FOUND),
+        (rejected[0], StatusCode::NOT_FOUND),
+    ] {
+        let page = david.get(&format!("/acme/portal/timesheets/{id}")).await;
+        assert_eq!(page.status, status, "timesheet {id}");
+    }
+}

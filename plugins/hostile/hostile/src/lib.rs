@@ -17,10 +17,32 @@ impl RoleSet for Hostile {
                 &[Permission::ViewTimesheets, Permission::ApproveTimesheets],
             )
             .with_dynamic(&[Permission::ApproveTimesheets]),
+            // Sees a timesheet only as `authorize` allows: pending ones are shown, rejected
+            // ones denied, and asking about an approved one panics (so it must stay hidden).
+            Role::new(
+                "watcher",
+                "Watcher",
+                "Every timesheet shown goes to the rule.",
+                &[Permission::ViewTimesheets],
+            )
+            .with_dynamic(&[Permission::ViewTimesheets]),
         ])
     }
 
     fn authorize(request: AuthorizationRequest) -> Result<Decision, PluginError> {
+        if request.permission == Permission::ViewTimesheets {
+            let status = request
+                .target
+                .attributes
+                .iter()
+                .find(|(key, _)| key == "status")
+                .map(|(_, value)| value.as_str());
+            return match status {
+                Some("pending") => Ok(Decision::Allow),
+                Some("approved") => panic!("asked about an approved timesheet"),
+                _ => Ok(Decision::Deny("Not for you.".into())),
+            };
+        }
         match request.target.kind.as_str() {
             "loop" => {
                 let mut n: u64 = 0;
