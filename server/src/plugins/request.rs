@@ -123,33 +123,29 @@ impl PluginRequest {
         &mut self,
         request: &AuthorizationRequest,
     ) -> Result<Decision, PluginFailure> {
-        let Some(role) = self.set.role(&request.role) else {
-            return Ok(Decision::Deny(
-                "Your role is not known to this portal.".into(),
-            ));
-        };
-        if !role.grants(request.permission) {
-            return Ok(Decision::Deny("Your role does not allow this.".into()));
-        }
-        if !role.is_dynamic(request.permission) {
-            return Ok(Decision::Allow);
+        if let Some(decision) = self.static_decision(request) {
+            return Ok(decision);
         }
         let bound = self.set.role_set.clone();
         let wit_request = convert::authorization_out(request);
         self.on_blocking_pool(bound, "authorize", move |calls, bound| {
-            let limits = CallLimits::HOOK;
-            calls.call(
-                bound,
-                "authorize",
-                limits,
-                |live| {
-                    let guest = live.roles.as_ref().ok_or("role-set")?;
-                    Ok(guest.call_authorize(&mut live.store, &wit_request))
-                },
-                |answer| convert::decision_in(answer, limits.output),
-            )
+            calls.authorize(bound, &wit_request)
         })
         .await
+    }
+
+    /// The answer the role catalogue gives without the plugin: unknown role or permission not
+    /// granted (deny), granted and static (allow); `None` when the plugin must be asked.
+    fn static_decision(&self, request: &AuthorizationRequest) -> Option<Decision> {
+        let Some(role) = self.set.role(&request.role) else {
+            return Some(Decision::Deny(
+                "Your role is not known to this portal.".into(),
+            ));
+        };
+        if !role.grants(request.permission) {
+            return Some(Decision::Deny("Your role does not allow this.".into()));
+        }
+        (!role.is_dynamic(request.permission)).then_some(Decision::Allow)
     }
 
     /// Decides many exercises of permissions in one trip to the blocking pool: a list page's
@@ -159,19 +155,10 @@ impl PluginRequest {
         let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(requests.len());
         let mut asked = Vec::new();
         for (index, request) in requests.iter().enumerate() {
-            let decision = match self.set.role(&request.role) {
-                None => Some(Decision::Deny(
-                    "Your role is not known to this portal.".into(),
-                )),
-                Some(role) if !role.grants(request.permission) => {
-                    Some(Decision::Deny("Your role does not allow this.".into()))
-                }
-                Some(role) if !role.is_dynamic(request.permission) => Some(Decision::Allow),
-                Some(_) => {
-                    asked.push((index, convert::authorization_out(request)));
-                    None
-                }
-            };
+            let decision = self.static_decision(request);
+            if decision.is_none() {
+                asked.push((index, convert::authorization_out(request)));
+            }
             decisions.push(decision);
         }
         if !asked.is_empty() {
@@ -179,20 +166,10 @@ impl PluginRequest {
             let slug = self.set.slug.clone();
             let answers = self
                 .on_blocking_pool(bound, "authorize", move |calls, bound| {
-                    let limits = CallLimits::HOOK;
                     Ok(asked
                         .into_iter()
                         .map(|(index, wit_request)| {
-                            let answer = calls.call(
-                                bound,
-                                "authorize",
-                                limits,
-                                |live| {
-                                    let guest = live.roles.as_ref().ok_or("role-set")?;
-                                    Ok(guest.call_authorize(&mut live.store, &wit_request))
-                                },
-                                |answer| convert::decision_in(answer, limits.output),
-                            );
+                            let answer = calls.authorize(bound, &wit_request);
                             let decision = answer.unwrap_or_else(|failure| {
                                 tracing::error!(agency = %slug, error = %failure, "authorization denied: the role-set plugin failed");
                                 Decision::Deny(UNAVAILABLE_DENIAL.into())
@@ -318,6 +295,25 @@ impl PluginRequest {
 }
 
 impl Calls {
+    /// One `authorize` call into the role-set plugin.
+    fn authorize(
+        &mut self,
+        bound: &Bound,
+        request: &roles::AuthorizationRequest,
+    ) -> Result<Decision, PluginFailure> {
+        let limits = CallLimits::HOOK;
+        self.call(
+            bound,
+            "authorize",
+            limits,
+            |live| {
+                let guest = live.roles.as_ref().ok_or("role-set")?;
+                Ok(guest.call_authorize(&mut live.store, request))
+            },
+            |answer| convert::decision_in(answer, limits.output),
+        )
+    }
+
     /// Calls into a plugin: finds or creates this request's instance of it, arms the
     /// deadline and fuel, runs `f`, checks the answer with `check`, and turns every way it can
     /// fail into a [`PluginFailure`] (logged by the caller, counted here). An instance that failed is dropped: a trapped
