@@ -104,8 +104,9 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     assert!(browser.cookie("manage").is_none());
 }
 
-#[tokio::test]
-async fn repeated_failures_lock_the_account_and_tell_the_owner() {
+/// An agency whose accounts lock after three failures (none slowed first), with a staff member
+/// `ops@acme.example`.
+async fn locking_after_three() -> TestApp {
     let app = TestApp::spawn_with(|settings| {
         settings.security.throttle_lock_after = 3;
         settings.security.throttle_delay_after = 100;
@@ -113,6 +114,12 @@ async fn repeated_failures_lock_the_account_and_tell_the_owner() {
     .await;
     app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
         .await;
+    app
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_tell_the_owner() {
+    let app = locking_after_three().await;
     let mut browser = app.browser();
     for _ in 0..3 {
         let failed = browser
@@ -824,13 +831,7 @@ async fn a_planted_pre_sign_in_token_does_not_pass_for_a_signed_in_request() {
 /// off) counts like a sign-in: wrong guesses lock the account and end the session.
 #[tokio::test]
 async fn wrong_current_passwords_count_like_sign_ins_and_end_the_session() {
-    let app = TestApp::spawn_with(|settings| {
-        settings.security.throttle_delay_after = 100;
-        settings.security.throttle_lock_after = 3;
-    })
-    .await;
-    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
-        .await;
+    let app = locking_after_three().await;
     for (page, action, field) in [
         (
             "/acme/manage/account/password",

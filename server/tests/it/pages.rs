@@ -191,23 +191,30 @@ async fn signed_in_pages_and_downloads_are_not_stored() {
     let mut david = crate::portal_support::signed_in(&app, "acme", "david@northwind.example").await;
     let mut admin =
         crate::portal_support::signed_in_staff(&app, "acme", "admin@acme-staffing.example").await;
-    for path in [
-        "/acme/portal",
-        "/acme/portal/timesheets",
-        "/acme/portal/reports/export?group=worker&format=csv",
-        "/acme/portal/no-such-page",
+    for (browser, paths) in [
+        (
+            &mut david,
+            [
+                "/acme/portal",
+                "/acme/portal/timesheets",
+                "/acme/portal/reports/export?group=worker&format=csv",
+                "/acme/portal/no-such-page",
+            ],
+        ),
+        (
+            &mut admin,
+            [
+                "/acme/manage",
+                "/acme/manage/portal-users",
+                "/acme/manage/portal-users/export?format=csv",
+                "/acme/manage/login",
+            ],
+        ),
     ] {
-        let response = david.get(path).await;
-        assert_eq!(response.header("cache-control"), "no-store", "{path}");
-    }
-    for path in [
-        "/acme/manage",
-        "/acme/manage/portal-users",
-        "/acme/manage/portal-users/export?format=csv",
-        "/acme/manage/login",
-    ] {
-        let response = admin.get(path).await;
-        assert_eq!(response.header("cache-control"), "no-store", "{path}");
+        for path in paths {
+            let response = browser.get(path).await;
+            assert_eq!(response.header("cache-control"), "no-store", "{path}");
+        }
     }
     let page = david.get("/acme/portal").await;
     let asset = page
