@@ -1,5 +1,6 @@
 //! The application: shared state, the router (assembled here and only here), and serving.
 
+mod connections;
 mod http;
 
 use std::collections::BTreeMap;
@@ -340,7 +341,15 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     }
     let header_timeout =
         std::time::Duration::from_secs(state.settings().server.request_header_timeout_seconds);
-    http::serve(listener, router(state), header_timeout, shutdown_signal()).await;
+    let max_connections = connections::cap(state.settings().server.max_connections);
+    http::serve(
+        listener,
+        router(state),
+        header_timeout,
+        max_connections,
+        shutdown_signal(),
+    )
+    .await;
     // The worker finishes the email it is sending; the rest stays queued for the next start.
     let _ = stop_worker.send(true);
     if let Some(worker) = worker {

@@ -52,6 +52,9 @@ pub struct ServerConfig {
     /// seconds of connecting, or of starting the head on a kept-alive connection; else the
     /// connection is closed. Slow clients cannot hold connections open with a trickle.
     pub request_header_timeout_seconds: u64,
+    /// Connections held open at once by this process. At the cap the oldest idle one is
+    /// closed to make room; when every one is serving a request, newcomers get `503`.
+    pub max_connections: usize,
     /// A client must send a request's whole body within this many seconds of the server
     /// starting to read it; else the request is answered 408 and the connection closed.
     pub request_body_timeout_seconds: u64,
@@ -72,6 +75,7 @@ impl Default for ServerConfig {
             dev_mode: false,
             max_body_bytes: 16 * 1024 * 1024,
             request_header_timeout_seconds: 10,
+            max_connections: 4096,
             request_body_timeout_seconds: 60,
             client_ip_header: None,
             metrics: true,
@@ -440,7 +444,7 @@ pub fn load_with_environment(
     }
 }
 
-/// Time limits of zero would refuse every request.
+/// Time limits and a connection cap of zero would refuse every request.
 fn server_problems(loaded: &Loaded) -> Vec<String> {
     let server = &loaded.settings.server;
     [
@@ -451,6 +455,10 @@ fn server_problems(loaded: &Loaded) -> Vec<String> {
         (
             "server.request_body_timeout_seconds",
             server.request_body_timeout_seconds,
+        ),
+        (
+            "server.max_connections",
+            u64::try_from(server.max_connections).unwrap_or(u64::MAX),
         ),
     ]
     .into_iter()

@@ -87,6 +87,23 @@ static ROUTES: LazyLock<Routes> = LazyLock::new(Routes::default);
 static SIGN_IN_FAILURES: LazyLock<RwLock<BTreeMap<&'static str, u64>>> =
     LazyLock::new(RwLock::default);
 
+/// Connections open now, closed to make room at the cap, and refused at the cap.
+static CONNECTIONS_OPEN: AtomicU64 = AtomicU64::new(0);
+static CONNECTIONS_CLOSED_FOR_ROOM: AtomicU64 = AtomicU64::new(0);
+static CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
+
+pub fn connections_open(open: usize) {
+    CONNECTIONS_OPEN.store(u64::try_from(open).unwrap_or(u64::MAX), Ordering::Relaxed);
+}
+
+pub fn connection_closed_for_room() {
+    CONNECTIONS_CLOSED_FOR_ROOM.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn connection_refused() {
+    CONNECTIONS_REFUSED.fetch_add(1, Ordering::Relaxed);
+}
+
 pub fn sign_in_failed(area: &'static str) {
     if let Ok(mut failures) = SIGN_IN_FAILURES.write() {
         *failures.entry(area).or_default() += 1;
@@ -133,6 +150,7 @@ pub async fn page(State(state): State<AppState>) -> Result<Response, AppError> {
     }
     let mut out = String::new();
     render_requests(&mut out);
+    render_connections(&mut out);
     render_sign_in_failures(&mut out);
     render_plugins(&mut out, &state);
     render_outbox(&mut out, &state).await?;
@@ -173,6 +191,32 @@ fn render_requests(out: &mut String) {
         stats
             .latency
             .render(out, "portal_http_request_duration_seconds", &labels);
+    }
+}
+
+fn render_connections(out: &mut String) {
+    for (name, kind, help, value) in [
+        (
+            "portal_connections_open",
+            "gauge",
+            "Client connections open now.",
+            &CONNECTIONS_OPEN,
+        ),
+        (
+            "portal_connections_closed_for_room_total",
+            "counter",
+            "Idle connections closed to make room at server.max_connections.",
+            &CONNECTIONS_CLOSED_FOR_ROOM,
+        ),
+        (
+            "portal_connections_refused_total",
+            "counter",
+            "Connections answered 503 at server.max_connections, every one serving a request.",
+            &CONNECTIONS_REFUSED,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
     }
 }
 

@@ -19,31 +19,34 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 use super::AppState;
+use super::connections::{self, Closing, Connections, Slot};
 use crate::error::{AppError, ErrorInfo};
 
 /// Serves `router` on every connection `listener` accepts until `stop` completes, then stops
-/// accepting and waits for the requests in flight.
+/// accepting and waits for the requests in flight. At most `max_connections` are held open
+/// (see [`connections`](super::connections)).
 ///
 /// HTTP/1.1 only: TLS and HTTP/2 belong to the load balancer or proxy in front.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,
+    max_connections: usize,
     stop: impl Future<Output = ()>,
 ) {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    let graceful = GracefulShutdown::new();
+    let connections = Connections::new(max_connections);
     let mut stop = pin!(stop);
     loop {
         let (stream, remote) = tokio::select! {
@@ -59,24 +62,71 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
+        let Some(slot) = connections.admit() else {
+            tracing::warn!(%remote, "refused a connection: every connection is serving a request");
+            tokio::spawn(connections::refuse(stream));
+            continue;
+        };
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(%err, "cannot set TCP_NODELAY");
         }
-        let service = router
-            .clone()
-            .map_request(move |request: Request<Incoming>| with_remote(request, remote));
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // A client that hangs up, or is too slow with its request head, ends here.
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, %remote, "connection closed");
-            }
-        });
+        tokio::spawn(serve_connection(
+            builder.clone(),
+            stream,
+            remote,
+            router.clone(),
+            slot,
+        ));
     }
     drop(listener);
-    graceful.shutdown().await;
+    connections.stop();
+    connections.all_closed().await;
+}
+
+/// Serves one connection until its client hangs up or is too slow with a request head, or
+/// until it is asked to close: at once when idle, after the request in flight otherwise.
+async fn serve_connection(
+    builder: hyper::server::conn::http1::Builder,
+    stream: TcpStream,
+    remote: SocketAddr,
+    router: Router,
+    mut slot: Slot,
+) {
+    let requests = slot.requests();
+    let service = tower::service_fn(move |request: Request<Incoming>| {
+        let busy = requests.busy();
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(with_remote(request, remote)).await;
+            // The request stays in flight until its body is written.
+            response.map(|response| {
+                response.map(|body| {
+                    Body::new(body.map_frame(move |frame| {
+                        let _ = &busy;
+                        frame
+                    }))
+                })
+            })
+        }
+    });
+    let connection =
+        builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+    let mut connection = pin!(connection);
+    let finished = tokio::select! {
+        finished = connection.as_mut() => finished,
+        closing = slot.closing() => {
+            if closing == Closing::Evicted && !slot.serving() {
+                tracing::debug!(%remote, "closed an idle connection to make room");
+                return;
+            }
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    // A client that hangs up, or is too slow with its request head, ends here.
+    if let Err(err) = finished {
+        tracing::debug!(%err, %remote, "connection closed");
+    }
 }
 
 /// The peer's address for [`ConnectInfo`], as `into_make_service_with_connect_info` gives it.

@@ -85,6 +85,7 @@ fn cases(scratch: &std::path::Path) -> Vec<Case> {
         plain("server.dev_mode", "true", "true".into()),
         plain("server.max_body_bytes", "2048", "2048".into()),
         plain("server.request_header_timeout_seconds", "7", "7".into()),
+        plain("server.max_connections", "300", "300".into()),
         plain("server.request_body_timeout_seconds", "9", "9".into()),
         plain(
             "server.client_ip_header",

@@ -600,3 +600,107 @@ async fn an_idle_kept_alive_connection_is_closed() {
     );
     assert_still_serving(&server).await;
 }
+
+/// Ten thousand sockets opened and left silent do not keep people out: past
+/// `server.max_connections` the oldest idle connections are closed to make room, so signed-in
+/// pages keep answering, and the process never holds more than the cap.
+#[tokio::test]
+async fn ten_thousand_idle_sockets_leave_room_for_people() {
+    const IDLE: usize = 10_000;
+    const CAP: usize = 1_000;
+    raise_open_file_limit(IDLE + 1_000);
+    let installation = installation_with(&format!("max_connections = {CAP}\n")).await;
+    let server = installation.serve().await;
+    let host = address(&server);
+    let mut idle = Vec::with_capacity(IDLE);
+    for _ in 0..IDLE {
+        idle.push(TcpStream::connect(&host).await.expect("connect"));
+    }
+    let david = David::sign_in(&server).await;
+    for page in [
+        "/acme/portal",
+        "/acme/portal/timesheets",
+        "/acme/portal/work-requests",
+    ] {
+        let answer = david.client.get(server.url(page)).send().await.expect(page);
+        assert_eq!(answer.status(), StatusCode::OK, "{page}");
+    }
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    let figure = |name: &str| -> usize {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in /metrics"))
+    };
+    assert!(figure("portal_connections_open") <= CAP);
+    assert!(figure("portal_connections_closed_for_room_total") >= IDLE - CAP);
+    assert_eq!(figure("portal_connections_refused_total"), 0);
+    drop(idle);
+    assert_still_serving(&server).await;
+}
+
+/// When every connection up to the cap is in the middle of a request, a newcomer is answered
+/// `503` with `Retry-After` and closed, and is served again once a place is free.
+#[tokio::test]
+async fn past_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
+    let installation =
+        installation_with("max_connections = 2\nrequest_body_timeout_seconds = 3\n").await;
+    let token = installation.api_token("acme");
+    let server = installation.serve().await;
+    let host = address(&server);
+    // Two requests whose bodies never come hold both places.
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let head = format!(
+            "POST /api/v1/acme/workers/batch HTTP/1.1\r\nHost: {host}\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000\r\n\r\n"
+        );
+        busy.push(tokio::spawn(send_raw(host.clone(), head, 0, false)));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut newcomer = TcpStream::connect(&host).await.expect("connect");
+    newcomer
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .expect("send");
+    let mut answer = String::new();
+    newcomer
+        .read_to_string(&mut answer)
+        .await
+        .expect("answered and closed");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("Retry-After: 5"), "{answer}");
+    for request in busy {
+        assert_eq!(request.await.expect("join"), Some(408));
+    }
+    assert_still_serving(&server).await;
+}
+
+/// Lets this test process open `wanted` files, as far as the hard limit allows.
+fn raise_open_file_limit(wanted: usize) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let wanted = u64::try_from(wanted).expect("fits");
+    if limit.current.is_some_and(|current| current < wanted) {
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        )
+        .expect("raise the open-file limit");
+    }
+    let now = getrlimit(Resource::Nofile).current;
+    assert!(
+        now.is_none_or(|current| current >= wanted),
+        "this test needs {wanted} open files; the hard limit allows {now:?}"
+    );
+}
