@@ -172,6 +172,11 @@ fn table() -> RouteTable {
         )
         .at(
             Method::POST,
+            "/api/v1/{agency}/portal-users/{id}/sign-out",
+            portal_users::sign_out,
+        )
+        .at(
+            Method::POST,
             "/api/v1/{agency}/portal-users/{id}/password",
             portal_users::set_password,
         )

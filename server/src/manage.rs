@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/manage/staff/{id}/role", post(staff::change_role))
         .route("/manage/staff/{id}/deactivate", post(staff::deactivate))
         .route("/manage/staff/{id}/reactivate", post(staff::reactivate))
+        .route("/manage/staff/{id}/sign-out", post(staff::sign_out))
         .route("/manage/clients", get(clients::list))
         .route(
             "/manage/clients/new",

@@ -111,6 +111,16 @@ pub async fn reactivate(
     Ok(Json(user_json(&state, &client, id).await?).into_response())
 }
 
+/// `POST …/{id}/sign-out`: ends every session of the user; answers how many ended.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    client: ApiClient,
+    Path((_, id)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    let ended = rules::sign_out_everywhere(&state, &client.agency, id, client.actor()).await?;
+    Ok(Json(json!({ "sessions_ended": ended })).into_response())
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct PasswordInput {
     /// The new password; omitted, a passphrase is generated and returned once.
@@ -347,6 +357,8 @@ pub fn openapi() -> Value {
             },
             "/api/v1/{agency}/portal-users/{id}/deactivate": action("Deactivate (ends their sessions at once)"),
             "/api/v1/{agency}/portal-users/{id}/reactivate": action("Reactivate"),
+            "/api/v1/{agency}/portal-users/{id}/sign-out": { "post": { "summary": "End every session of the user (they must sign in again)", "parameters": [agency, id],
+                "responses": { "200": { "description": "How many sessions ended", "content": { "application/json": { "schema": { "type": "object", "properties": { "sessions_ended": { "type": "integer" } } } } } }, "404": not_found } } },
             "/api/v1/{agency}/portal-users/{id}/password": { "post": { "summary": "Set a password they must change at next sign-in; without one, a passphrase is generated and returned",
                 "parameters": [agency, id], "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": { "password": { "type": "string" } } } } } },
                 "responses": { "200": ok_user, "404": not_found, "422": problem } } },

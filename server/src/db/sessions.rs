@@ -106,6 +106,24 @@ pub async fn for_account<'e>(
     .await
 }
 
+/// How many sessions each account of one kind has open, by account id (accounts without
+/// sessions are absent).
+pub async fn counts<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    kind: AccountKind,
+) -> sqlx::Result<std::collections::BTreeMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT user_id, COUNT(*) FROM sessions WHERE agency_id = $1 AND user_kind = $2 \
+         GROUP BY user_id",
+    )
+    .bind(agency_id)
+    .bind(kind.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn touch<'e>(db: impl AnyExecutor<'e>, id: i64, at: Timestamp) -> sqlx::Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
         .bind(at)

@@ -16,11 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::agency::Agency;
 use crate::app::AppState;
-use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor, passwords};
+use crate::auth::{ClientIp, SignedIn, StaffAdmin, account, audit_actor, passwords};
+use crate::db::accounts::AccountKind;
 use crate::db::audit::Actor;
-use crate::db::clients;
 use crate::db::outbox::Page;
 use crate::db::portal_users::{self, Filter, Listing, PortalUserStatus, Seek, SortBy};
+use crate::db::{clients, sessions};
 use crate::error::{AppError, AppResult};
 use crate::manage::outbox::Pager;
 use crate::plugins::RoleScope;
@@ -154,6 +155,7 @@ impl Done {
             "not-invited" => "Only users who have not yet chosen a password get an invitation; send a password reset link instead.".to_owned(),
             "deactivated" => "Deactivated: their sessions have ended.".to_owned(),
             "reactivated" => "Reactivated.".to_owned(),
+            "signed-out" => "Signed out everywhere: they must sign in again.".to_owned(),
             "deleted" => format!("Deleted {}.", users(n)),
             "bulk-deactivated" => format!("Deactivated {}; their sessions have ended.", users(n)),
             "bulk-resent" => format!("Invitations sent again to {}.", users(n)),
@@ -542,9 +544,11 @@ async fn render_edit(
         .get(&user.role_id)
         .cloned()
         .unwrap_or_else(|| user.role_id.clone());
+    let sessions =
+        sessions::for_account(&state.db().pool, me.agency.id, AccountKind::Portal, id).await?;
     let base = context! {
         title => format!("{} {}", user.first_name, user.last_name).trim().to_owned(),
-        portal_user => Serde(&user), role_name,
+        portal_user => Serde(&user), role_name, sessions => account::shown(&sessions, None),
         input => Serde(input.unwrap_or(&current)),
         generated => passwords::generate_passphrase(), ..choices,
     };
@@ -644,6 +648,10 @@ pub async fn act(
             rules::send_reset_link(&state, agency, id, actor).await?,
             "reset-sent",
         ),
+        "sign-out" => {
+            rules::sign_out_everywhere(&state, agency, id, actor).await?;
+            "signed-out"
+        }
         _ => return Err(AppError::NotFound),
     };
     Ok(to_user(&me, id, done))

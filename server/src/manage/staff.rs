@@ -15,9 +15,9 @@ use crate::auth::password::issue_link;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor, throttle};
 use crate::db::accounts::{self, AccountKind};
 use crate::db::audit::{self, Actor, Target};
-use crate::db::is_unique_violation;
 use crate::db::staff_users::{self, StaffRole};
 use crate::db::tokens::Purpose;
+use crate::db::{is_unique_violation, sessions};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::mail::{self, Email, Queued};
@@ -39,10 +39,13 @@ pub struct ListQuery {
 }
 
 async fn render(state: &AppState, me: &SignedIn, extra: minijinja::Value) -> AppResult<Response> {
-    let team = staff_users::list(&state.db().pool, me.agency.id).await?;
+    let pool = &state.db().pool;
+    let team = staff_users::list(pool, me.agency.id).await?;
+    let sessions = sessions::counts(pool, me.agency.id, AccountKind::Staff).await?;
     let base = context! {
         area => "manage", title => "Team", nav => "staff", csrf_token => me.csrf_token(),
         user => &me.account.name, is_admin => true, me_id => me.account.id, team => Serde(&team),
+        sessions => Serde(&sessions),
     };
     Ok(me
         .agency
@@ -57,6 +60,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     let notice = match query.done.as_deref() {
         Some("invited") => Some("Invitation sent."),
+        Some("signed-out") => Some("Signed out everywhere: they must sign in again."),
         Some("not-sent") => {
             Some("The account was created, but no email was sent because the portal is disabled.")
         }
@@ -334,6 +338,33 @@ pub async fn set_active_of(
     audit::record(&mut *tx, agency.id, actor, action, label, "").await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// `POST /{agency}/manage/staff/{id}/sign-out`: ends every session of a team member.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    StaffAdmin(me): StaffAdmin,
+    ClientIp(ip): ClientIp,
+    Path((_, id)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    let member = staff_users::get(&state.db().pool, me.agency.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let target = Target {
+        kind: Some("staff"),
+        id: Some(id),
+        label: Some(&member.email),
+    };
+    let actor = actor_of(&me, &ip);
+    crate::auth::account::end_all_sessions(&state, &me.agency, AccountKind::Staff, target, actor)
+        .await?;
+    let done = if id == me.account.id {
+        // Their own sessions, this one included: back to the sign-in page.
+        format!("/{}/manage/login", me.agency.slug)
+    } else {
+        format!("/{}/manage/staff?done=signed-out", me.agency.slug)
+    };
+    Ok(crate::redirect::to(&done).into_response())
 }
 
 async fn set_active(

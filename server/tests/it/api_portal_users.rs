@@ -164,6 +164,8 @@ async fn users_are_created_listed_changed_and_deleted_through_the_api() {
     assert!(body["errors"]["password"].is_string());
     let (sent, _) = send(&app, "POST", &format!("{path}/reset-link"), &token, None).await;
     assert_eq!(sent.status, StatusCode::ACCEPTED);
+    let (_, ended) = send(&app, "POST", &format!("{path}/sign-out"), &token, None).await;
+    assert_eq!(ended["sessions_ended"], 0, "the user never signed in");
     let (not_invited, _) = send(&app, "POST", &format!("{path}/resend"), &token, None).await;
     assert_eq!(not_invited.status, StatusCode::CONFLICT);
 
@@ -180,6 +182,7 @@ async fn users_are_created_listed_changed_and_deleted_through_the_api() {
         "portal user reactivated",
         "portal user password set",
         "portal user reset link sent",
+        "sessions ended",
         "portal user deleted",
     ] {
         assert!(
@@ -283,6 +286,7 @@ async fn a_token_of_one_agency_cannot_touch_another_agencys_users() {
     for action in [
         "deactivate",
         "reactivate",
+        "sign-out",
         "password",
         "reset-link",
         "resend",
@@ -333,6 +337,7 @@ async fn the_served_openapi_document_describes_every_endpoint() {
         "/api/v1/{agency}/portal-users/{id}",
         "/api/v1/{agency}/portal-users/{id}/deactivate",
         "/api/v1/{agency}/portal-users/{id}/reactivate",
+        "/api/v1/{agency}/portal-users/{id}/sign-out",
         "/api/v1/{agency}/portal-users/{id}/password",
         "/api/v1/{agency}/portal-users/{id}/reset-link",
         "/api/v1/{agency}/portal-users/{id}/resend",

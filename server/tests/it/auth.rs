@@ -528,6 +528,108 @@ async fn a_user_can_end_another_of_their_sessions_but_not_someone_elses() {
     assert_eq!(laptop.get("/acme/manage").await.status, StatusCode::OK);
 }
 
+/// An admin sees where a portal user and a team member are signed in and ends all of it at
+/// once (a lost phone); only an admin of that agency can, and it is audited.
+#[tokio::test]
+async fn an_admin_ends_every_session_of_a_portal_user_or_a_team_member() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    let david = app
+        .portal_user(
+            "acme",
+            "david@northwind.example",
+            Some(PASSWORD),
+            client,
+            false,
+        )
+        .await;
+    let ops = app
+        .staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    app.staff("acme", "admin@acme.example", PASSWORD, StaffRole::Admin)
+        .await;
+    app.staff(
+        "brightfix",
+        "admin@brightfix.example",
+        PASSWORD,
+        StaffRole::Admin,
+    )
+    .await;
+    let mut phone = app.browser();
+    let mut laptop = app.browser();
+    phone
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    laptop
+        .sign_in("acme", "portal", "david@northwind.example", PASSWORD)
+        .await;
+    let mut colleague = app.browser();
+    colleague
+        .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
+        .await;
+    let mut admin = app.browser();
+    admin
+        .sign_in("acme", "manage", "admin@acme.example", PASSWORD)
+        .await;
+    let mut outsider = app.browser();
+    outsider
+        .sign_in("brightfix", "manage", "admin@brightfix.example", PASSWORD)
+        .await;
+
+    let user_page = format!("/acme/manage/portal-users/{david}");
+    let shown = admin.get(&user_page).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("Where they are signed in"));
+    assert_eq!(shown.body.matches("data-label=\"Device\"").count(), 2);
+    let sign_out = format!("/acme/manage/portal-users/{david}/sign-out");
+    // Not a member of acme's staff, and not an admin: neither can.
+    let foreign = format!("/brightfix/manage/portal-users/{david}/sign-out");
+    let refused = outsider.submit("/brightfix/manage", &foreign, &[]).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let refused = colleague.submit("/acme/manage", &sign_out, &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(phone.get("/acme/portal").await.status, StatusCode::OK);
+
+    let ended = admin.submit(&user_page, &sign_out, &[]).await;
+    assert_eq!(
+        ended.header("location"),
+        format!("{user_page}?done=signed-out")
+    );
+    for device in [&mut phone, &mut laptop] {
+        assert_eq!(
+            device.get("/acme/portal").await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert!(
+        admin
+            .get(&user_page)
+            .await
+            .body
+            .contains("Not signed in anywhere.")
+    );
+
+    let team = admin.get("/acme/manage/staff").await.body;
+    let action = format!("/acme/manage/staff/{ops}/sign-out");
+    assert!(team.contains(&action), "the team list offers it");
+    let ended = admin.submit("/acme/manage/staff", &action, &[]).await;
+    assert_eq!(
+        ended.header("location"),
+        "/acme/manage/staff?done=signed-out"
+    );
+    assert_eq!(
+        colleague.get("/acme/manage").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(admin.get("/acme/manage").await.status, StatusCode::OK);
+    let audited = app.audit_actions("acme").await;
+    assert_eq!(
+        audited.iter().filter(|a| *a == "sessions ended").count(),
+        2,
+        "{audited:?}"
+    );
+}
+
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     let app = TestApp::spawn().await;

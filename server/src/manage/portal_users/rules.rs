@@ -530,6 +530,22 @@ async fn record(
     Ok(())
 }
 
+/// Ends every session of a user of the agency (a lost phone, a shared computer); how many.
+pub async fn sign_out_everywhere(
+    state: &AppState,
+    agency: &Agency,
+    id: i64,
+    actor: Actor<'_>,
+) -> AppResult<u64> {
+    let user = find(state, agency, id).await?;
+    let target = Target {
+        kind: Some("portal user"),
+        id: Some(id),
+        label: Some(&user.email),
+    };
+    crate::auth::account::end_all_sessions(state, agency, AccountKind::Portal, target, actor).await
+}
+
 /// A user of the agency, or not found (also when the id belongs to another agency).
 pub async fn find(state: &AppState, agency: &Agency, id: i64) -> AppResult<PortalUser> {
     portal_users::get(&state.db().pool, agency.id, id)
