@@ -304,6 +304,9 @@ pub struct SecurityConfig {
     pub throttle_lock_minutes: i64,
     /// Password reset and invitation emails one address may trigger per hour.
     pub emails_per_address_per_hour: i64,
+    /// Where to report a vulnerability in this installation (`mailto:`, `https://` or `tel:`
+    /// addresses), published at `/.well-known/security.txt`; none, and that file is absent.
+    pub contact: Vec<String>,
 }
 
 impl Default for SecurityConfig {
@@ -318,6 +321,7 @@ impl Default for SecurityConfig {
             throttle_window_minutes: 15,
             throttle_lock_minutes: 15,
             emails_per_address_per_hour: 5,
+            contact: Vec::new(),
         }
     }
 }
@@ -434,6 +438,7 @@ pub fn load_with_environment(
     let mut problems = server_problems(&loaded);
     problems.extend(database_problems(&loaded));
     problems.extend(mail_problems(&loaded));
+    problems.extend(contact_problems(&loaded));
     if let Err(err) = agency::validate(&loaded) {
         problems.extend(err.problems);
     }
@@ -481,6 +486,29 @@ fn database_problems(loaded: &Loaded) -> Option<String> {
 
 /// A sender that is not an address, or worker timings that would deliver an email twice,
 /// are found at start rather than at the first delivery.
+/// `security.txt` promises these are addresses a reporter can use.
+fn contact_problems(loaded: &Loaded) -> Vec<String> {
+    loaded
+        .settings
+        .security
+        .contact
+        .iter()
+        .filter(|contact| {
+            let scheme_ok = ["mailto:", "https://", "tel:"]
+                .iter()
+                .any(|scheme| contact.starts_with(scheme) && contact.len() > scheme.len());
+            !scheme_ok || contact.chars().any(|c| c.is_whitespace() || c.is_control())
+        })
+        .map(|contact| {
+            format!(
+                "{}: key `security.contact`: {contact:?} is not a mailto:, https:// or tel: \
+                 address",
+                loaded.source_of("security.contact")
+            )
+        })
+        .collect()
+}
+
 fn mail_problems(loaded: &Loaded) -> Vec<String> {
     let mail = &loaded.settings.mail;
     let at = |key: &str| format!("{}: key `{key}`", loaded.source_of(key));

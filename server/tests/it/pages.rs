@@ -146,6 +146,46 @@ async fn asset_paths_cannot_climb_out_of_the_theme() {
     }
 }
 
+/// RFC 9116: the installation's contacts, an expiry in the future (under a year), and the
+/// canonical address; no file while no contact is configured.
+#[tokio::test]
+async fn security_txt_names_the_configured_contacts() {
+    let absent = TestApp::spawn().await;
+    let none = absent.get("/.well-known/security.txt").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let app = TestApp::spawn_with(|settings| {
+        settings.security.contact = vec![
+            "mailto:security@portal.example".into(),
+            "https://portal.example/report".into(),
+        ];
+    })
+    .await;
+    let served = app.get("/.well-known/security.txt").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert!(served.header("content-type").starts_with("text/plain"));
+    let lines: Vec<&str> = served.body.lines().collect();
+    assert_eq!(
+        &lines[..2],
+        [
+            "Contact: mailto:security@portal.example",
+            "Contact: https://portal.example/report"
+        ]
+    );
+    let expires = lines
+        .iter()
+        .find_map(|line| line.strip_prefix("Expires: "))
+        .expect("Expires");
+    let expires =
+        time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+            .expect("RFC 3339");
+    let now = time::OffsetDateTime::now_utc();
+    assert!(expires > now && expires < now + time::Duration::days(365));
+    assert!(
+        lines.iter().any(|line| line.starts_with("Canonical: http")
+            && line.ends_with("/.well-known/security.txt"))
+    );
+}
+
 #[tokio::test]
 async fn health_and_readiness() {
     let app = TestApp::spawn().await;

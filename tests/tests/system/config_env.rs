@@ -134,6 +134,11 @@ fn cases(scratch: &std::path::Path) -> Vec<Case> {
         plain("security.throttle_window_minutes", "16", "16".into()),
         plain("security.throttle_lock_minutes", "17", "17".into()),
         plain("security.emails_per_address_per_hour", "4", "4".into()),
+        plain(
+            "security.contact",
+            "[\"mailto:security@portal.example\"]",
+            list("mailto:security@portal.example"),
+        ),
         plain("plugins.max_instances", "50", "50".into()),
         plain("plugins.max_export_bytes", "1000000", "1000000".into()),
         plain("plugins.reload_poll_ms", "0", "0".into()),
@@ -371,6 +376,11 @@ async fn a_bad_value_or_a_misspelt_variable_is_named() {
         (
             vec![("PORTAL_MAIL__WORKER__LEASE_SECONDS", "10")],
             "PORTAL_MAIL__WORKER__LEASE_SECONDS: key `mail.worker.lease_seconds`: must be more",
+        ),
+        (
+            vec![("PORTAL_SECURITY__CONTACT", "[\"security@portal.example\"]")],
+            "PORTAL_SECURITY__CONTACT: key `security.contact`: \"security@portal.example\" is \
+             not a mailto:, https:// or tel: address",
         ),
         (
             vec![("PORTAL_AGENCIES__ACME__THEME", "neon")],
