@@ -630,6 +630,67 @@ async fn an_admin_ends_every_session_of_a_portal_user_or_a_team_member() {
     );
 }
 
+/// Both time-outs in both areas, either side of each limit (30 idle minutes, 12 hours in all):
+/// a session past one is gone at its next request; one just within is served.
+#[tokio::test]
+async fn sessions_end_at_the_idle_and_absolute_time_outs_in_both_areas() {
+    let app = TestApp::spawn().await;
+    let client = app.client("acme", "Northwind").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        false,
+    )
+    .await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
+        .await;
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 3600;
+    // (idle for, signed in for, still signed in)
+    let cases = [
+        (29 * MINUTE, 29 * MINUTE, true),
+        (31 * MINUTE, 31 * MINUTE, false),
+        (MINUTE, 12 * HOUR - 5 * MINUTE, true),
+        (MINUTE, 12 * HOUR + MINUTE, false),
+    ];
+    for (area, email) in [
+        ("manage", "ops@acme.example"),
+        ("portal", "david@northwind.example"),
+    ] {
+        for (idle, age, alive) in cases {
+            let mut browser = app.browser();
+            browser.sign_in("acme", area, email, PASSWORD).await;
+            let now = portal_server::db::Timestamp::now().0;
+            sqlx::query("UPDATE sessions SET last_seen_at = $1, created_at = $2")
+                .bind(now - idle)
+                .bind(now - age)
+                .execute(&app.state.db().pool)
+                .await
+                .expect("age the session");
+            let home = browser.get(&format!("/acme/{area}")).await;
+            if alive {
+                assert_eq!(
+                    home.status,
+                    StatusCode::OK,
+                    "{area}, idle {idle} s, age {age} s"
+                );
+            } else {
+                assert_eq!(
+                    home.header("location"),
+                    format!("/acme/{area}/login"),
+                    "{area}, idle {idle} s, age {age} s"
+                );
+            }
+            sqlx::query("DELETE FROM sessions")
+                .execute(&app.state.db().pool)
+                .await
+                .expect("clear");
+        }
+    }
+}
+
 #[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     let app = TestApp::spawn().await;

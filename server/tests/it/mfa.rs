@@ -12,7 +12,13 @@ const PASSWORD: &str = "lantern-harbour-orbit";
 
 /// Enrols the signed-in staff member; returns the secret and the recovery codes.
 async fn enrol(browser: &mut Browser<'_>) -> (String, Vec<String>) {
-    let page = browser.get("/acme/manage/account/mfa").await;
+    enrol_in(browser, "manage").await
+}
+
+/// Enrols the account signed in to acme's `area` (`manage` or `portal`).
+async fn enrol_in(browser: &mut Browser<'_>, area: &str) -> (String, Vec<String>) {
+    let mfa = format!("/acme/{area}/account/mfa");
+    let page = browser.get(&mfa).await;
     assert!(page.body.contains("<svg"), "a QR code is shown");
     let secret: String = page
         .body
@@ -22,16 +28,10 @@ async fn enrol(browser: &mut Browser<'_>) -> (String, Vec<String>) {
         .unwrap_or_default()
         .replace(' ', "");
     assert_eq!(secret.len(), 32, "{secret}");
-    let wrong = browser
-        .submit(
-            "/acme/manage/account/mfa",
-            "/acme/manage/account/mfa",
-            &[("code", "000000")],
-        )
-        .await;
+    let wrong = browser.submit(&mfa, &mfa, &[("code", "000000")]).await;
     assert!(wrong.body.contains("not right"), "{}", wrong.body);
     // The page made a new secret when shown again: read it once more.
-    let page = browser.get("/acme/manage/account/mfa").await.body;
+    let page = browser.get(&mfa).await.body;
     let secret: String = page
         .split("id=\"mfa-secret\">")
         .nth(1)
@@ -41,10 +41,7 @@ async fn enrol(browser: &mut Browser<'_>) -> (String, Vec<String>) {
     let code = totp::code(&secret, Timestamp::now().0).unwrap_or_default();
     let token = crate::support::csrf_token(&page);
     let enabled = browser
-        .post(
-            "/acme/manage/account/mfa",
-            &[("code", &code), ("csrf_token", &token)],
-        )
+        .post(&mfa, &[("code", &code), ("csrf_token", &token)])
         .await;
     assert!(
         enabled.body.contains("Two-factor sign-in is on"),
@@ -196,4 +193,73 @@ async fn turning_it_off_needs_the_password() {
         .sign_in("acme", "manage", "ops@acme.example", PASSWORD)
         .await;
     assert_eq!(signed_in.header("location"), "/acme/manage");
+}
+
+/// Where an agency requires two-factor sign-in, an account without it reaches nothing but the
+/// enrolment page (and sign-out) in either area, by GET or POST, until it enrols.
+#[tokio::test]
+async fn required_two_factor_holds_every_page_of_both_areas_until_enrolled() {
+    let app = TestApp::spawn_with(|settings| {
+        if let Some(acme) = settings.agencies.get_mut("acme") {
+            acme.security.require_mfa_staff = true;
+            acme.security.require_mfa_portal = true;
+        }
+    })
+    .await;
+    let client = app.client("acme", "Northwind").await;
+    app.portal_user(
+        "acme",
+        "david@northwind.example",
+        Some(PASSWORD),
+        client,
+        false,
+    )
+    .await;
+    app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Admin)
+        .await;
+    for (area, email, pages, action) in [
+        (
+            "manage",
+            "ops@acme.example",
+            &[
+                "/acme/manage",
+                "/acme/manage/staff",
+                "/acme/manage/portal-users",
+                "/acme/manage/settings",
+                "/acme/manage/account",
+            ][..],
+            "/acme/manage/staff",
+        ),
+        (
+            "portal",
+            "david@northwind.example",
+            &[
+                "/acme/portal",
+                "/acme/portal/timesheets",
+                "/acme/portal/work-requests",
+                "/acme/portal/account",
+            ][..],
+            "/acme/portal/work-requests",
+        ),
+    ] {
+        let mut browser = app.browser();
+        browser.sign_in("acme", area, email, PASSWORD).await;
+        let enrolment = format!("/acme/{area}/account/mfa");
+        for page in pages {
+            let held = browser.get(page).await;
+            assert_eq!(held.header("location"), enrolment, "{page}");
+        }
+        let token = crate::support::csrf_token(&browser.get(&enrolment).await.body);
+        let posted = browser
+            .post(
+                action,
+                &[("title", "x"), ("name", "x"), ("csrf_token", &token)],
+            )
+            .await;
+        assert_eq!(posted.header("location"), enrolment, "POST {action}");
+        enrol_in(&mut browser, area).await;
+        for page in pages {
+            assert_eq!(browser.get(page).await.status, StatusCode::OK, "{page}");
+        }
+    }
 }
