@@ -1,11 +1,12 @@
 //! Events raised in the portal (timesheet decisions, work requests) turned into email: the
 //! agency's notification-rules plugins say who hears about an event and with which template;
-//! this module resolves the recipients and queues the messages in the caller's transaction.
+//! this module resolves the recipients and queues the messages. Plugins are always asked
+//! before a write transaction opens, never inside one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::Value;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AnyPool};
 
 use crate::agency::Agency;
 use crate::db::{agency_settings, staff_users};
@@ -20,17 +21,19 @@ pub async fn ask(plugins: &mut PluginRequest, event: &NotificationEvent) -> Vec<
     plugins.notifications(event).await.notifications
 }
 
-/// Asks about a new work request. The plugin decides whether anyone hears of it and with
-/// which template; when the agency has chosen team members on its settings page, they are the
-/// staff who do (replacing the staff the plugin named; a client contact it named stays).
-pub async fn ask_work_request(
+/// Notifies of a work request already saved. The plugin decides whether anyone hears of it
+/// and with which template; when the agency has chosen team members on its settings page,
+/// they are the staff who do (replacing the staff the plugin named; a client contact it named
+/// stays). The plugins are asked first; the emails are queued in a transaction of their own.
+pub async fn work_request(
+    pool: &AnyPool,
     plugins: &mut PluginRequest,
-    conn: &mut AnyConnection,
-    agency_id: i64,
+    agency: &Agency,
     event: &NotificationEvent,
-) -> anyhow::Result<Vec<Notification>> {
+    max_recipients: usize,
+) -> anyhow::Result<usize> {
     let mut notifications = ask(plugins, event).await;
-    let chosen = agency_settings::work_request_recipients(&mut *conn, agency_id).await?;
+    let chosen = agency_settings::work_request_recipients(pool, agency.id).await?;
     if !chosen.is_empty() {
         for notification in &mut notifications {
             notification
@@ -43,7 +46,13 @@ pub async fn ask_work_request(
             );
         }
     }
-    Ok(notifications)
+    if notifications.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = crate::db::begin_write(pool).await?;
+    let queued = queue(&mut tx, agency, event, &notifications, max_recipients).await?;
+    tx.commit().await?;
+    Ok(queued)
 }
 
 /// Queues one email per recipient of each notification; returns how many were queued.

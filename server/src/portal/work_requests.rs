@@ -277,8 +277,12 @@ pub async fn create(
         urgency: &input.urgency,
         status: "open",
     };
-    let mut tx = crate::db::begin_write(&state.db().pool).await?;
+    let pool = &state.db().pool;
+    let mut tx = crate::db::begin_write(pool).await?;
     let id = work_requests::create(&mut *tx, agency.id, &new).await?;
+    tx.commit().await?;
+    // The request is saved. Who hears of it is asked of the plugins afterwards, outside any
+    // transaction, so a slow or failing plugin holds no lock and costs only the emails.
     let public = state.settings().server.public_url.trim_end_matches('/');
     let mut fields = vec![
         ("work-request-id".to_owned(), id.to_string()),
@@ -311,10 +315,14 @@ pub async fn create(
         subject: None,
         fields,
     };
-    let notifications = notify::ask_work_request(&mut plugins, &mut tx, agency.id, &event).await?;
     let max_recipients = state.settings().plugins.max_recipients_per_event;
-    notify::queue(&mut tx, agency, &event, &notifications, max_recipients).await?;
-    tx.commit().await?;
+    if let Err(err) = notify::work_request(pool, &mut plugins, agency, &event, max_recipients).await
+    {
+        tracing::error!(
+            agency = %agency.slug, work_request = id,
+            "the work request is saved, but its notifications could not be queued: {err:#}"
+        );
+    }
     Ok(crate::redirect::to(&format!(
         "/{}/portal/work-requests?done=created",
         agency.slug

@@ -28,14 +28,19 @@ async fn hostile_notifications_app() -> TestApp {
     app
 }
 
-fn hostile_errors(app: &TestApp) -> u64 {
+/// The hostile plugin's (calls, failures) so far.
+fn hostile_counters(app: &TestApp) -> (u64, u64) {
     app.state
         .plugins()
         .loaded()
         .iter()
         .find(|p| p.id() == "hostile")
-        .map(|p| p.counters.read().1)
+        .map(|p| p.counters.read())
         .expect("hostile is loaded")
+}
+
+fn hostile_errors(app: &TestApp) -> u64 {
+    hostile_counters(app).1
 }
 
 async fn saved_titled(app: &TestApp, title: &str) -> i64 {
@@ -119,6 +124,35 @@ async fn every_way_a_notification_plugin_fails_keeps_the_work_request() {
     let list = david.get("/acme/portal/work-requests").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("reserved-template"));
+}
+
+/// The plugins are asked about a work request only once it is saved: while the notification
+/// plugin runs (here, until its deadline), the request is already visible to every other
+/// connection, so no transaction or write lock waits on a plugin.
+#[tokio::test]
+async fn a_work_request_is_committed_before_any_plugin_is_asked() {
+    let app = hostile_notifications_app().await;
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    let form = david.get("/acme/portal/work-requests/new").await;
+    let token = crate::support::csrf_token(&form.body);
+    let (calls_before, _) = hostile_counters(&app);
+    let fields = [
+        ("title", "loop"),
+        ("description", "Filed while the plugin spins."),
+        ("urgency", "normal"),
+        ("csrf_token", &token),
+    ];
+    let filing = david.post("/acme/portal/work-requests", &fields);
+    let watching = async {
+        while hostile_counters(&app).0 == calls_before {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        // The plugin is running now.
+        saved_titled(&app, "loop").await
+    };
+    let (filed, seen_while_asking) = tokio::join!(filing, watching);
+    assert_eq!(filed.status, StatusCode::SEE_OTHER);
+    assert_eq!(seen_while_asking, 1, "saved before the plugin was asked");
 }
 
 /// A role whose `view-timesheets` is dynamic sees a timesheet only as `authorize` allows it,
