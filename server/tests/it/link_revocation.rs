@@ -236,3 +236,25 @@ async fn every_staff_link_dies_with_every_change_of_its_person() {
         }
     }
 }
+
+/// A new link of one purpose replaces the person's earlier one of that purpose (the newest
+/// email is the one that works), and leaves a link of the other purpose alone.
+#[tokio::test]
+async fn a_new_link_replaces_the_earlier_one_of_its_purpose() {
+    let app = demo_app().await;
+    let david = id(
+        &app,
+        "acme",
+        "SELECT id FROM portal_users WHERE agency_id = $1 AND email = 'david@northwind.example'",
+    )
+    .await;
+    let invitation = link(&app, AccountKind::Portal, david, Purpose::Invite).await;
+    let first_reset = link(&app, AccountKind::Portal, david, Purpose::Reset).await;
+    let second_reset = link(&app, AccountKind::Portal, david, Purpose::Reset).await;
+    assert!(!works(&app, "portal", &first_reset).await, "replaced");
+    assert!(
+        works(&app, "portal", &second_reset).await,
+        "the newest works"
+    );
+    assert!(works(&app, "portal", &invitation).await, "another purpose");
+}

@@ -42,7 +42,25 @@ async fn every_response_carries_security_headers_and_a_request_id() {
         assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(response.header("x-content-type-options"), "nosniff");
+        assert_eq!(response.header("referrer-policy"), "same-origin", "{path}");
         assert!(!response.header("x-request-id").is_empty(), "{path}");
+        assert_eq!(
+            response.header("strict-transport-security"),
+            "",
+            "{path}: no HSTS over plain HTTP"
+        );
+    }
+    let over_tls = TestApp::spawn_with(|settings| {
+        settings.server.public_url = "https://portal.example".into();
+    })
+    .await;
+    for path in ["/acme/portal/login", "/nowhere", "/healthz"] {
+        let response = over_tls.get(path).await;
+        assert_eq!(
+            response.header("strict-transport-security"),
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
     }
     let first = app.get("/healthz").await;
     let second = app.get("/healthz").await;
