@@ -13,6 +13,9 @@ pub enum AppError {
     Unauthorized,
     #[error("You do not have access to this page.")]
     Forbidden,
+    /// The role's rules refuse this, with the reason they give.
+    #[error("{0}")]
+    Denied(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("Some fields need attention.")]
@@ -40,7 +43,7 @@ impl AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Denied(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,

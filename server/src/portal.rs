@@ -7,6 +7,7 @@
 
 mod documents;
 mod field_service;
+mod gate;
 mod home;
 mod invoices;
 pub mod notify;

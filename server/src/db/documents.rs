@@ -66,6 +66,9 @@ pub async fn list_for_clients<'e>(
 /// A file to download: name, type and bytes, when it is shared with one of the clients.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DocumentFile {
+    pub id: i64,
+    pub client_id: i64,
+    pub title: String,
     pub file_name: String,
     pub mime_type: String,
     pub content: Vec<u8>,
@@ -78,7 +81,7 @@ pub async fn file_for_clients<'e>(
     id: i64,
 ) -> sqlx::Result<Option<DocumentFile>> {
     let sql = format!(
-        "SELECT file_name, mime_type, content FROM documents \
+        "SELECT id, client_id, title, file_name, mime_type, content FROM documents \
          WHERE agency_id = $1 AND id = $2 AND client_id IN ({})",
         super::scope::client_list(client_ids)
     );

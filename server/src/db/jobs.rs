@@ -42,6 +42,8 @@ pub async fn create<'e>(
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct JobInfo {
     pub id: i64,
+    pub client_id: i64,
+    pub worksite_id: Option<i64>,
     pub client_name: String,
     pub worksite_name: Option<String>,
     pub number: String,
@@ -54,7 +56,7 @@ pub struct JobInfo {
 
 fn select(client_ids: &[i64], condition: &str) -> String {
     format!(
-        "SELECT j.id, c.name AS client_name, s.name AS worksite_name, j.number, j.title, \
+        "SELECT j.id, j.client_id, j.worksite_id, c.name AS client_name, s.name AS worksite_name, j.number, j.title, \
          j.description, j.status, j.scheduled_on, j.updated_at FROM jobs j \
          JOIN clients c ON c.id = j.client_id LEFT JOIN worksites s ON s.id = j.worksite_id \
          WHERE j.agency_id = $1 AND j.client_id IN ({}) {condition}",

@@ -40,6 +40,7 @@ pub async fn create<'e>(
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct QuoteInfo {
     pub id: i64,
+    pub client_id: i64,
     pub client_name: String,
     pub number: String,
     pub title: String,
@@ -51,7 +52,7 @@ pub struct QuoteInfo {
 
 fn select(client_ids: &[i64], condition: &str) -> String {
     format!(
-        "SELECT q.id, c.name AS client_name, q.number, q.title, q.status, q.total_cents, \
+        "SELECT q.id, q.client_id, c.name AS client_name, q.number, q.title, q.status, q.total_cents, \
          q.valid_until, q.created_at FROM quotes q JOIN clients c ON c.id = q.client_id \
          WHERE q.agency_id = $1 AND q.client_id IN ({}) AND q.status <> 'draft' {condition}",
         super::scope::client_list(client_ids)

@@ -48,6 +48,7 @@ pub async fn create<'e>(
 pub struct WorkRequestInfo {
     pub id: i64,
     pub client_id: i64,
+    pub worksite_id: Option<i64>,
     pub client_name: String,
     pub worksite_name: Option<String>,
     pub requested_by: Option<String>,
@@ -63,7 +64,7 @@ pub struct WorkRequestInfo {
 
 fn select(client_ids: &[i64], condition: &str) -> String {
     format!(
-        "SELECT r.id, r.client_id, c.name AS client_name, s.name AS worksite_name, \
+        "SELECT r.id, r.client_id, r.worksite_id, c.name AS client_name, s.name AS worksite_name, \
          u.first_name || ' ' || u.last_name AS requested_by, r.title, r.description, \
          r.needed_by, r.workers_needed, r.urgency, r.status, r.created_at, r.updated_at \
          FROM work_requests r JOIN clients c ON c.id = r.client_id \

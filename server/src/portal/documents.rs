@@ -7,15 +7,41 @@ use minijinja::context;
 use minijinja::value::Serde;
 
 use super::Portal;
+use super::gate::{self, Gated};
 use crate::app::AppState;
-use crate::db::documents;
-use crate::error::{AppError, AppResult};
-use crate::plugins::Permission;
+use crate::db::documents::{self, DocumentFile, DocumentInfo};
+use crate::error::AppResult;
+use crate::plugins::{Permission, PluginRequest, Target};
 
-pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
+/// A document as `authorize` is asked about it, listed or downloaded.
+macro_rules! gated_document {
+    ($($row:ty),*) => {$(
+        impl Gated for $row {
+            fn client_id(&self) -> i64 {
+                self.client_id
+            }
+
+            fn target(&self) -> Target {
+                let attributes = vec![("title".into(), self.title.clone())];
+                gate::target("document", self.id, None, attributes)
+            }
+        }
+    )*};
+}
+
+gated_document!(DocumentInfo, DocumentFile);
+
+pub async fn list(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+) -> AppResult<Response> {
     portal.require(Permission::ViewDocuments)?;
     let rows =
         documents::list_for_clients(&state.db().pool, portal.agency_id(), &portal.scope).await?;
+    let rows = portal
+        .visible(&state, &mut plugins, Permission::ViewDocuments, rows)
+        .await?;
     portal
         .render(
             &state,
@@ -29,12 +55,16 @@ pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Re
 pub async fn download(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewDocuments)?;
-    let file = documents::file_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let found =
+        documents::file_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
+            .await?;
+    let file = portal
+        .visible_one(&state, &mut plugins, Permission::ViewDocuments, found)
+        .await?;
     Ok(crate::downloads::download(
         &file.file_name,
         &file.mime_type,

@@ -6,14 +6,48 @@ use minijinja::context;
 use minijinja::value::Serde;
 
 use super::Portal;
+use super::gate::{self, Gated};
 use crate::app::AppState;
-use crate::db::{jobs, quotes};
-use crate::error::{AppError, AppResult};
-use crate::plugins::Permission;
+use crate::db::jobs::{self, JobInfo};
+use crate::db::quotes::{self, QuoteInfo};
+use crate::error::AppResult;
+use crate::plugins::{Permission, PluginRequest, Target};
 
-pub async fn jobs(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
+impl Gated for JobInfo {
+    fn client_id(&self) -> i64 {
+        self.client_id
+    }
+
+    fn target(&self) -> Target {
+        let attributes = vec![("status".into(), self.status.clone())];
+        gate::target("job", self.id, self.worksite_id, attributes)
+    }
+}
+
+impl Gated for QuoteInfo {
+    fn client_id(&self) -> i64 {
+        self.client_id
+    }
+
+    fn target(&self) -> Target {
+        let attributes = vec![
+            ("status".into(), self.status.clone()),
+            ("total".into(), self.total_cents.to_string()),
+        ];
+        gate::target("quote", self.id, None, attributes)
+    }
+}
+
+pub async fn jobs(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+) -> AppResult<Response> {
     portal.require(Permission::ViewJobs)?;
     let rows = jobs::list_for_clients(&state.db().pool, portal.agency_id(), &portal.scope).await?;
+    let rows = portal
+        .visible(&state, &mut plugins, Permission::ViewJobs, rows)
+        .await?;
     portal
         .render(
             &state,
@@ -27,12 +61,15 @@ pub async fn jobs(State(state): State<AppState>, portal: Portal) -> AppResult<Re
 pub async fn job(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewJobs)?;
-    let job = jobs::get_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let found =
+        jobs::get_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id).await?;
+    let job = portal
+        .visible_one(&state, &mut plugins, Permission::ViewJobs, found)
+        .await?;
     portal
         .render(
             &state,
@@ -43,10 +80,17 @@ pub async fn job(
         .await
 }
 
-pub async fn quotes(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
+pub async fn quotes(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+) -> AppResult<Response> {
     portal.require(Permission::ViewQuotes)?;
     let rows =
         quotes::list_for_clients(&state.db().pool, portal.agency_id(), &portal.scope).await?;
+    let rows = portal
+        .visible(&state, &mut plugins, Permission::ViewQuotes, rows)
+        .await?;
     portal
         .render(
             &state,
@@ -60,12 +104,15 @@ pub async fn quotes(State(state): State<AppState>, portal: Portal) -> AppResult<
 pub async fn quote(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewQuotes)?;
-    let quote = quotes::get_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let found =
+        quotes::get_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id).await?;
+    let quote = portal
+        .visible_one(&state, &mut plugins, Permission::ViewQuotes, found)
+        .await?;
     portal
         .render(
             &state,

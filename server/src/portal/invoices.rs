@@ -8,12 +8,13 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
+use super::gate::{self, Gated};
 use super::{Portal, iso, today};
 use crate::app::AppState;
 use crate::db::documents;
 use crate::db::invoices::{self, InvoiceInfo};
 use crate::error::{AppError, AppResult};
-use crate::plugins::Permission;
+use crate::plugins::{Permission, PluginRequest, Target};
 
 /// Most invoices the list shows.
 const LIST_LIMIT: i64 = 200;
@@ -45,7 +46,25 @@ pub fn with_status(list: Vec<InvoiceInfo>) -> Vec<Shown> {
         .collect()
 }
 
-pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
+impl Gated for InvoiceInfo {
+    fn client_id(&self) -> i64 {
+        self.client_id
+    }
+
+    fn target(&self) -> Target {
+        let attributes = vec![
+            ("total".into(), self.total_cents.to_string()),
+            ("issued-on".into(), self.issued_on.clone()),
+        ];
+        gate::target("invoice", self.id, None, attributes)
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+) -> AppResult<Response> {
     portal.require(Permission::ViewInvoices)?;
     let rows = invoices::list_for_clients(
         &state.db().pool,
@@ -54,6 +73,9 @@ pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Re
         LIST_LIMIT,
     )
     .await?;
+    let rows = portal
+        .visible(&state, &mut plugins, Permission::ViewInvoices, rows)
+        .await?;
     portal
         .render(
             &state,
@@ -64,16 +86,29 @@ pub async fn list(State(state): State<AppState>, portal: Portal) -> AppResult<Re
         .await
 }
 
+/// The invoice `id` of the user's clients, as the role's rules let them see it.
+async fn shown_invoice(
+    state: &AppState,
+    portal: &Portal,
+    plugins: &mut PluginRequest,
+    id: i64,
+) -> AppResult<InvoiceInfo> {
+    portal.require(Permission::ViewInvoices)?;
+    let found =
+        invoices::get_for_clients(&state.db().pool, portal.agency_id(), &portal.scope, id).await?;
+    portal
+        .visible_one(state, plugins, Permission::ViewInvoices, found)
+        .await
+}
+
 pub async fn detail(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
-    portal.require(Permission::ViewInvoices)?;
+    let invoice = shown_invoice(&state, &portal, &mut plugins, id).await?;
     let pool = &state.db().pool;
-    let invoice = invoices::get_for_clients(pool, portal.agency_id(), &portal.scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let lines = invoices::lines(pool, portal.agency_id(), id).await?;
     let invoice = with_status(vec![invoice]).pop().ok_or(AppError::NotFound)?;
     portal
@@ -93,13 +128,11 @@ pub async fn detail(
 pub async fn pdf(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
-    portal.require(Permission::ViewInvoices)?;
+    let invoice = shown_invoice(&state, &portal, &mut plugins, id).await?;
     let pool = &state.db().pool;
-    let invoice = invoices::get_for_clients(pool, portal.agency_id(), &portal.scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let document = invoice.pdf_document_id.ok_or(AppError::NotFound)?;
     let file =
         documents::file_for_clients(pool, portal.agency_id(), &[invoice.client_id], document)

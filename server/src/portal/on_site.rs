@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::db::Timestamp;
 use crate::db::clock_events::{self, OnSite};
 use crate::error::AppResult;
-use crate::plugins::Permission;
+use crate::plugins::{Permission, PluginRequest};
 
 #[derive(Debug, Serialize)]
 struct Site {
@@ -21,8 +21,15 @@ struct Site {
     people: Vec<OnSite>,
 }
 
-async fn sites(state: &AppState, portal: &Portal) -> AppResult<(Vec<Site>, usize)> {
-    portal.require(Permission::ViewOnSite)?;
+/// Who is on site at the clients the role's rules let the user see it for.
+async fn sites(
+    state: &AppState,
+    mut portal: Portal,
+    plugins: &mut PluginRequest,
+) -> AppResult<(Portal, Vec<Site>, usize)> {
+    portal
+        .narrow(state, plugins, Permission::ViewOnSite, "on-site")
+        .await?;
     let rows = clock_events::on_site(&state.db().pool, portal.agency_id(), &portal.scope).await?;
     let total = rows.len();
     let mut sites: Vec<Site> = Vec::new();
@@ -42,11 +49,15 @@ async fn sites(state: &AppState, portal: &Portal) -> AppResult<(Vec<Site>, usize
             }),
         }
     }
-    Ok((sites, total))
+    Ok((portal, sites, total))
 }
 
-pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
-    let (sites, total) = sites(&state, &portal).await?;
+pub async fn page(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+) -> AppResult<Response> {
+    let (portal, sites, total) = sites(&state, portal, &mut plugins).await?;
     portal
         .render(
             &state,
@@ -57,8 +68,12 @@ pub async fn page(State(state): State<AppState>, portal: Portal) -> AppResult<Re
         .await
 }
 
-pub async fn fire_roll(State(state): State<AppState>, portal: Portal) -> AppResult<Response> {
-    let (sites, total) = sites(&state, &portal).await?;
+pub async fn fire_roll(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+) -> AppResult<Response> {
+    let (portal, sites, total) = sites(&state, portal, &mut plugins).await?;
     portal
         .render(
             &state,

@@ -196,9 +196,13 @@ pub async fn report_page(
 
 pub async fn page(
     State(state): State<AppState>,
-    portal: Portal,
+    mut portal: Portal,
+    mut plugins: PluginRequest,
     Query(query): Query<ReportQuery>,
 ) -> AppResult<Response> {
+    portal
+        .narrow(&state, &mut plugins, Permission::ViewReports, "report")
+        .await?;
     report_page(&state, &portal, &query).await
 }
 
@@ -206,10 +210,13 @@ pub async fn page(
 /// it. Only hours and charges go in: the pay rate is never read.
 pub async fn export(
     State(state): State<AppState>,
-    portal: Portal,
-    plugins: PluginRequest,
+    mut portal: Portal,
+    mut plugins: PluginRequest,
     Query(query): Query<ReportQuery>,
 ) -> AppResult<Response> {
+    portal
+        .narrow(&state, &mut plugins, Permission::ViewReports, "report")
+        .await?;
     let report = build(&state, &portal, &query).await?;
     let format = query.format.clone().unwrap_or_default();
     let heading = match report.group {

@@ -14,6 +14,7 @@ use minijinja::value::Serde;
 use serde::Deserialize;
 use time::Duration;
 
+use super::gate::Gated;
 use super::{Portal, hundredths, iso, monday_of, notify, parse_date, parse_id, today};
 use crate::app::AppState;
 use crate::db::clients;
@@ -74,41 +75,17 @@ impl ListQuery {
     }
 }
 
-/// The list page's data, shared with the benchmark.
-/// The timesheets of `sheets` the user may see: all of them unless the role marks
-/// `view-timesheets` dynamic, then those the role-set plugin's `authorize` allows (one trip
-/// for the page; a failure hides the row).
-async fn visible(
-    state: &AppState,
-    portal: &Portal,
-    plugins: &mut PluginRequest,
-    sheets: Vec<ClientTimesheet>,
-) -> AppResult<Vec<ClientTimesheet>> {
-    let role = portal.session.role.as_ref();
-    if sheets.is_empty() || !role.is_some_and(|r| r.is_dynamic(Permission::ViewTimesheets)) {
-        return Ok(sheets);
+impl Gated for ClientTimesheet {
+    fn client_id(&self) -> i64 {
+        self.client_id
     }
-    let user = portal.user_ref(state).await?;
-    let role_id = role.map(|r| r.id.clone()).unwrap_or_default();
-    let requests = sheets
-        .iter()
-        .map(|sheet| AuthorizationRequest {
-            role: role_id.clone(),
-            permission: Permission::ViewTimesheets,
-            user: user.clone(),
-            client_id: sheet.client_id.to_string(),
-            target: target(sheet),
-        })
-        .collect();
-    let decisions = plugins.authorize_all(requests).await;
-    Ok(sheets
-        .into_iter()
-        .zip(decisions)
-        .filter(|(_, decision)| decision.is_allowed())
-        .map(|(sheet, _)| sheet)
-        .collect())
+
+    fn target(&self) -> Target {
+        target(self)
+    }
 }
 
+/// The list page's data, shared with the benchmark.
 pub async fn list_page(
     state: &AppState,
     portal: &Portal,
@@ -121,13 +98,45 @@ pub async fn list_page(
     let mut conn = state.db().pool.acquire().await?;
     let agency_id = portal.agency_id();
     let page = Page::new(query.page);
-    let (rows, total) =
-        timesheets::list_for_clients(&mut conn, agency_id, &portal.scope, &query.filter(), page)
-            .await?;
+    // A dynamic rule decides row by row, so the count and the pages must be of the rows it
+    // allows: the matches (up to the count cap) are asked about in one trip and paged here.
+    let dynamic = portal.is_dynamic(Permission::ViewTimesheets);
+    let fetched = if dynamic {
+        Page {
+            number: 1,
+            size: u32::try_from(timesheets::COUNT_CAP + 1).unwrap_or(u32::MAX),
+        }
+    } else {
+        page
+    };
+    let (rows, total) = timesheets::list_for_clients(
+        &mut conn,
+        agency_id,
+        &portal.scope,
+        &query.filter(),
+        fetched,
+    )
+    .await?;
     let workers = timesheets::workers_for_clients(&mut *conn, agency_id, &portal.scope).await?;
     let worksites = clients::worksites_of_clients(&mut *conn, agency_id, &portal.scope).await?;
     drop(conn);
-    let rows = visible(state, portal, plugins, rows).await?;
+    let (rows, total) = if dynamic {
+        let capped = rows.len() as i64 > timesheets::COUNT_CAP;
+        let allowed = portal
+            .visible(state, plugins, Permission::ViewTimesheets, rows)
+            .await?;
+        // Past the cap the list says "more than"; the count is then of the rows asked about.
+        let total = if capped { total } else { allowed.len() as i64 };
+        let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        let rows = allowed
+            .into_iter()
+            .skip(offset)
+            .take(page.size as usize)
+            .collect();
+        (rows, total)
+    } else {
+        (rows, total)
+    };
     let this_monday = monday_of(today());
     let weeks: Vec<String> = (0..12)
         .map(|n| iso(this_monday - Duration::weeks(n)))
@@ -185,13 +194,10 @@ async fn detail_page(
 ) -> AppResult<Response> {
     portal.require(Permission::ViewTimesheets)?;
     let pool = &state.db().pool;
-    let sheet = timesheets::get_for_clients(pool, portal.agency_id(), &portal.scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let sheet = visible(state, portal, plugins, vec![sheet])
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)?;
+    let found = timesheets::get_for_clients(pool, portal.agency_id(), &portal.scope, id).await?;
+    let sheet = portal
+        .visible_one(state, plugins, Permission::ViewTimesheets, found)
+        .await?;
     let history = timesheets::history(pool, portal.agency_id(), id).await?;
     let can_approve =
         portal.session.may(Permission::ApproveTimesheets) && sheet.status == "pending";
@@ -246,6 +252,10 @@ pub async fn decide(
     // times is refused before the database sees it.
     let ids = crate::forms::distinct_ids(ids, MOST_AT_ONCE as usize)?;
     let sheets = timesheets::many_for_clients(pool, agency.id, &portal.scope, &ids).await?;
+    // A timesheet the role's rules hide cannot be decided either.
+    let sheets = portal
+        .visible(state, plugins, Permission::ViewTimesheets, sheets)
+        .await?;
     if sheets.len() != ids.len() {
         return Err(AppError::NotFound);
     }

@@ -10,10 +10,11 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
+use super::gate::{self, Gated};
 use super::{Portal, notify, parse_date, today};
 use crate::app::AppState;
 use crate::db::clients::{self, Worksite};
-use crate::db::work_requests::{self, NewWorkRequest};
+use crate::db::work_requests::{self, NewWorkRequest, WorkRequestInfo};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::plugins::{
@@ -52,13 +53,32 @@ pub struct ListQuery {
     done: Option<String>,
 }
 
+impl Gated for WorkRequestInfo {
+    fn client_id(&self) -> i64 {
+        self.client_id
+    }
+
+    fn target(&self) -> Target {
+        let attributes = self
+            .needed_by
+            .iter()
+            .map(|date| ("needed-by".to_owned(), date.clone()))
+            .collect();
+        gate::target("work-request", self.id, self.worksite_id, attributes)
+    }
+}
+
 pub async fn list(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewWorkRequests)?;
     let rows = work_requests::list_for_clients(&state.db().pool, portal.agency_id(), &portal.scope)
+        .await?;
+    let rows = portal
+        .visible(&state, &mut plugins, Permission::ViewWorkRequests, rows)
         .await?;
     let notice = (query.done.as_deref() == Some("created"))
         .then_some("Your request is sent. The agency has been told.");
@@ -78,13 +98,15 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
     portal.require(Permission::ViewWorkRequests)?;
     let pool = &state.db().pool;
-    let request = work_requests::get_for_clients(pool, portal.agency_id(), &portal.scope, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let found = work_requests::get_for_clients(pool, portal.agency_id(), &portal.scope, id).await?;
+    let request = portal
+        .visible_one(&state, &mut plugins, Permission::ViewWorkRequests, found)
+        .await?;
     let updates = work_requests::updates(pool, portal.agency_id(), id).await?;
     portal
         .render(

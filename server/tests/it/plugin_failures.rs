@@ -28,6 +28,25 @@ async fn hostile_notifications_app() -> TestApp {
     app
 }
 
+/// Both demo agencies with the hostile fixture as their role set; demo data seeded.
+async fn hostile_roles_app() -> TestApp {
+    let mut agencies = TestApp::demo_agencies();
+    for agency in agencies.values_mut() {
+        agency.plugins.role_set = "hostile".into();
+    }
+    let app = TestApp::with_agencies_adjusted(agencies, |settings| {
+        settings
+            .paths
+            .plugins
+            .push(repo_root().join("target/plugins/hostile"));
+    })
+    .await;
+    portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
+        .await
+        .expect("seed");
+    app
+}
+
 /// The hostile plugin's (calls, failures) so far.
 fn hostile_counters(app: &TestApp) -> (u64, u64) {
     app.state
@@ -159,20 +178,7 @@ async fn a_work_request_is_committed_before_any_plugin_is_asked() {
 /// in the list and on its page, and a failing `authorize` hides the row (fails closed).
 #[tokio::test]
 async fn a_dynamic_view_permission_is_asked_for_every_row_shown_and_fails_closed() {
-    let mut agencies = TestApp::demo_agencies();
-    if let Some(acme) = agencies.get_mut("acme") {
-        acme.plugins.role_set = "hostile".into();
-    }
-    let app = TestApp::with_agencies_adjusted(agencies, |settings| {
-        settings
-            .paths
-            .plugins
-            .push(repo_root().join("target/plugins/hostile"));
-    })
-    .await;
-    portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
-        .await
-        .expect("seed");
+    let app = hostile_roles_app().await;
     let pool = &app.state.db().pool;
     sqlx::query(
         "UPDATE portal_users SET role_id = 'watcher' WHERE email = 'david@northwind.example'",
@@ -219,6 +225,19 @@ async fn a_dynamic_view_permission_is_asked_for_every_row_shown_and_fails_closed
         hostile_errors(&app) > errors_before,
         "the failures are counted"
     );
+    // The count and the pages are of the rows the rule allows.
+    let allowed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM timesheets WHERE status = 'pending' AND client_id IN \
+         (SELECT l.client_id FROM portal_user_clients l JOIN portal_users u \
+          ON u.id = l.portal_user_id WHERE u.email = 'david@northwind.example')",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("count");
+    assert!(
+        list.body.contains(&format!(" of {allowed}</p>")),
+        "the list counts {allowed} allowed rows"
+    );
 
     for (id, status) in [
         (pending[0], StatusCode::OK),
@@ -228,4 +247,102 @@ async fn a_dynamic_view_permission_is_asked_for_every_row_shown_and_fails_closed
         let page = david.get(&format!("/acme/portal/timesheets/{id}")).await;
         assert_eq!(page.status, status, "timesheet {id}");
     }
+}
+
+/// Every permission that gates a page, made dynamic: a rule that allows shows what the static
+/// role would, and a rule that fails shows nothing — no row in any list, a 404 for every
+/// record, the whole-client pages refused, no summed figure on the dashboard.
+#[tokio::test]
+async fn every_dynamic_view_permission_fails_closed_on_every_page() {
+    let app = hostile_roles_app().await;
+    // (list page, what a record's link starts with)
+    let lists = [
+        ("timesheets?status=", "timesheets/"),
+        ("invoices", "invoices/"),
+        ("documents", "documents/"),
+        ("work-requests", "work-requests/"),
+        ("jobs", "jobs/"),
+        ("quotes", "quotes/"),
+    ];
+    let mut kinds_with_records = std::collections::BTreeSet::new();
+    for (agency, email) in [
+        ("acme", "david@northwind.example"),
+        ("brightfix", "laura@oakridge.example"),
+    ] {
+        let as_role = |role: &'static str| {
+            let app = &app;
+            async move {
+                sqlx::query("UPDATE portal_users SET role_id = $1 WHERE email = $2")
+                    .bind(role)
+                    .bind(email)
+                    .execute(&app.state.db().pool)
+                    .await
+                    .expect("role");
+                signed_in(app, agency, email).await
+            }
+        };
+        let mut ruled = as_role("ruled").await;
+        let mut records = Vec::new();
+        for (list, link) in lists {
+            let page = ruled.get(&format!("/{agency}/portal/{list}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{agency} {list}");
+            let prefix = format!("href=\"/{agency}/portal/{link}");
+            let ids: Vec<String> = page
+                .body
+                .split(&prefix)
+                .skip(1)
+                .filter_map(|rest| {
+                    let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    (!id.is_empty()).then_some(id)
+                })
+                .collect();
+            if let Some(first) = ids.first() {
+                kinds_with_records.insert(link);
+                let detail = if link == "documents/" {
+                    format!("/{agency}/portal/documents/{first}/download")
+                } else {
+                    format!("/{agency}/portal/{link}{first}")
+                };
+                assert_eq!(ruled.get(&detail).await.status, StatusCode::OK, "{detail}");
+                records.push((list, prefix, detail));
+            }
+        }
+        for page in ["reports", "on-site", "on-site/fire-roll"] {
+            let shown = ruled.get(&format!("/{agency}/portal/{page}")).await;
+            assert_eq!(shown.status, StatusCode::OK, "{agency} {page}");
+        }
+        let errors_before = hostile_errors(&app);
+        let mut sealed = as_role("sealed").await;
+        for (list, prefix, detail) in &records {
+            let page = sealed.get(&format!("/{agency}/portal/{list}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{agency} {list}");
+            assert!(
+                !page.body.contains(prefix.as_str()),
+                "{agency} {list} shows a row"
+            );
+            assert_eq!(
+                sealed.get(detail).await.status,
+                StatusCode::NOT_FOUND,
+                "{detail}"
+            );
+        }
+        for page in ["reports", "on-site", "on-site/fire-roll"] {
+            let refused = sealed.get(&format!("/{agency}/portal/{page}")).await;
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{agency} {page}");
+        }
+        let home = sealed.get(&format!("/{agency}/portal")).await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(
+            !home
+                .body
+                .contains(&format!("href=\"/{agency}/portal/invoices/")),
+            "{agency}: the dashboard lists no invoice"
+        );
+        assert!(hostile_errors(&app) > errors_before, "failures are counted");
+    }
+    assert_eq!(
+        kinds_with_records.len(),
+        lists.len(),
+        "every kind of record was tried: {kinds_with_records:?}"
+    );
 }

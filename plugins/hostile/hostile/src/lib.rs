@@ -7,6 +7,18 @@ use portal_plugin_api::roles::{AuthorizationRequest, Decision, Permission, Role,
 
 struct Hostile;
 
+/// Every permission that gates what a page shows.
+const VIEWS: &[Permission] = &[
+    Permission::ViewTimesheets,
+    Permission::ViewReports,
+    Permission::ViewOnSite,
+    Permission::ViewInvoices,
+    Permission::ViewDocuments,
+    Permission::ViewWorkRequests,
+    Permission::ViewJobs,
+    Permission::ViewQuotes,
+];
+
 impl RoleSet for Hostile {
     fn roles() -> Result<Vec<Role>, PluginError> {
         Ok(vec![
@@ -26,10 +38,31 @@ impl RoleSet for Hostile {
                 &[Permission::ViewTimesheets],
             )
             .with_dynamic(&[Permission::ViewTimesheets]),
+            // Every page's permission is dynamic: the rule allows everything ("ruled") or
+            // fails on every question ("sealed", so nothing may be shown).
+            Role::new(
+                "ruled",
+                "Ruled",
+                "Every record shown is allowed by the rule.",
+                VIEWS,
+            )
+            .with_dynamic(VIEWS),
+            Role::new(
+                "sealed",
+                "Sealed",
+                "Every record shown is asked of a rule that fails.",
+                VIEWS,
+            )
+            .with_dynamic(VIEWS),
         ])
     }
 
     fn authorize(request: AuthorizationRequest) -> Result<Decision, PluginError> {
+        match request.role.as_str() {
+            "ruled" => return Ok(Decision::Allow),
+            "sealed" => panic!("asked about a {}", request.target.kind),
+            _ => {}
+        }
         if request.permission == Permission::ViewTimesheets {
             let status = request
                 .target
