@@ -107,6 +107,29 @@ impl Portal {
             .ok_or(AppError::NotFound)
     }
 
+    /// Whether the user may exercise `permission` (which the role must grant) on `target` of
+    /// `client_id`: yes unless the role marks it dynamic and `authorize` does not allow it,
+    /// in which case the rule's reason is the answer.
+    pub async fn allows(
+        &self,
+        state: &AppState,
+        plugins: &mut PluginRequest,
+        permission: Permission,
+        client_id: i64,
+        target: Target,
+    ) -> AppResult<()> {
+        self.require(permission)?;
+        if !self.is_dynamic(permission) {
+            return Ok(());
+        }
+        let asked = std::iter::once((client_id, target));
+        match self.ask(state, plugins, permission, asked).await?.pop() {
+            Some(Decision::Allow) => Ok(()),
+            Some(Decision::Deny(why)) => Err(AppError::Denied(why)),
+            None => Err(AppError::Forbidden),
+        }
+    }
+
     /// For a page that shows a whole view of each client (`kind` `report`, `on-site` or
     /// `settings`): narrows the scope to the clients `authorize` allows it for; refused with
     /// the rule's reason when it allows none.

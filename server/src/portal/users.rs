@@ -21,6 +21,7 @@ use crate::forms::FieldErrors;
 use crate::mail::Queued;
 use crate::manage::portal_users::rules::{self, Granter, NewUserInput};
 use crate::manage::portal_users::{self as manage, Done, Fields, ListQuery};
+use crate::plugins::{Permission, PluginRequest, Target};
 
 /// What the signed-in user may grant, or 403 when their role does not manage users or
 /// their access is restricted.
@@ -35,6 +36,32 @@ async fn granter(state: &AppState, portal: &Portal) -> AppResult<Granter> {
         return Err(AppError::Forbidden);
     }
     Ok(granter)
+}
+
+/// A dynamic `manage-client-users` rule's word on managing a user (`id`, none while being
+/// invited) who has or is being given `role`, at `client_id`.
+async fn rule_allows(
+    state: &AppState,
+    portal: &Portal,
+    plugins: &mut PluginRequest,
+    client_id: i64,
+    id: Option<i64>,
+    role: &str,
+) -> AppResult<()> {
+    let target = Target {
+        kind: "portal-user".into(),
+        id: id.map(|id| id.to_string()),
+        attributes: vec![("role".into(), role.to_owned())],
+    };
+    portal
+        .allows(
+            state,
+            plugins,
+            Permission::ManageClientUsers,
+            client_id,
+            target,
+        )
+        .await
 }
 
 fn actor<'a>(portal: &'a Portal, ip: &'a str) -> Actor<'a> {
@@ -98,6 +125,7 @@ pub async fn new_form(State(state): State<AppState>, portal: Portal) -> AppResul
 pub async fn create(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     ClientIp(ip): ClientIp,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
@@ -106,6 +134,24 @@ pub async fn create(
         user: Fields(fields).user(),
         ..NewUserInput::default()
     };
+    // The rule is asked about a company the user may grant (else the form's own check
+    // answers); an invitation without one is refused by that check.
+    let company = input
+        .user
+        .company
+        .or_else(|| input.user.clients.first().copied())
+        .filter(|id| portal.session.client_ids.contains(id));
+    if let Some(client) = company {
+        rule_allows(
+            &state,
+            &portal,
+            &mut plugins,
+            client,
+            None,
+            &input.user.role,
+        )
+        .await?;
+    }
     let agency = &portal.session.user.agency;
     match rules::create(&state, agency, &granter, &input, actor(&portal, &ip)).await {
         Ok(created) => Ok(to_list(
@@ -129,12 +175,27 @@ pub async fn create(
 pub async fn act(
     State(state): State<AppState>,
     portal: Portal,
+    mut plugins: PluginRequest,
     ClientIp(ip): ClientIp,
     Path((_, id, action)): Path<(String, i64, String)>,
 ) -> AppResult<Response> {
     let granter = granter(&state, &portal).await?;
     let agency = &portal.session.user.agency;
-    rules::find_for(&state, agency, &granter, id).await?;
+    let user = rules::find_for(&state, agency, &granter, id).await?;
+    let clients = crate::db::portal_users::client_ids(&state.db().pool, agency.id, id).await?;
+    let client = clients
+        .into_iter()
+        .find(|client| portal.session.client_ids.contains(client))
+        .ok_or(AppError::NotFound)?;
+    rule_allows(
+        &state,
+        &portal,
+        &mut plugins,
+        client,
+        Some(id),
+        &user.role_id,
+    )
+    .await?;
     if id == portal.session.user.account.id {
         return Err(AppError::BadRequest(
             "You cannot change your own access here.".into(),

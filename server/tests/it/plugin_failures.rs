@@ -339,10 +339,102 @@ async fn every_dynamic_view_permission_fails_closed_on_every_page() {
             "{agency}: the dashboard lists no invoice"
         );
         assert!(hostile_errors(&app) > errors_before, "failures are counted");
+        managing_users_follows_the_rule(&app, agency, email, &mut sealed, &mut ruled).await;
     }
     assert_eq!(
         kinds_with_records.len(),
         lists.len(),
         "every kind of record was tried: {kinds_with_records:?}"
+    );
+}
+
+/// A dynamic `manage-client-users`: inviting a user and changing one's access are put to the
+/// rule (target `portal-user` with the `role`); a failing rule refuses both and changes
+/// nothing, an allowing one lets them through.
+async fn managing_users_follows_the_rule(
+    app: &TestApp,
+    agency: &str,
+    email: &str,
+    sealed: &mut crate::support::Browser<'_>,
+    ruled: &mut crate::support::Browser<'_>,
+) {
+    let pool = &app.state.db().pool;
+    let (client, colleague): (i64, i64) = sqlx::query_as(
+        "SELECT l.client_id, o.portal_user_id FROM portal_user_clients l \
+         JOIN portal_users u ON u.id = l.portal_user_id \
+         JOIN portal_user_clients o ON o.client_id = l.client_id AND o.portal_user_id <> u.id \
+         JOIN portal_users p ON p.id = o.portal_user_id AND NOT p.all_clients \
+         WHERE u.email = $1 ORDER BY o.portal_user_id LIMIT 1",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .expect("a colleague at the same client");
+    let form = format!("/{agency}/portal/users/new");
+    let company = client.to_string();
+    let invite = |address: &'static str| {
+        [
+            ("email", address),
+            ("first_name", "New"),
+            ("last_name", "Person"),
+            ("role", "ruled"),
+            ("company", ""),
+        ]
+    };
+    let mut refused = invite("refused@example.com");
+    refused[4].1 = &company;
+    let mut allowed = invite("allowed@example.com");
+    allowed[4].1 = &company;
+    let deactivate = format!("/{agency}/portal/users/{colleague}/deactivate");
+    let users = format!("/{agency}/portal/users");
+
+    // The sealed user is signed in last, so the role is theirs now.
+    assert_eq!(sealed.get(&users).await.status, StatusCode::OK);
+    for answer in [
+        sealed.submit(&users, &form, &refused).await,
+        sealed.submit(&users, &deactivate, &[]).await,
+    ] {
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{agency}");
+        assert!(
+            answer
+                .body
+                .contains(portal_server::plugins::UNAVAILABLE_DENIAL),
+            "{agency}: refused by the failing rule, not for another reason"
+        );
+    }
+    let created: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM portal_users WHERE email = 'refused@example.com'")
+            .fetch_one(pool)
+            .await
+            .expect("count");
+    assert_eq!(created, 0, "{agency}: nobody invited");
+    let status: String = sqlx::query_scalar("SELECT status FROM portal_users WHERE id = $1")
+        .bind(colleague)
+        .fetch_one(pool)
+        .await
+        .expect("status");
+    assert_ne!(
+        status, "deactivated",
+        "{agency}: the colleague keeps access"
+    );
+
+    sqlx::query("UPDATE portal_users SET role_id = 'ruled' WHERE email = $1")
+        .bind(email)
+        .execute(pool)
+        .await
+        .expect("role");
+    let answer = ruled.submit(&users, &form, &allowed).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SEE_OTHER,
+        "{agency}: {}",
+        answer.body
+    );
+    let answer = ruled.submit(&users, &deactivate, &[]).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SEE_OTHER,
+        "{agency}: {}",
+        answer.body
     );
 }

@@ -7,8 +7,9 @@ use portal_plugin_api::roles::{AuthorizationRequest, Decision, Permission, Role,
 
 struct Hostile;
 
-/// Every permission that gates what a page shows.
+/// Every permission that gates what a page shows, and managing the client's portal users.
 const VIEWS: &[Permission] = &[
+    Permission::ManageClientUsers,
     Permission::ViewTimesheets,
     Permission::ViewReports,
     Permission::ViewOnSite,
