@@ -418,3 +418,69 @@ async fn an_admin_sees_the_email_outbox_and_the_branding_preview() {
         client.close().await.expect("close");
     }
 }
+
+/// No page of either area scrolls sideways on a phone: wide tables scroll inside their box
+/// (or stack into cards), and nothing hidden for screen readers widens the page.
+#[tokio::test]
+async fn every_page_fits_a_phone() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let installation = Installation::with_demo_data().await;
+    let server = installation.serve().await;
+    let areas = [
+        (
+            "/acme/manage/login",
+            "admin@acme-staffing.example",
+            &[
+                "/acme/manage",
+                "/acme/manage/clients",
+                "/acme/manage/portal-users",
+                "/acme/manage/staff",
+                "/acme/manage/audit",
+                "/acme/manage/api-tokens",
+                "/acme/manage/outbox",
+                "/acme/manage/branding",
+                "/acme/manage/settings",
+                "/acme/manage/import",
+                "/acme/manage/account",
+            ][..],
+        ),
+        (
+            "/acme/portal/login",
+            "david@northwind.example",
+            &[
+                "/acme/portal",
+                "/acme/portal/timesheets",
+                "/acme/portal/reports",
+                "/acme/portal/on-site",
+                "/acme/portal/invoices",
+                "/acme/portal/documents",
+                "/acme/portal/work-requests",
+                "/acme/portal/work-requests/new",
+                "/acme/portal/users",
+                "/acme/portal/account",
+            ][..],
+        ),
+    ];
+    for (login, email, pages) in areas {
+        let client = driver.client(390, 844).await;
+        sign_in(&client, &server.url(login), email, "lantern-harbour-orbit").await;
+        for page in pages {
+            client.goto(&server.url(page)).await.expect("goto");
+            let widest = client
+                .execute("return document.documentElement.scrollWidth", vec![])
+                .await
+                .expect("js");
+            let width = client
+                .execute("return window.innerWidth", vec![])
+                .await
+                .expect("js");
+            assert!(
+                widest.as_u64() <= width.as_u64(),
+                "{page} is {widest} wide on a {width} px phone"
+            );
+        }
+        client.close().await.expect("close");
+    }
+}
