@@ -363,7 +363,7 @@ async fn managing_users_follows_the_rule(
         "SELECT l.client_id, o.portal_user_id FROM portal_user_clients l \
          JOIN portal_users u ON u.id = l.portal_user_id \
          JOIN portal_user_clients o ON o.client_id = l.client_id AND o.portal_user_id <> u.id \
-         JOIN portal_users p ON p.id = o.portal_user_id AND NOT p.all_clients \
+         JOIN portal_users p ON p.id = o.portal_user_id AND p.all_clients = 0 \
          WHERE u.email = $1 ORDER BY o.portal_user_id LIMIT 1",
     )
     .bind(email)
