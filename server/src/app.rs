@@ -63,6 +63,7 @@ impl AppState {
             let settings = settings.clone();
             tokio::task::spawn_blocking(move || Plugins::load(&settings)).await??
         };
+        plugins.keep_failures_in(db.clone());
         let ids = db::agencies::sync_all(&db.pool, config_dir, &settings.agencies).await?;
         let mut agencies = BTreeMap::new();
         for (slug, id) in ids {

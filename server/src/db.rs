@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod login_throttle;
 pub mod mfa;
 pub mod outbox;
+pub mod plugin_failures;
 pub mod plugin_reloads;
 pub mod portal_users;
 pub mod quotes;

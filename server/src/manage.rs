@@ -8,6 +8,7 @@ pub mod contacts;
 mod home;
 mod import;
 pub mod outbox;
+mod plugins;
 pub mod portal_users;
 mod preview;
 pub mod settings;
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
             get(api_tokens::page).post(api_tokens::create),
         )
         .route("/manage/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route("/manage/plugins", get(plugins::page))
         .route("/manage/settings", get(settings::page).post(settings::save))
         .route("/manage/settings/reset", post(settings::reset))
         .route("/manage/preview", post(preview::start))

@@ -20,6 +20,7 @@ mod loaded;
 pub mod manifest;
 mod output;
 pub mod probe;
+mod recorder;
 mod registry;
 mod request;
 mod sandbox;

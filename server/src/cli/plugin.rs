@@ -49,6 +49,28 @@ pub enum PluginCommand {
         #[arg(long)]
         input: PathBuf,
     },
+    /// Run again, here, a hook call that failed in the server: the input it was kept with,
+    /// against the plugin build the agency uses (or --build), reporting the outcome, time,
+    /// fuel and peak memory like `plugin test`. Admins find the failures on the manage
+    /// area's Plugins page.
+    Replay {
+        /// The agency's slug.
+        #[arg(long)]
+        agency: String,
+        /// The plugin id.
+        #[arg(long)]
+        plugin: String,
+        /// The failure's number (the Plugins page shows it); without it, the newest.
+        #[arg(long, conflicts_with = "last")]
+        id: Option<i64>,
+        /// The newest failure of the plugin (the default).
+        #[arg(long)]
+        last: bool,
+        /// Another build to run instead of the installed one: a plugin folder or its
+        /// plugin.wasm.
+        #[arg(long)]
+        build: Option<PathBuf>,
+    },
     /// List each agency's plugins with versions, and call/error counts: those of a running
     /// server with --server, else of this process (which makes no calls: zero).
     List {
@@ -97,8 +119,11 @@ pub async fn author(
         PluginCommand::Test { path, input } => {
             off_runtime(move || test(&path, &input, &options)).await
         }
-        PluginCommand::List { .. } | PluginCommand::Reload => {
-            anyhow::bail!("`plugin list` and `plugin reload` need the server's configuration")
+        PluginCommand::List { .. } | PluginCommand::Reload | PluginCommand::Replay { .. } => {
+            anyhow::bail!(
+                "`plugin list`, `plugin reload` and `plugin replay` need the server's \
+                 configuration"
+            )
         }
     }
 }
@@ -108,6 +133,13 @@ pub async fn run(command: PluginCommand, loaded: &Loaded, config_dir: &Path) -> 
     match command {
         PluginCommand::List { server } => list(loaded, server.as_deref()).await,
         PluginCommand::Reload => reload(loaded, config_dir).await,
+        PluginCommand::Replay {
+            agency,
+            plugin,
+            id,
+            last: _,
+            build,
+        } => replay(loaded, &agency, &plugin, id, build).await,
         authoring => author(super::Command::Plugin(authoring), Some(&loaded.settings)).await,
     }
 }
@@ -359,7 +391,75 @@ fn test(path: &Path, input: &Path, options: &probe::ProbeOptions) -> anyhow::Res
         .with_context(|| format!("cannot read {}", input.display()))?;
     let case: probe::Case = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a valid case", input.display()))?;
-    let (engine, plugin) = probe::load(&folder, options)?;
+    run_case(&folder, case, options)
+}
+
+/// `plugin replay`: the kept failure, then the same call run again.
+async fn replay(
+    loaded: &Loaded,
+    agency: &str,
+    plugin: &str,
+    id: Option<i64>,
+    build: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let settings = &loaded.settings;
+    let db = crate::db::Db::connect(&settings.database).await?;
+    db.migrate().await?;
+    let agency_id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE slug = $1")
+        .bind(agency)
+        .fetch_optional(&db.pool)
+        .await?
+        .with_context(|| format!("no agency \"{agency}\" in this installation's database"))?;
+    let failure = crate::db::plugin_failures::one(&db.pool, agency_id, plugin, id)
+        .await?
+        .with_context(|| match id {
+            Some(id) => format!("no failure {id} of plugin \"{plugin}\" at {agency}"),
+            None => format!("no failure of plugin \"{plugin}\" at {agency} is kept"),
+        })?;
+    println!(
+        "failure  {} at {}: plugin {} {}, hook {}: {}",
+        failure.id,
+        failure.at,
+        failure.plugin_id,
+        failure.plugin_version,
+        failure.hook,
+        plugins::printable(&failure.cause, 2_000)
+    );
+    let input = failure
+        .input
+        .context("its input was too large to keep, so it cannot be run again")?;
+    let case: probe::Case =
+        serde_json::from_str(&input).context("the kept input is not a case this version reads")?;
+    let folder = match build {
+        Some(path) => probe::folder_of(&path)?,
+        None => installed(settings, plugin)?,
+    };
+    let options = probe::ProbeOptions::from_settings(Some(settings));
+    off_runtime(move || run_case(&folder, case, &options)).await
+}
+
+/// The folder of an installed plugin: the first of `paths.plugins` that holds it.
+fn installed(settings: &crate::config::Settings, plugin: &str) -> anyhow::Result<PathBuf> {
+    settings
+        .paths
+        .plugins
+        .iter()
+        .map(|dir| dir.join(plugin))
+        .find(|folder| folder.join(manifest::FILE_NAME).is_file())
+        .with_context(|| {
+            format!("plugin \"{plugin}\" is not in paths.plugins; pass --build with its folder")
+        })
+}
+
+/// Runs one case and prints what it did against the limits; an error when the hook failed.
+fn run_case(folder: &Path, case: probe::Case, options: &probe::ProbeOptions) -> anyhow::Result<()> {
+    let (engine, plugin) = probe::load(folder, options)?;
+    println!(
+        "plugin   {} {} ({})",
+        plugin.manifest.id,
+        plugin.manifest.version,
+        folder.display()
+    );
     let report = probe::run(&engine, plugin, case)?;
     match &report.outcome {
         Ok(answer) => println!("result   ok\n{answer}"),

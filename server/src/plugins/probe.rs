@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::engine::{CallLimits, PluginEngine};
 use super::export::ExportSession;
@@ -111,8 +111,9 @@ pub fn load(folder: &Path, options: &ProbeOptions) -> anyhow::Result<(PluginEngi
     Ok((engine, plugin))
 }
 
-/// One case for `portal plugin test`.
-#[derive(Debug, Deserialize)]
+/// One case for `portal plugin test`, and the input a failed call in the server is kept
+/// with for `portal plugin replay`.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(tag = "hook", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Case {
     /// `{"hook": "authorize", "role": "…", "permission": "approve-timesheets", "user": {…},
@@ -126,15 +127,25 @@ pub enum Case {
         client_id: String,
         target: CaseTarget,
     },
-    /// `{"hook": "on-event", "kind": "work-request-created", "fields": {…}, "settings": {…}}`
+    /// `{"hook": "on-event", "kind": "work-request-created", "fields": {…}, "settings": {…}}`;
+    /// optionally the `agency`, `client` and `worksite` (each `[id, name]`), and the `actor`
+    /// and `subject` (`{"kind": "portal-user", "id", "name", "email"}`).
     OnEvent {
         kind: String,
         #[serde(default)]
         fields: Vec<(String, String)>,
         #[serde(default)]
         settings: Vec<(String, String)>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agency: Option<(String, String)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<(String, String)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worksite: Option<(String, String)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<CasePerson>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<CasePerson>,
     },
     /// `{"hook": "export", "format": "csv", "columns": [["name", "Name", "text"], …],
     /// "rows": [["Ann"], [null]]}`
@@ -145,7 +156,7 @@ pub enum Case {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaseUser {
     id: String,
@@ -154,7 +165,7 @@ pub struct CaseUser {
     worksite_ids: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseTarget {
     kind: String,
@@ -162,6 +173,92 @@ pub struct CaseTarget {
     id: Option<String>,
     #[serde(default)]
     attributes: Vec<(String, String)>,
+}
+
+/// A person of an event case.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasePerson {
+    /// `staff`, `portal-user` or `system`.
+    kind: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+impl CasePerson {
+    fn of(person: &Person) -> Self {
+        let kind = match person.kind {
+            PersonKind::Staff => "staff",
+            PersonKind::PortalUser => "portal-user",
+            PersonKind::System => "system",
+        };
+        Self {
+            kind: kind.into(),
+            id: person.id.clone(),
+            name: person.name.clone(),
+            email: person.email.clone(),
+        }
+    }
+
+    fn person(self) -> anyhow::Result<Person> {
+        let kind = match self.kind.as_str() {
+            "staff" => PersonKind::Staff,
+            "portal-user" => PersonKind::PortalUser,
+            "system" => PersonKind::System,
+            other => bail!("unknown person kind \"{other}\" (staff, portal-user or system)"),
+        };
+        Ok(Person {
+            kind,
+            id: self.id,
+            name: self.name,
+            email: self.email,
+        })
+    }
+}
+
+impl Case {
+    /// The case of one `authorize` call.
+    pub fn authorize(request: &AuthorizationRequest) -> Self {
+        Self::Authorize {
+            role: request.role.clone(),
+            permission: request.permission.as_str().to_owned(),
+            user: CaseUser {
+                id: request.user.id.clone(),
+                email: request.user.email.clone(),
+                worksite_ids: request.user.worksite_ids.clone(),
+            },
+            client_id: request.client_id.clone(),
+            target: CaseTarget {
+                kind: request.target.kind.clone(),
+                id: request.target.id.clone(),
+                attributes: request.target.attributes.clone(),
+            },
+        }
+    }
+
+    /// The case of one `on-event` call of an agency (`[slug, name]`) with the plugin's
+    /// `settings`.
+    pub fn on_event(
+        event: &NotificationEvent,
+        agency: (&str, &str),
+        settings: &[(String, String)],
+    ) -> Self {
+        let named = |n: &Named| (n.id.clone(), n.name.clone());
+        Self::OnEvent {
+            kind: event.kind.clone(),
+            fields: event.fields.clone(),
+            settings: settings.to_vec(),
+            agency: Some((agency.0.to_owned(), agency.1.to_owned())),
+            client: event.client.as_ref().map(named),
+            worksite: event.worksite.as_ref().map(named),
+            actor: Some(CasePerson::of(&event.actor)),
+            subject: event.subject.as_ref().map(CasePerson::of),
+        }
+    }
 }
 
 /// What one run did.
@@ -296,21 +393,32 @@ pub fn run(engine: &PluginEngine, plugin: LoadedPlugin, case: Case) -> anyhow::R
             kind,
             fields,
             settings,
+            agency,
             client,
+            worksite,
+            actor,
+            subject,
         } => {
-            let event = NotificationEvent {
-                kind,
-                client: client.map(|(id, name)| Named { id, name }),
-                worksite: None,
-                actor: Person {
+            let named = |(id, name): (String, String)| Named { id, name };
+            let actor = match actor {
+                Some(actor) => actor.person()?,
+                None => Person {
                     kind: PersonKind::PortalUser,
                     id: "1".into(),
                     name: "Test User".into(),
                     email: "test.user@example.com".into(),
                 },
-                subject: None,
+            };
+            let event = NotificationEvent {
+                kind,
+                client: client.map(named),
+                worksite: worksite.map(named),
+                actor,
+                subject: subject.map(CasePerson::person).transpose()?,
                 fields,
             };
+            let (slug, agency_name) =
+                agency.unwrap_or_else(|| ("test".into(), "Test Agency".into()));
             hook(engine, &bound, "on-event", |store, instance, limits| {
                 let guest = plugin
                     .notifications_export
@@ -321,7 +429,7 @@ pub fn run(engine: &PluginEngine, plugin: LoadedPlugin, case: Case) -> anyhow::R
                 sandbox::arm(store, "on-event", limits);
                 let answer = guest.call_on_event(
                     &mut *store,
-                    &convert::event_out(&event, "test", "Test Agency", &settings),
+                    &convert::event_out(&event, &slug, &agency_name, &settings),
                 );
                 Ok(answer.map(|r| {
                     r.map_err(convert::reported)

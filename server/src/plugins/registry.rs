@@ -120,6 +120,8 @@ struct Inner {
     /// Held while reloading, so two reloads never race; also remembers files refused, so a
     /// broken plugin is reported once rather than on every poll.
     reloading: Mutex<BTreeMap<String, Option<Stamp>>>,
+    /// Where failed calls are kept with their input, once the server has a database.
+    recorder: std::sync::OnceLock<super::recorder::Recorder>,
 }
 
 impl std::fmt::Debug for Plugins {
@@ -187,6 +189,7 @@ impl Plugins {
                 current: ArcSwap::default(),
                 counters: Mutex::default(),
                 reloading: Mutex::default(),
+                recorder: std::sync::OnceLock::new(),
             }),
         };
         let catalog = super::catalog(&plugins.inner.dirs);
@@ -287,8 +290,19 @@ impl Plugins {
     /// The per-request handle for an agency's plugins: a snapshot of its plugins now, and
     /// instances created on first use and kept for this request only.
     pub fn for_request(&self, slug: &str) -> Option<super::PluginRequest> {
-        self.agency(slug)
-            .map(|set| super::PluginRequest::new(self.inner.engine.clone(), set))
+        self.agency(slug).map(|set| {
+            super::PluginRequest::new(self.inner.engine.clone(), set)
+                .keeping_failures(self.inner.recorder.get().cloned())
+        })
+    }
+
+    /// From now on, every failed hook call of a request is kept in `db` with its input (for
+    /// the manage area's plugin page and `portal plugin replay`).
+    pub fn keep_failures_in(&self, db: crate::db::Db) {
+        let _ = self
+            .inner
+            .recorder
+            .set(super::recorder::Recorder::spawn(db));
     }
 
     /// Every loaded plugin with its call and error counts.

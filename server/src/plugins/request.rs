@@ -23,6 +23,8 @@ use super::convert;
 use super::engine::{CallLimits, PluginEngine};
 use super::export::Export;
 use super::failure::{Cause, PluginFailure};
+use super::probe::Case;
+use super::recorder::Recorder;
 use super::registry::{AgencySet, Bound};
 use super::sandbox::{self, Ctx};
 use super::types::{
@@ -49,6 +51,7 @@ pub struct PluginRequest {
     engine: PluginEngine,
     set: Arc<AgencySet>,
     live: Vec<Live>,
+    recorder: Option<Recorder>,
 }
 
 /// What a call on the blocking pool works with: the request's instances, moved there for the
@@ -82,6 +85,20 @@ impl PluginRequest {
             engine,
             set,
             live: Vec::new(),
+            recorder: None,
+        }
+    }
+
+    /// Keeps this request's failed calls, with their input, through `recorder`.
+    pub fn keeping_failures(mut self, recorder: Option<Recorder>) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Keeps a failed call with the input it was given (`portal plugin replay`).
+    fn keep(&self, failure: &PluginFailure, input: impl FnOnce() -> Case) {
+        if let Some(recorder) = &self.recorder {
+            recorder.keep(&self.set.slug, failure, &input());
         }
     }
 
@@ -128,10 +145,15 @@ impl PluginRequest {
         }
         let bound = self.set.role_set.clone();
         let wit_request = convert::authorization_out(request);
-        self.on_blocking_pool(bound, "authorize", move |calls, bound| {
-            calls.authorize(bound, &wit_request)
-        })
-        .await
+        let answer = self
+            .on_blocking_pool(bound, "authorize", move |calls, bound| {
+                calls.authorize(bound, &wit_request)
+            })
+            .await;
+        if let Err(failure) = &answer {
+            self.keep(failure, || Case::authorize(request));
+        }
+        answer
     }
 
     /// The answer the role catalogue gives without the plugin: unknown role or permission not
@@ -168,19 +190,17 @@ impl PluginRequest {
                 .on_blocking_pool(bound, "authorize", move |calls, bound| {
                     Ok(asked
                         .into_iter()
-                        .map(|(index, wit_request)| {
-                            let answer = calls.authorize(bound, &wit_request);
-                            let decision = answer.unwrap_or_else(|failure| {
-                                tracing::error!(agency = %slug, error = %failure, "authorization denied: the role-set plugin failed");
-                                Decision::Deny(UNAVAILABLE_DENIAL.into())
-                            });
-                            (index, decision)
-                        })
+                        .map(|(index, wit_request)| (index, calls.authorize(bound, &wit_request)))
                         .collect::<Vec<_>>())
                 })
                 .await
                 .unwrap_or_default();
-            for (index, decision) in answers {
+            for (index, answer) in answers {
+                let decision = answer.unwrap_or_else(|failure| {
+                    tracing::error!(agency = %slug, error = %failure, "authorization denied: the role-set plugin failed");
+                    self.keep(&failure, || Case::authorize(&requests[index]));
+                    Decision::Deny(UNAVAILABLE_DENIAL.into())
+                });
                 decisions[index] = Some(decision);
             }
         }
@@ -201,6 +221,7 @@ impl PluginRequest {
                 &self.set.display_name,
                 &bound.settings,
             );
+            let settings = bound.settings.clone();
             let answer = self
                 .on_blocking_pool(bound, "on-event", move |calls, bound| {
                     let limits = CallLimits::HOOK;
@@ -222,6 +243,8 @@ impl PluginRequest {
                 Ok(mut list) => outcome.notifications.append(&mut list),
                 Err(failure) => {
                     tracing::error!(agency = %self.set.slug, error = %failure, event = %event.kind, "notification plugin failed; it sends nothing for this event");
+                    let agency = (self.set.slug.as_str(), self.set.display_name.as_str());
+                    self.keep(&failure, || Case::on_event(event, agency, &settings));
                     outcome.failures.push(failure);
                 }
             }

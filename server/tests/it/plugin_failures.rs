@@ -5,7 +5,7 @@
 
 use axum::http::StatusCode;
 
-use crate::portal_support::signed_in;
+use crate::portal_support::{signed_in, signed_in_staff};
 use crate::support::{TestApp, repo_root};
 
 /// Acme, with the hostile fixture as its notification rules; demo data seeded.
@@ -143,6 +143,59 @@ async fn every_way_a_notification_plugin_fails_keeps_the_work_request() {
     let list = david.get("/acme/portal/work-requests").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("reserved-template"));
+
+    // Each failed call is kept with the event it was given, for `portal plugin replay`.
+    let failing = cases.iter().filter(|(_, fails)| *fails).count();
+    let mut kept = Vec::new();
+    for _ in 0..100 {
+        kept = portal_server::db::plugin_failures::recent(
+            &app.state.db().pool,
+            app.agency_id("acme"),
+            50,
+        )
+        .await
+        .expect("kept failures");
+        if kept.len() >= failing {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept.len(), failing, "{kept:?}");
+    for failure in &kept {
+        assert_eq!(
+            (failure.plugin_id.as_str(), failure.hook.as_str()),
+            ("hostile", "on-event")
+        );
+        let input: serde_json::Value =
+            serde_json::from_str(failure.input.as_deref().expect("input kept")).expect("JSON");
+        assert_eq!(input["hook"], "on-event");
+        assert_eq!(input["kind"], "work-request-created");
+        assert_eq!(input["agency"][0], "acme");
+        assert_eq!(input["actor"]["email"], "david@northwind.example");
+        let title = input["fields"]
+            .as_array()
+            .and_then(|fields| fields.iter().find(|f| f[0] == "title"))
+            .map(|f| f[1].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        assert!(
+            ["panic", "alloc", "loop", "error"].contains(&title.as_str()),
+            "{title}: {}",
+            failure.cause
+        );
+    }
+    let page = signed_in_staff(&app, "acme", "admin@acme-staffing.example")
+        .await
+        .get("/acme/manage/plugins")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!(
+            "portal plugin replay --agency acme --plugin hostile --id {}",
+            kept[0].id
+        )),
+        "{}",
+        page.body
+    );
 }
 
 /// The plugins are asked about a work request only once it is saved: while the notification
@@ -437,4 +490,58 @@ async fn managing_users_follows_the_rule(
         "{agency}: {}",
         answer.body
     );
+}
+
+/// The newest failures are kept, at most `KEPT` per agency and plugin; another plugin's and
+/// another agency's are untouched.
+#[tokio::test]
+async fn failures_are_kept_up_to_a_bound_per_plugin() {
+    use portal_server::db::plugin_failures::{self, KEPT, NewFailure};
+    let app = TestApp::spawn().await;
+    let pool = &app.state.db().pool;
+    let failure = |agency: &str, plugin: &str, n: i64| NewFailure {
+        agency: agency.into(),
+        plugin_id: plugin.into(),
+        plugin_version: "1.0.0".into(),
+        hook: "authorize",
+        cause: format!("failure {n}"),
+        input: None,
+    };
+    for n in 0..KEPT + 5 {
+        plugin_failures::record(pool, &failure("acme", "flaky", n))
+            .await
+            .expect("record");
+    }
+    plugin_failures::record(pool, &failure("acme", "steady", 0))
+        .await
+        .expect("record");
+    plugin_failures::record(pool, &failure("brightfix", "flaky", 0))
+        .await
+        .expect("record");
+    let acme = plugin_failures::recent(pool, app.agency_id("acme"), 1_000)
+        .await
+        .expect("recent");
+    let flaky: Vec<&str> = acme
+        .iter()
+        .filter(|f| f.plugin_id == "flaky")
+        .map(|f| f.cause.as_str())
+        .collect();
+    assert_eq!(flaky.len() as i64, KEPT);
+    assert_eq!(flaky[0], format!("failure {}", KEPT + 4), "newest first");
+    assert!(!flaky.contains(&"failure 4"), "the oldest went");
+    assert!(acme.iter().any(|f| f.plugin_id == "steady"));
+    let brightfix = plugin_failures::recent(pool, app.agency_id("brightfix"), 10)
+        .await
+        .expect("recent");
+    assert_eq!(brightfix.len(), 1);
+    let newest = plugin_failures::one(pool, app.agency_id("acme"), "flaky", None)
+        .await
+        .expect("one")
+        .expect("there is one");
+    assert_eq!(newest.cause, format!("failure {}", KEPT + 4));
+    let by_id = plugin_failures::one(pool, app.agency_id("acme"), "flaky", Some(newest.id - 1))
+        .await
+        .expect("one")
+        .expect("by id");
+    assert_eq!(by_id.cause, format!("failure {}", KEPT + 3));
 }

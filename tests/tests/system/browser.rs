@@ -439,6 +439,7 @@ async fn every_page_fits_a_phone() {
                 "/acme/manage/staff",
                 "/acme/manage/audit",
                 "/acme/manage/api-tokens",
+                "/acme/manage/plugins",
                 "/acme/manage/outbox",
                 "/acme/manage/branding",
                 "/acme/manage/settings",

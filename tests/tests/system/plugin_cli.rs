@@ -246,3 +246,128 @@ async fn test_names_a_panic_and_shows_what_the_plugin_printed() {
         "{stderr}"
     );
 }
+
+/// A hook call that fails in the server is kept with its input: an admin sees it on the
+/// Plugins page with the command that replays it, and `plugin replay` runs that same call
+/// here against the installed build or another one, reporting it like `plugin test`.
+#[tokio::test]
+async fn a_failure_in_the_server_is_seen_by_admins_and_replayed_here() {
+    let installation = Installation::with_demo_data().await;
+    let dist = repo_root().join("dist/plugins").display().to_string();
+    let hostile = repo_root().join("target/plugins/hostile");
+    installation.edit_main_config(
+        &format!("plugins = [\"{dist}\"]"),
+        &format!("plugins = [\"{dist}\", \"{}\"]", hostile.display()),
+    );
+    let acme = installation.agency_file("acme");
+    let text_of_acme = std::fs::read_to_string(&acme).expect("acme.toml");
+    std::fs::write(
+        &acme,
+        text_of_acme.replace("role_set = \"roles-staffing\"", "role_set = \"hostile\""),
+    )
+    .expect("write acme.toml");
+    let pool = installation.pool().await;
+    sqlx::query(
+        "UPDATE portal_users SET role_id = 'sealed' WHERE email = 'david@northwind.example'",
+    )
+    .execute(&pool)
+    .await
+    .expect("role");
+    let server = installation.serve().await;
+
+    // Every invoice David would see is put to a rule that panics: none is shown.
+    let david = portal_tests::browser();
+    portal_tests::sign_in(
+        &david,
+        &server.url("/acme/portal/login"),
+        "david@northwind.example",
+        "lantern-harbour-orbit",
+    )
+    .await
+    .expect("sign in");
+    let invoices = david
+        .get(server.url("/acme/portal/invoices"))
+        .send()
+        .await
+        .expect("invoices");
+    assert_eq!(invoices.status(), reqwest::StatusCode::OK);
+    let mut kept = None;
+    for _ in 0..100 {
+        kept = sqlx::query_scalar::<_, i64>(
+            "SELECT MAX(id) FROM plugin_failures WHERE plugin_id = 'hostile'",
+        )
+        .fetch_one(&pool)
+        .await
+        .ok();
+        if kept.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kept = kept.expect("the failure is kept");
+
+    let admin = portal_tests::browser();
+    portal_tests::sign_in(
+        &admin,
+        &server.url("/acme/manage/login"),
+        "admin@acme-staffing.example",
+        "lantern-harbour-orbit",
+    )
+    .await
+    .expect("sign in");
+    let page = admin
+        .get(server.url("/acme/manage/plugins"))
+        .send()
+        .await
+        .expect("plugins page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("panicked: asked about a invoice"), "{page}");
+    let command = format!("portal plugin replay --agency acme --plugin hostile --id {kept}");
+    assert!(page.contains(&command), "{page}");
+
+    let id = kept.to_string();
+    let installed = installation.portal(&[
+        "plugin", "replay", "--agency", "acme", "--plugin", "hostile", "--id", &id,
+    ]);
+    let fresh_build = installation.portal(&[
+        "plugin",
+        "replay",
+        "--agency",
+        "acme",
+        "--plugin",
+        "hostile",
+        "--last",
+        "--build",
+        &hostile.join("hostile").to_string_lossy(),
+    ]);
+    for replayed in [installed, fresh_build] {
+        let stdout = text(&replayed.stdout);
+        assert_eq!(
+            replayed.status.code(),
+            Some(1),
+            "{}",
+            text(&replayed.stderr)
+        );
+        assert!(stdout.contains(&format!("failure  {kept} at ")), "{stdout}");
+        assert!(
+            stdout.contains(
+                "result   FAILED: plugin hostile 0.0.1, hook authorize: panicked: asked about a \
+                 invoice"
+            ),
+            "{stdout}"
+        );
+        assert!(stdout.contains("fuel     "), "{stdout}");
+    }
+    let unknown = installation.portal(&[
+        "plugin", "replay", "--agency", "acme", "--plugin", "hostile", "--id", "999999",
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("no failure 999999 of plugin \"hostile\" at acme"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    server.terminate();
+}
