@@ -16,6 +16,7 @@
 mod bench;
 mod fuzz;
 
+use std::collections::BTreeSet;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -113,23 +114,50 @@ pub(crate) fn banner(text: &str) {
 }
 
 /// Builds every built-in plugin and lays them out as the server loads them:
-/// `dist/plugins/<id>/plugin.toml` and `dist/plugins/<id>/plugin.wasm`. Rust plugins are
-/// members of the `plugins/` workspace; a plugin in another language has a `build.sh` that
-/// writes `target/plugins/<id>.wasm`.
+/// `dist/plugins/<id>/plugin.toml` and `dist/plugins/<id>/plugin.wasm`, with the hostile test
+/// fixtures beside. Rust plugins are members of the `plugins/` workspace; a plugin in another
+/// language has a `build.sh` that writes `target/plugins/<id>.wasm`.
 pub(crate) fn plugins() -> anyhow::Result<()> {
+    build_plugins(None)?;
+    hostile_fixtures(&root(), &root().join("target/plugins/wasm32-wasip2/release"))
+}
+
+/// Builds the built-in plugins, or only those named in `only`, into `dist/plugins/`.
+fn build_plugins(only: Option<&BTreeSet<String>>) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     banner("building plugins (wasm32-wasip2)");
     // Inside plugins/ so its .cargo/config.toml (wasm target, target dir) applies.
     let root = root();
-    run_in(&root.join("plugins"), cargo().args(["build", "--release"]))?;
-    let built = root.join("target/plugins/wasm32-wasip2/release");
-    let dist = root.join("dist/plugins");
-    let mut installed = Vec::new();
+    let mut build = cargo();
+    build.args(["build", "--release"]);
     let mut folders: Vec<PathBuf> = std::fs::read_dir(root.join("plugins"))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.join("plugin.toml").is_file())
+        .filter(|p| {
+            only.is_none_or(|ids| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|id| ids.contains(id))
+            })
+        })
         .collect();
+    if let Some(ids) = only {
+        for folder in folders.iter().filter(|f| f.join("Cargo.toml").is_file()) {
+            build.arg("--package").arg(folder.file_name().unwrap_or_default());
+        }
+        let missing: Vec<&String> = ids
+            .iter()
+            .filter(|id| !folders.iter().any(|f| f.ends_with(id.as_str())))
+            .collect();
+        if !missing.is_empty() {
+            bail!("no built-in plugin named {missing:?} in plugins/");
+        }
+    }
+    run_in(&root.join("plugins"), &mut build)?;
+    let built = root.join("target/plugins/wasm32-wasip2/release");
+    let dist = root.join("dist/plugins");
+    let mut installed = Vec::new();
     folders.sort();
     for folder in folders {
         let id = folder
@@ -158,7 +186,33 @@ pub(crate) fn plugins() -> anyhow::Result<()> {
         installed.len(),
         installed.join(", ")
     );
-    hostile_fixtures(&root, &built)
+    Ok(())
+}
+
+/// The plugins the demo agencies use (`plugins.role_set`, `notifications` and `exports` in
+/// `config/agencies/*.toml`): the demo builds only those.
+fn demo_plugins() -> anyhow::Result<BTreeSet<String>> {
+    let mut ids = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("config/agencies"))? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let table: toml::Table =
+            toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        let Some(plugins) = table.get("plugins").and_then(toml::Value::as_table) else {
+            continue;
+        };
+        let named = plugins.get("role_set").into_iter().chain(
+            ["notifications", "exports"]
+                .iter()
+                .filter_map(|key| plugins.get(*key).and_then(toml::Value::as_array))
+                .flatten(),
+        );
+        ids.extend(named.filter_map(toml::Value::as_str).map(str::to_owned));
+    }
+    Ok(ids)
 }
 
 /// The sandbox tests' hostile plugins (`plugins/hostile/`), built with the others but laid
@@ -242,7 +296,7 @@ fn portal_binary(profile: &str) -> PathBuf {
 }
 
 fn demo() -> anyhow::Result<()> {
-    plugins()?;
+    build_plugins(Some(&demo_plugins()?))?;
     banner("building the portal");
     run(cargo().args(["build", "--package", "portal-server", "--bin", "portal"]))?;
     let portal = portal_binary("debug");
