@@ -240,6 +240,9 @@ pub struct PluginsConfig {
     pub max_instances: u32,
     /// The largest file one export may write; past it the download fails.
     pub max_export_bytes: u64,
+    /// Time one export may spend in its plugin, all its calls together (wall-clock); past it
+    /// the download fails.
+    pub export_seconds: u64,
     /// How often a running server checks for replaced plugin files and for
     /// `portal plugin reload`, in milliseconds; 0 turns hot reload off.
     pub reload_poll_ms: u64,
@@ -255,6 +258,7 @@ impl Default for PluginsConfig {
         Self {
             max_instances: 1000,
             max_export_bytes: 1 << 30,
+            export_seconds: 30,
             reload_poll_ms: 1000,
             cache_dir: None,
             max_recipients_per_event: 50,
@@ -449,7 +453,7 @@ pub fn load_with_environment(
     }
 }
 
-/// Time limits and a connection cap of zero would refuse every request.
+/// Time limits and a connection cap of zero would refuse every request (or export).
 fn server_problems(loaded: &Loaded) -> Vec<String> {
     let server = &loaded.settings.server;
     [
@@ -464,6 +468,10 @@ fn server_problems(loaded: &Loaded) -> Vec<String> {
         (
             "server.max_connections",
             u64::try_from(server.max_connections).unwrap_or(u64::MAX),
+        ),
+        (
+            "plugins.export_seconds",
+            loaded.settings.plugins.export_seconds,
         ),
     ]
     .into_iter()

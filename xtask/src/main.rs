@@ -119,7 +119,10 @@ pub(crate) fn banner(text: &str) {
 /// language has a `build.sh` that writes `target/plugins/<id>.wasm`.
 pub(crate) fn plugins() -> anyhow::Result<()> {
     build_plugins(None)?;
-    hostile_fixtures(&root(), &root().join("target/plugins/wasm32-wasip2/release"))
+    hostile_fixtures(
+        &root(),
+        &root().join("target/plugins/wasm32-wasip2/release"),
+    )
 }
 
 /// Builds the built-in plugins, or only those named in `only`, into `dist/plugins/`.
@@ -144,7 +147,9 @@ fn build_plugins(only: Option<&BTreeSet<String>>) -> anyhow::Result<()> {
         .collect();
     if let Some(ids) = only {
         for folder in folders.iter().filter(|f| f.join("Cargo.toml").is_file()) {
-            build.arg("--package").arg(folder.file_name().unwrap_or_default());
+            build
+                .arg("--package")
+                .arg(folder.file_name().unwrap_or_default());
         }
         let missing: Vec<&String> = ids
             .iter()

@@ -104,11 +104,19 @@ pub fn start_ticker(engine: &Engine) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("plugin-epoch".into())
         .spawn(move || {
+            // A sleep may end late on a loaded machine; the ticks it missed are made up, so a
+            // deadline is wall-clock time, never stretched by a starved ticker.
+            let started = std::time::Instant::now();
+            let mut ticked: u128 = 0;
             loop {
                 std::thread::sleep(TICK);
-                match weak.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => break,
+                let Some(engine) = weak.upgrade() else {
+                    break;
+                };
+                let due = started.elapsed().as_nanos() / TICK.as_nanos();
+                while ticked < due {
+                    engine.increment_epoch();
+                    ticked += 1;
                 }
             }
         })?;
@@ -121,6 +129,8 @@ pub struct PluginEngine {
     pub engine: Engine,
     /// The output cap of one export, in bytes (`plugins.max_export_bytes`).
     pub max_export_bytes: u64,
+    /// The time one export may spend in its plugin (`plugins.export_seconds`).
+    pub export_deadline: Duration,
     /// Counts of instantiations, shared so tests and `portal plugin list` can read them.
     pub instantiations: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -134,20 +144,27 @@ impl std::fmt::Debug for PluginEngine {
 }
 
 impl PluginEngine {
-    pub fn new(max_instances: u32, max_export_bytes: u64) -> anyhow::Result<Self> {
+    pub fn new(
+        max_instances: u32,
+        max_export_bytes: u64,
+        export_deadline: Duration,
+    ) -> anyhow::Result<Self> {
         let engine = build(max_instances)?;
         start_ticker(&engine)?;
         Ok(Self {
             engine,
             max_export_bytes,
+            export_deadline,
             instantiations: Arc::default(),
         })
     }
 
-    /// Limits of an export call, with the operator's output cap.
+    /// Limits of an export, with the operator's output cap and deadline (for all of the
+    /// export's calls together).
     pub fn export_limits(&self) -> CallLimits {
         CallLimits {
             output: self.max_export_bytes,
+            deadline: self.export_deadline,
             ..CallLimits::EXPORT
         }
     }

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use tokio::sync::mpsc;
@@ -33,6 +34,8 @@ pub struct ExportSession {
     exporter: Option<ResourceAny>,
     limits: CallLimits,
     written: u64,
+    /// Time spent in the plugin so far: all of an export's calls share `limits.deadline`.
+    spent: Duration,
     /// Fuel the last call used, for `portal plugin test` and the benchmarks.
     pub last_fuel: u64,
 }
@@ -59,6 +62,7 @@ impl ExportSession {
         let limits = engine.export_limits();
         let plugin = bound.plugin.clone();
         plugin.counters.calls.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
         let opened = (|| {
             let (mut store, instance) =
                 plugin.instantiate(engine, agency, &bound.granted, limits)?;
@@ -86,6 +90,7 @@ impl ExportSession {
                 exporter: Some(exporter),
                 limits,
                 written: 0,
+                spent: started.elapsed(),
                 last_fuel,
             })
         })();
@@ -138,8 +143,22 @@ impl ExportSession {
             let exporter = self.exporter.ok_or_else(|| {
                 plugin.failure(hook, Cause::BadAnswer("the exporter is spent".into()))
             })?;
-            sandbox::arm(&mut self.store, hook, self.limits);
+            // What is left of the export's time, measured from the start of its first call.
+            let left = self.limits.deadline.saturating_sub(self.spent);
+            if left.is_zero() {
+                return Err(plugin.failure(hook, Cause::Timeout(self.limits.deadline)));
+            }
+            let started = Instant::now();
+            sandbox::arm(
+                &mut self.store,
+                hook,
+                CallLimits {
+                    deadline: left,
+                    ..self.limits
+                },
+            );
             let outcome = call(&self.guest, &mut self.store, exporter);
+            self.spent += started.elapsed();
             self.last_fuel = sandbox::fuel_used(&self.store, self.limits);
             let bytes = outcome
                 .map_err(|e| sandbox::failure(&self.store, hook, self.limits, e))?

@@ -49,6 +49,7 @@ pub fn folder_of(path: &Path) -> anyhow::Result<PathBuf> {
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
     pub max_export_bytes: u64,
+    pub export_deadline: Duration,
     pub cache_dir: PathBuf,
 }
 
@@ -59,6 +60,7 @@ impl ProbeOptions {
                 let host = super::HostOptions::from_settings(settings);
                 Self {
                     max_export_bytes: host.max_export_bytes,
+                    export_deadline: host.export_deadline,
                     cache_dir: host
                         .cache_dir
                         .unwrap_or_else(|| settings.paths.data.join("plugin-cache")),
@@ -66,6 +68,9 @@ impl ProbeOptions {
             }
             None => Self {
                 max_export_bytes: crate::config::PluginsConfig::default().max_export_bytes,
+                export_deadline: Duration::from_secs(
+                    crate::config::PluginsConfig::default().export_seconds,
+                ),
                 cache_dir: user_cache_dir(),
             },
         }
@@ -85,7 +90,7 @@ fn user_cache_dir() -> PathBuf {
 /// Loads one plugin with nothing granted beyond what it declares. The folder must be named
 /// after the plugin's id, as the server finds it.
 pub fn load(folder: &Path, options: &ProbeOptions) -> anyhow::Result<(PluginEngine, LoadedPlugin)> {
-    let engine = PluginEngine::new(16, options.max_export_bytes)?;
+    let engine = PluginEngine::new(16, options.max_export_bytes, options.export_deadline)?;
     let linker = loaded::linker(&engine)?;
     let plugin = LoadedPlugin::load(
         &engine,

@@ -141,6 +141,8 @@ pub struct HostOptions {
     pub cache_dir: Option<PathBuf>,
     pub max_instances: u32,
     pub max_export_bytes: u64,
+    /// Time one export may spend in its plugin (`plugins.export_seconds`).
+    pub export_deadline: std::time::Duration,
 }
 
 impl HostOptions {
@@ -156,6 +158,7 @@ impl HostOptions {
             ),
             max_instances: settings.plugins.max_instances,
             max_export_bytes: settings.plugins.max_export_bytes,
+            export_deadline: std::time::Duration::from_secs(settings.plugins.export_seconds),
         }
     }
 }
@@ -177,7 +180,11 @@ impl Plugins {
     }
 
     fn with_options(options: HostOptions, agencies: Vec<AgencyEntry>) -> anyhow::Result<Self> {
-        let engine = PluginEngine::new(options.max_instances, options.max_export_bytes)?;
+        let engine = PluginEngine::new(
+            options.max_instances,
+            options.max_export_bytes,
+            options.export_deadline,
+        )?;
         let linker = super::loaded::linker(&engine)?;
         let plugins = Self {
             inner: Arc::new(Inner {

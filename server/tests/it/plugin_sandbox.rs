@@ -282,3 +282,56 @@ fn a_world_the_component_does_not_export_is_refused() {
         "{error}"
     );
 }
+
+/// `plugins.export_seconds` holds for an export's calls together, on the wall clock: a format
+/// that takes 400 ms a batch (by the clock its agency grants it) gets two batches of a one-
+/// second export, not a second for each, and the download fails with the deadline named.
+#[tokio::test]
+async fn an_export_gets_its_deadline_once_for_all_its_calls() {
+    let mut settings = settings(
+        vec![hostile_dir()],
+        "role_set = \"roles-staffing\"\nnotifications = []\nexports = [\"hostile-slow\"]\n\
+         [plugins.grants]\nhostile-slow = [\"clock\"]\n",
+    );
+    settings.plugins.export_seconds = 1;
+    let plugins = tokio::task::spawn_blocking(move || load(settings))
+        .await
+        .expect("join")
+        .expect("loads");
+    let request = plugins.for_request("evil").expect("evil");
+    let (_, mut export) = request
+        .export(
+            "slow",
+            "Slow",
+            vec![Column::new("a", "A", ColumnType::Text)],
+        )
+        .expect("slow format");
+    let rows = export.rows.clone();
+    drop(export.rows);
+    tokio::spawn(async move {
+        for _ in 0..5 {
+            let mut batch = RowBatch::default();
+            batch.push(Some("x"));
+            if rows.send(batch).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut batches = 0;
+    let mut failure = None;
+    while let Some(chunk) = export.bytes.next().await {
+        match chunk {
+            Ok(_) => batches += 1,
+            Err(err) => failure = Some(err),
+        }
+    }
+    let failure = failure.expect("the export ran out of time");
+    assert_eq!(
+        failure.to_string(),
+        "plugin hostile-slow 0.0.1, hook write-batch: timed out after 1000 ms"
+    );
+    assert_eq!(
+        batches, 2,
+        "two 400 ms batches fit in one second, the third does not"
+    );
+}

@@ -141,6 +141,7 @@ fn cases(scratch: &std::path::Path) -> Vec<Case> {
         ),
         plain("plugins.max_instances", "50", "50".into()),
         plain("plugins.max_export_bytes", "1000000", "1000000".into()),
+        plain("plugins.export_seconds", "45", "45".into()),
         plain("plugins.reload_poll_ms", "0", "0".into()),
         plain("plugins.cache_dir", &path("cache"), text(&path("cache"))),
         plain("plugins.max_recipients_per_event", "12", "12".into()),
