@@ -21,6 +21,8 @@ use super::bindings::formats;
 use super::convert;
 use super::engine::{CallLimits, PluginEngine};
 use super::failure::{Cause, PluginFailure};
+use super::probe::Case;
+use super::recorder::Recorder;
 use super::registry::Bound;
 use super::sandbox::{self, Ctx};
 use super::types::{Column, RowBatch};
@@ -102,14 +104,25 @@ impl ExportSession {
 
     /// Hands the plugin the next rows and returns the bytes it has ready.
     pub fn write(&mut self, batch: RowBatch) -> Result<Vec<u8>, PluginFailure> {
+        self.write_back(batch).0
+    }
+
+    /// Like [`Self::write`], giving the batch back (to keep with a failure).
+    pub fn write_back(&mut self, batch: RowBatch) -> (Result<Vec<u8>, PluginFailure>, RowBatch) {
         let batch = formats::RowBatch {
             data: batch.data,
             ends: batch.ends,
             nulls: batch.nulls,
         };
-        self.step("write-batch", |guest, store, exporter| {
+        let written = self.step("write-batch", |guest, store, exporter| {
             guest.exporter().call_write_batch(store, exporter, &batch)
-        })
+        });
+        let batch = RowBatch {
+            data: batch.data,
+            ends: batch.ends,
+            nulls: batch.nulls,
+        };
+        (written, batch)
     }
 
     /// Ends the table and returns the last bytes.
@@ -232,6 +245,8 @@ impl futures_core::Stream for ByteStream {
 }
 
 impl Export {
+    /// Starts an export; a failure is kept through `recorder` with the format, the columns
+    /// and the batch it failed on.
     pub(super) fn start(
         engine: PluginEngine,
         bound: Bound,
@@ -239,16 +254,22 @@ impl Export {
         format: String,
         title: String,
         columns: Vec<Column>,
+        recorder: Option<Recorder>,
     ) -> Self {
         let (rows_tx, mut rows_rx) = mpsc::channel::<RowBatch>(ROWS_IN_FLIGHT);
         let (bytes_tx, bytes_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
         let plugin = Arc::clone(&bound.plugin);
         tokio::task::spawn_blocking(move || {
-            let send = |chunk: Result<Vec<u8>, PluginFailure>| match chunk {
+            let send = |chunk: Result<Vec<u8>, PluginFailure>, batch: Option<&RowBatch>| match chunk
+            {
                 Ok(bytes) if bytes.is_empty() => true,
                 Ok(bytes) => bytes_tx.blocking_send(Ok(Bytes::from(bytes))).is_ok(),
                 Err(failure) => {
                     tracing::error!(%agency, error = %failure, "export failed");
+                    if let Some(recorder) = &recorder {
+                        let input = Case::export(&format, &columns, batch);
+                        recorder.keep(&agency, &failure, &input);
+                    }
                     let _ = bytes_tx.blocking_send(Err(failure));
                     false
                 }
@@ -257,16 +278,17 @@ impl Export {
                 match ExportSession::open(&engine, bound, &agency, &format, &title, &columns) {
                     Ok(session) => session,
                     Err(failure) => {
-                        send(Err(failure));
+                        send(Err(failure), None);
                         return;
                     }
                 };
             while let Some(batch) = rows_rx.blocking_recv() {
-                if !send(session.write(batch)) {
+                let (written, batch) = session.write_back(batch);
+                if !send(written, Some(&batch)) {
                     return;
                 }
             }
-            send(session.finish());
+            send(session.finish(), None);
             tracing::debug!(plugin = plugin.id(), %format, "export finished");
         });
         Self {

@@ -180,6 +180,9 @@ pub struct CaseTarget {
     attributes: Vec<(String, String)>,
 }
 
+/// Rows of a failed export's batch kept with it.
+pub const KEPT_ROWS: usize = 500;
+
 /// A person of an event case.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +248,27 @@ impl Case {
         }
     }
 
+    /// The case of an export in `format` of a table with `columns`, fed the first
+    /// [`KEPT_ROWS`] rows of `batch` (the batch it failed on; none when it failed opening or
+    /// finishing).
+    pub fn export(format: &str, columns: &[Column], batch: Option<&RowBatch>) -> Self {
+        let width = columns.len().max(1);
+        let cells: Vec<Option<String>> = batch
+            .into_iter()
+            .flat_map(RowBatch::iter)
+            .take(width * KEPT_ROWS)
+            .map(|cell| cell.map(str::to_owned))
+            .collect();
+        Self::Export {
+            format: format.to_owned(),
+            columns: columns
+                .iter()
+                .map(|c| (c.name.clone(), c.label.clone(), column_type_name(c.kind)))
+                .collect(),
+            rows: cells.chunks(width).map(<[_]>::to_vec).collect(),
+        }
+    }
+
     /// The case of one `on-event` call of an agency (`[slug, name]`) with the plugin's
     /// `settings`.
     pub fn on_event(
@@ -276,6 +300,18 @@ pub struct Report {
     pub fuel: u64,
     pub peak_memory: usize,
     pub limits: CallLimits,
+}
+
+/// A column type as a case spells it (the inverse of [`column_type`]).
+fn column_type_name(kind: ColumnType) -> String {
+    match kind {
+        ColumnType::Text => "text".into(),
+        ColumnType::Integer => "integer".into(),
+        ColumnType::Date => "date".into(),
+        ColumnType::Datetime => "datetime".into(),
+        ColumnType::Boolean => "boolean".into(),
+        ColumnType::Decimal(scale) => format!("decimal({scale})"),
+    }
 }
 
 fn column_type(text: &str) -> anyhow::Result<ColumnType> {

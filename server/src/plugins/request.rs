@@ -312,6 +312,7 @@ impl PluginRequest {
             found.id.clone(),
             title.to_owned(),
             columns,
+            self.recorder.clone(),
         );
         Some((found.clone(), export))
     }

@@ -322,6 +322,22 @@ impl RowBatch {
         self.ends.len()
     }
 
+    /// The cells in the order they were pushed; `None` is null.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> {
+        self.ends.iter().enumerate().map(|(index, &end)| {
+            let null = self
+                .nulls
+                .get(index / 8)
+                .is_some_and(|byte| byte & (1 << (index % 8)) != 0);
+            let start = index
+                .checked_sub(1)
+                .and_then(|before| self.ends.get(before))
+                .map_or(0, |&end| end as usize);
+            let text = self.data.get(start..end as usize).unwrap_or_default();
+            (!null).then(|| std::str::from_utf8(text).unwrap_or_default())
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -337,6 +353,23 @@ impl RowBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_reads_back_as_it_was_pushed() {
+        let cells = [
+            Some("Ann"),
+            None,
+            Some(""),
+            Some("8.50"),
+            None,
+            Some("Ünïcode"),
+        ];
+        let mut batch = RowBatch::default();
+        for cell in cells {
+            batch.push(cell);
+        }
+        assert_eq!(batch.iter().collect::<Vec<_>>(), cells);
+    }
 
     #[test]
     fn the_wit_example_packs_as_documented() {

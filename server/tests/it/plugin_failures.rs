@@ -4,22 +4,26 @@
 //! the failure is counted, and nothing it should not send reaches the outbox.
 
 use axum::http::StatusCode;
+use portal_server::config::{AgencyConfig, Settings};
 
 use crate::portal_support::{signed_in, signed_in_staff};
 use crate::support::{TestApp, repo_root};
 
-/// Acme, with the hostile fixture as its notification rules; demo data seeded.
-async fn hostile_notifications_app() -> TestApp {
+/// The demo agencies, each changed by `agency` (given its slug), with the hostile fixtures
+/// among the plugin folders and `settings` applied; demo data seeded.
+async fn hostile_app(
+    agency: impl Fn(&str, &mut AgencyConfig),
+    settings: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut agencies = TestApp::demo_agencies();
-    if let Some(acme) = agencies.get_mut("acme") {
-        acme.plugins.notifications = vec!["hostile".into()];
+    for (slug, config) in &mut agencies {
+        agency(slug, config);
     }
-    let app = TestApp::with_agencies_adjusted(agencies, |settings| {
-        settings
-            .paths
+    let app = TestApp::with_agencies_adjusted(agencies, |all| {
+        all.paths
             .plugins
             .push(repo_root().join("target/plugins/hostile"));
-        settings.plugins.max_recipients_per_event = 25;
+        settings(all);
     })
     .await;
     portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
@@ -28,23 +32,49 @@ async fn hostile_notifications_app() -> TestApp {
     app
 }
 
-/// Both demo agencies with the hostile fixture as their role set; demo data seeded.
+/// Acme, with the hostile fixture as its notification rules.
+async fn hostile_notifications_app() -> TestApp {
+    hostile_app(
+        |slug, agency| {
+            if slug == "acme" {
+                agency.plugins.notifications = vec!["hostile".into()];
+            }
+        },
+        |settings| settings.plugins.max_recipients_per_event = 25,
+    )
+    .await
+}
+
+/// Both demo agencies with the hostile fixture as their role set.
 async fn hostile_roles_app() -> TestApp {
-    let mut agencies = TestApp::demo_agencies();
-    for agency in agencies.values_mut() {
-        agency.plugins.role_set = "hostile".into();
-    }
-    let app = TestApp::with_agencies_adjusted(agencies, |settings| {
-        settings
-            .paths
-            .plugins
-            .push(repo_root().join("target/plugins/hostile"));
-    })
-    .await;
-    portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
+    hostile_app(
+        |_, agency| agency.plugins.role_set = "hostile".into(),
+        |_| {},
+    )
+    .await
+}
+
+/// Acme's kept plugin failures, newest first, once there are at least `count` (they are
+/// written off the request path), or after five seconds.
+async fn kept_failures(
+    app: &TestApp,
+    count: usize,
+) -> Vec<portal_server::db::plugin_failures::Failure> {
+    let mut kept = Vec::new();
+    for _ in 0..100 {
+        kept = portal_server::db::plugin_failures::recent(
+            &app.state.db().pool,
+            app.agency_id("acme"),
+            50,
+        )
         .await
-        .expect("seed");
-    app
+        .expect("kept failures");
+        if kept.len() >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    kept
 }
 
 /// The hostile plugin's (calls, failures) so far.
@@ -146,20 +176,7 @@ async fn every_way_a_notification_plugin_fails_keeps_the_work_request() {
 
     // Each failed call is kept with the event it was given, for `portal plugin replay`.
     let failing = cases.iter().filter(|(_, fails)| *fails).count();
-    let mut kept = Vec::new();
-    for _ in 0..100 {
-        kept = portal_server::db::plugin_failures::recent(
-            &app.state.db().pool,
-            app.agency_id("acme"),
-            50,
-        )
-        .await
-        .expect("kept failures");
-        if kept.len() >= failing {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let kept = kept_failures(&app, failing).await;
     assert_eq!(kept.len(), failing, "{kept:?}");
     for failure in &kept {
         assert_eq!(
@@ -544,4 +561,49 @@ async fn failures_are_kept_up_to_a_bound_per_plugin() {
         .expect("one")
         .expect("by id");
     assert_eq!(by_id.cause, format!("failure {}", KEPT + 3));
+}
+
+/// A failed export is kept with its format, its columns and the rows it failed on, as a case
+/// `portal plugin replay` (and `plugin test`) reads.
+#[tokio::test]
+async fn a_failed_export_is_kept_with_the_rows_it_failed_on() {
+    let app = hostile_app(
+        |slug, agency| {
+            if slug == "acme" {
+                agency.plugins.exports.push("hostile".into());
+            }
+        },
+        |settings| settings.plugins.max_export_bytes = 1000,
+    )
+    .await;
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    // The download breaks off (the test client's read of the body fails), as a browser sees it.
+    let download = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+        david.get("/acme/portal/reports/export?format=flood&group=worker"),
+    ))
+    .await;
+    assert!(download.is_err(), "the download is not whole");
+    let kept = kept_failures(&app, 1).await;
+    let failure = kept.first().expect("the failed export is kept");
+    assert_eq!(failure.hook, "write-batch");
+    assert!(
+        failure
+            .cause
+            .contains("output exceeded the limit of 1000 bytes"),
+        "{}",
+        failure.cause
+    );
+    let input = failure.input.as_deref().expect("input");
+    let case: serde_json::Value = serde_json::from_str(input).expect("JSON");
+    assert_eq!(case["hook"], "export");
+    assert_eq!(case["format"], "flood");
+    assert_eq!(case["columns"][0][0], "group");
+    let rows = case["rows"].as_array().expect("rows");
+    assert!(
+        !rows.is_empty()
+            && rows
+                .iter()
+                .all(|row| row.as_array().is_some_and(|r| r.len() == 4))
+    );
+    serde_json::from_str::<portal_server::plugins::probe::Case>(input).expect("a case");
 }
