@@ -170,15 +170,7 @@ fn build_plugins(only: Option<&BTreeSet<String>>) -> anyhow::Result<()> {
             .and_then(|n| n.to_str())
             .context("plugin folder name is not UTF-8")?
             .to_owned();
-        let wasm = if folder.join("Cargo.toml").is_file() {
-            built.join(format!("{}.wasm", id.replace('-', "_")))
-        } else if folder.join("build.sh").is_file() {
-            println!("building {id} with its build.sh");
-            run(Command::new("bash").arg(folder.join("build.sh")))?;
-            root.join("target/plugins").join(format!("{id}.wasm"))
-        } else {
-            bail!("plugin {id} has neither Cargo.toml nor build.sh");
-        };
+        let wasm = component_of(&root, &built, &folder, &id)?;
         let target = dist.join(&id);
         std::fs::create_dir_all(&target)?;
         std::fs::copy(folder.join("plugin.toml"), target.join("plugin.toml"))?;
@@ -192,6 +184,20 @@ fn build_plugins(only: Option<&BTreeSet<String>>) -> anyhow::Result<()> {
         installed.join(", ")
     );
     Ok(())
+}
+
+/// The component of the plugin in `folder`: a member of the `plugins/` workspace, already
+/// built into `built`, or built now by the folder's `build.sh` into `target/plugins/<id>.wasm`.
+fn component_of(root: &Path, built: &Path, folder: &Path, id: &str) -> anyhow::Result<PathBuf> {
+    if folder.join("Cargo.toml").is_file() {
+        Ok(built.join(format!("{}.wasm", id.replace('-', "_"))))
+    } else if folder.join("build.sh").is_file() {
+        println!("building {id} with its build.sh");
+        run(Command::new("bash").arg(folder.join("build.sh")))?;
+        Ok(root.join("target/plugins").join(format!("{id}.wasm")))
+    } else {
+        bail!("plugin {id} has neither Cargo.toml nor build.sh");
+    }
 }
 
 /// The plugins the demo agencies use (`plugins.role_set`, `notifications` and `exports` in
@@ -234,10 +240,10 @@ fn hostile_fixtures(root: &Path, built: &Path) -> anyhow::Result<()> {
             .and_then(|n| n.to_str())
             .context("fixture folder name is not UTF-8")?
             .to_owned();
+        let wasm = component_of(root, built, &folder, &id)?;
         let target = out.join(&id);
         std::fs::create_dir_all(&target)?;
         std::fs::copy(folder.join("plugin.toml"), target.join("plugin.toml"))?;
-        let wasm = built.join(format!("{}.wasm", id.replace('-', "_")));
         std::fs::copy(&wasm, target.join("plugin.wasm"))
             .with_context(|| format!("fixture {id}: {} was not built", wasm.display()))?;
     }

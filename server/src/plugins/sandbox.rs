@@ -294,6 +294,10 @@ pub fn fuel_used(store: &Store<Ctx>, limits: CallLimits) -> u64 {
 }
 
 /// Turns an error out of wasmtime into a failure that says what happened.
+/// What a guest that aborted without printing why is said to have done.
+const SILENT_ABORT: &str = "stopped on an error it did not report (an uncaught exception or a \
+     panic whose message could not be printed; answer with plugin-error to say why)";
+
 pub fn failure(
     store: &Store<Ctx>,
     hook: &'static str,
@@ -312,6 +316,12 @@ pub fn failure(
             Cause::Memory(limits.memory)
         }
         (_, Some(message)) => Cause::Panicked(message),
+        // Where a language aborts on an uncaught error without being able to print it (a
+        // Python component built with componentize-py's `--stub-wasi`), all that is left is
+        // the `unreachable` it stops at.
+        (Some(wasmtime::Trap::UnreachableCodeReached), None) => {
+            Cause::Panicked(SILENT_ABORT.into())
+        }
         (Some(trap), None) => Cause::Trap(trap.to_string()),
         (None, None) => Cause::Trap(format!("{error:#}")),
     };

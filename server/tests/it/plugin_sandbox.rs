@@ -335,3 +335,52 @@ async fn an_export_gets_its_deadline_once_for_all_its_calls() {
         "two 400 ms batches fit in one second, the third does not"
     );
 }
+
+/// The same misbehaviours in a second language: a Python guest (componentize-py) that raises,
+/// reports an error, spins or allocates without bound fails that one call with its cause,
+/// named, and the next call of the request gets a fresh instance.
+#[tokio::test]
+async fn a_python_guest_fails_each_call_with_its_cause() {
+    let settings = settings(
+        vec![hostile_dir()],
+        "role_set = \"hostile-py\"\nnotifications = []\nexports = [\"export-csv\"]\n",
+    );
+    let plugins = tokio::task::spawn_blocking(move || load(settings))
+        .await
+        .expect("join")
+        .expect("loads");
+    let mut request = plugins.for_request("evil").expect("evil");
+    let mut cause = async |kind: &str| {
+        request
+            .try_authorize(&ask(kind))
+            .await
+            .expect_err(kind)
+            .to_string()
+    };
+    for (kind, said) in [
+        (
+            "raise",
+            "plugin hostile-py 0.0.1, hook authorize: panicked: stopped on an error it did not \
+             report",
+        ),
+        (
+            "error",
+            "plugin hostile-py 0.0.1, hook authorize: failed: asked to fail",
+        ),
+        (
+            "loop",
+            "plugin hostile-py 0.0.1, hook authorize: timed out after 50 ms",
+        ),
+        (
+            "alloc",
+            "plugin hostile-py 0.0.1, hook authorize: went past its memory limit of 16 MiB",
+        ),
+    ] {
+        let failure = cause(kind).await;
+        assert!(failure.starts_with(said), "{kind}: {failure}");
+    }
+    assert_eq!(
+        request.try_authorize(&ask("fine")).await,
+        Ok(Decision::Allow)
+    );
+}
