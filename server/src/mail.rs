@@ -45,10 +45,6 @@ pub const NOTIFICATION_TEMPLATES: &[&str] = &[
 /// The files of one email template.
 pub const TEMPLATE_FILES: &[&str] = &["subject.txt", "body.txt", "body.html"];
 
-/// The only template that may carry a password: the welcome email staff send when they set
-/// a portal user's password themselves and tick "Send email".
-pub const PASSWORD_TEMPLATE: &str = "welcome";
-
 /// What to tell the staff member whose action queued no email because the portal is off.
 pub const PORTAL_DISABLED_NOTICE: &str = "No email was sent: the client portal is turned off \
      for this agency. Turn the portal on, then send the email again.";
@@ -100,10 +96,9 @@ pub struct Rendered {
 
 /// Renders the three parts of `template`. Template errors name the file and line.
 pub fn render(theme: &AgencyTheme, template: &str, vars: &Value) -> anyhow::Result<Rendered> {
-    if template != PASSWORD_TEMPLATE && has_password(vars) {
-        anyhow::bail!(
-            "email \"{template}\" was given a password; only \"{PASSWORD_TEMPLATE}\" may carry one"
-        );
+    // A password never goes by email: a person chooses their own through a single-use link.
+    if has_password(vars) {
+        anyhow::bail!("email \"{template}\" was given a password; no email may carry one");
     }
     let part = |file: &str| {
         theme
@@ -174,8 +169,8 @@ pub fn sample_variables(template: &str, base_url: &str) -> Value {
             ("expires-at", "2025-03-14T17:00:00Z".into()),
         ],
         "welcome" => vec![
-            ("login-url", format!("{base}/portal/login")),
-            ("password", "lantern-harbour-orbit".into()),
+            ("invite-url", format!("{base}/invite/SAMPLE-TOKEN")),
+            ("expires-at", "2025-03-14T17:00:00Z".into()),
         ],
         "password-reset" => vec![
             ("reset-url", format!("{base}/reset/SAMPLE-TOKEN")),
@@ -299,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_welcome_email_may_hold_a_password() {
+    fn a_password_is_recognised_so_that_no_email_carries_one() {
         assert!(has_password(&minijinja::context! { password => "x" }));
         assert!(!has_password(&minijinja::context! { login_url => "x" }));
         assert!(!has_password(&minijinja::context! { password => () }));

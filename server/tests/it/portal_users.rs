@@ -222,7 +222,12 @@ async fn a_generated_password_must_be_changed_at_first_sign_in() {
     assert!(created.header("location").ends_with("done=created"));
     let mail = app.outbox_for("dana@northwind.example").await;
     assert_eq!(mail[0].0, "welcome");
-    assert!(mail[0].2.contains(&generated), "the welcome email has it");
+    assert!(!mail[0].2.contains(&generated), "never a password by email");
+    assert!(
+        mail[0].2.contains("/acme/portal/set-password?token="),
+        "a link to choose one instead: {}",
+        mail[0].2
+    );
 
     let mut dana = app.browser();
     let signed_in = dana

@@ -394,40 +394,19 @@ pub async fn create(
         Err(err) if is_unique_violation(&err) => return Err(email_taken()),
         Err(err) => return Err(err.into()),
     };
-    let email = if !manual {
-        Some(
-            invite(
-                state,
-                &mut tx,
-                agency,
-                id,
-                checked.client_name.as_deref(),
-                &actor,
-            )
-            .await?,
-        )
-    } else if input.send_welcome {
-        let vars = context! {
-            name => user.first_name.trim(), password => &input.password,
-            subject => context! { name => full_name(user), email => &new_email(user) },
-            actor => context! { name => actor.label },
-            client => context! { name => &checked.client_name },
-        };
-        let to = new_email(user);
-        Some(
-            mail::enqueue(
-                &mut tx,
-                agency,
-                Email {
-                    template: mail::PASSWORD_TEMPLATE,
-                    to: &to,
-                    vars,
-                },
-            )
-            .await?,
-        )
-    } else {
-        None
+    // An invitation, or for a user created with a password the welcome email: a link to
+    // choose their own password (never the password itself).
+    let template = match (manual, input.send_welcome) {
+        (false, _) => Some("invite"),
+        (true, true) => Some("welcome"),
+        (true, false) => None,
+    };
+    let email = match template {
+        Some(template) => {
+            let client = checked.client_name.as_deref();
+            Some(send_link(state, &mut tx, agency, id, client, &actor, template).await?)
+        }
+        None => None,
     };
     let action = if manual {
         "portal user created"
@@ -453,12 +432,6 @@ fn new_email(user: &PortalUserInput) -> String {
     crate::db::staff_users::normalize_email(&user.email)
 }
 
-fn full_name(user: &PortalUserInput) -> String {
-    format!("{} {}", user.first_name.trim(), user.last_name.trim())
-        .trim()
-        .to_owned()
-}
-
 fn email_taken() -> AppError {
     let mut errors = FieldErrors::default();
     errors.add(
@@ -469,13 +442,16 @@ fn email_taken() -> AppError {
 }
 
 /// Issues an invitation link and queues the invitation email.
-async fn invite(
+/// Sends `template` (`invite`, or `welcome` to a user created with a password) with a
+/// single-use link to choose a password, valid `security.invite_hours`.
+async fn send_link(
     state: &AppState,
     conn: &mut sqlx::AnyConnection,
     agency: &Agency,
     id: i64,
     client_name: Option<&str>,
     actor: &Actor<'_>,
+    template: &str,
 ) -> AppResult<Queued> {
     let account = accounts::by_id(&mut *conn, AccountKind::Portal, agency.id, id)
         .await?
@@ -497,6 +473,7 @@ async fn invite(
     let expires_at = Timestamp::now().plus_seconds(hours * 3600).to_string();
     let vars = context! {
         name => account.name.trim(), invite_url => url, expires_at,
+        subject => context! { name => account.name.trim(), email => &account.email },
         actor => context! { name => actor.label },
         client => context! { name => client_name },
     };
@@ -504,7 +481,7 @@ async fn invite(
         conn,
         agency,
         Email {
-            template: "invite",
+            template,
             to: &account.email,
             vars,
         },
@@ -803,7 +780,16 @@ pub async fn resend_invitation(
         _ => None,
     };
     let mut tx = crate::db::begin_write(pool).await?;
-    let queued = invite(state, &mut tx, agency, id, client.as_deref(), &actor).await?;
+    let queued = send_link(
+        state,
+        &mut tx,
+        agency,
+        id,
+        client.as_deref(),
+        &actor,
+        "invite",
+    )
+    .await?;
     record(
         &mut tx,
         agency,
