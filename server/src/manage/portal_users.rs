@@ -457,9 +457,15 @@ pub async fn new_form(
     StaffAdmin(me): StaffAdmin,
     Query(query): Query<NewQuery>,
 ) -> AppResult<Response> {
+    // A partner sees every client unless told otherwise (seed 002): "All clients" starts
+    // ticked, and applies only when the role chosen spans clients.
     let input = NewUserInput {
         mode: query.mode.unwrap_or_default(),
         password: passwords::generate_passphrase(),
+        user: PortalUserInput {
+            all_clients: true,
+            ..PortalUserInput::default()
+        },
         ..NewUserInput::default()
     };
     render_new(&state, &me, &input, None).await

@@ -767,6 +767,33 @@ async fn multi_client_users_show_their_span_and_only_spanning_granters_make_them
         "{}",
         none.body
     );
+    // The form starts with "All clients" ticked (seed 002: partners see every client unless
+    // told otherwise); ticked together with chosen clients, it is refused, never read as all.
+    let form = admin.get(&format!("{USERS}/new")).await;
+    assert!(
+        form.body
+            .contains("id=\"all_clients\" name=\"all_clients\" type=\"checkbox\" checked"),
+        "{}",
+        form.body
+    );
+    let both = admin
+        .submit(
+            &format!("{USERS}/new"),
+            &format!("{USERS}/new"),
+            &[
+                ("mode", "invite"),
+                ("email", "p3@group.example"),
+                ("role", "partner"),
+                ("all_clients", "on"),
+                ("clients", &north_text),
+            ],
+        )
+        .await;
+    assert!(both.body.contains("Untick “All clients”"), "{}", both.body);
+    assert!(
+        app.outbox_for("p3@group.example").await.is_empty(),
+        "nobody invited"
+    );
     let pool = &app.state.db().pool;
     let agency = app.agency_id("acme");
     let two = portal_users::get(pool, agency, id)

@@ -73,7 +73,7 @@ pub struct NewUserInput {
     /// Manual creation: replace the password at first sign-in (on by default).
     #[serde(default = "yes")]
     pub force_change: bool,
-    /// Manual creation: email the user their sign-in details.
+    /// Manual creation: email the user a link to choose their password.
     #[serde(default)]
     pub send_welcome: bool,
     /// Manual creation: the account may sign in at once (on by default).
@@ -221,6 +221,13 @@ pub async fn check(
             errors.add(
                 "clients",
                 "Choose at least one client, or tick “All clients”.",
+            );
+        }
+        // Both would be ambiguous, and reading it as "all" would show more than was chosen.
+        if input.all_clients && !input.clients.is_empty() {
+            errors.add(
+                "clients",
+                "Untick “All clients” to give access to the chosen clients only.",
             );
         }
         let mut ids = input.clients.clone();

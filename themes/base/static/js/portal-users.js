@@ -76,6 +76,21 @@
       role.addEventListener("change", showScope);
       showScope();
     }
+    // "All clients" and a chosen list exclude each other: picking one clears the other.
+    var everyClient = form.querySelector("#all_clients");
+    var someClients = form.querySelectorAll("input[name=clients]");
+    if (everyClient) {
+      everyClient.addEventListener("change", function () {
+        if (everyClient.checked) {
+          someClients.forEach(function (box) { box.checked = false; });
+        }
+      });
+      someClients.forEach(function (box) {
+        box.addEventListener("change", function () {
+          if (box.checked) { everyClient.checked = false; }
+        });
+      });
+    }
   });
 
   // Passphrases: regenerate from the server, copy to the clipboard.
