@@ -414,6 +414,33 @@ fn main() -> anyhow::Result<()> {
     }
     let native_authorize = median(samples);
 
+    // "Approve all shown" of 500 timesheets under a dynamic rule, as the portal asks it: a
+    // fresh request's instance, the 500 questions in one trip to the blocking pool.
+    const SHOWN: usize = 500;
+    let shown: Vec<AuthorizationRequest> = (0..SHOWN)
+        .map(|i| limited_request(&(600 + i % 900).to_string()))
+        .collect();
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let mut handle = plugins
+            .for_request("acme")
+            .ok_or_else(|| anyhow::anyhow!("acme"))?;
+        let decisions = runtime.block_on(handle.authorize_all(shown.clone()));
+        samples.push(started.elapsed());
+        assert_eq!(decisions.len(), SHOWN);
+    }
+    let approve_shown = median(samples);
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        for request in &shown {
+            black_box(native_limited(black_box(request)));
+        }
+        samples.push(started.elapsed());
+    }
+    let native_approve_shown = median(samples);
+
     // Notification hook, fresh instance per event.
     let event = event();
     let mut samples = Vec::new();
@@ -529,9 +556,30 @@ fn main() -> anyhow::Result<()> {
     line(
         &mut report,
         format!(
+            "| `authorize` × {SHOWN} in one trip, fresh instance (\"approve all shown\", median) | {:.2} ms | {:.3} ms | |",
+            approve_shown.as_secs_f64() * 1e3,
+            native_approve_shown.as_secs_f64() * 1e3
+        ),
+    );
+    line(
+        &mut report,
+        format!(
             "| `on-event`, fresh instance (median) | {:.1} µs | {:.2} µs | |",
             notify.as_secs_f64() * 1e6,
             native_notify.as_secs_f64() * 1e6
+        ),
+    );
+    line(&mut report, String::new());
+    line(
+        &mut report,
+        format!(
+            "Every hook call runs on the blocking thread pool (the request's thread waits for \
+             it), so each figure includes that hand-over. The run of 23 November, before hooks \
+             left the request threads, measured 12.3 µs for a fresh `authorize` (target ≤ 30 \
+             µs), 1.6 µs with the instance reused, and 16.5 µs for `on-event`, on the same kind \
+             of machine. Lists pay the hand-over once: \"approve all shown\" asks its {SHOWN} \
+             rows in one trip, {:.1} µs a row.",
+            approve_shown.as_secs_f64() * 1e6 / SHOWN as f64
         ),
     );
     line(&mut report, String::new());
