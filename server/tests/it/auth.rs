@@ -533,16 +533,7 @@ async fn a_user_can_end_another_of_their_sessions_but_not_someone_elses() {
 #[tokio::test]
 async fn an_admin_ends_every_session_of_a_portal_user_or_a_team_member() {
     let app = TestApp::spawn().await;
-    let client = app.client("acme", "Northwind").await;
-    let david = app
-        .portal_user(
-            "acme",
-            "david@northwind.example",
-            Some(PASSWORD),
-            client,
-            false,
-        )
-        .await;
+    let david = app.david(PASSWORD).await;
     let ops = app
         .staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
         .await;
@@ -635,15 +626,7 @@ async fn an_admin_ends_every_session_of_a_portal_user_or_a_team_member() {
 #[tokio::test]
 async fn sessions_end_at_the_idle_and_absolute_time_outs_in_both_areas() {
     let app = TestApp::spawn().await;
-    let client = app.client("acme", "Northwind").await;
-    app.portal_user(
-        "acme",
-        "david@northwind.example",
-        Some(PASSWORD),
-        client,
-        false,
-    )
-    .await;
+    app.david(PASSWORD).await;
     app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Staff)
         .await;
     const MINUTE: i64 = 60;

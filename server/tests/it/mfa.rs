@@ -206,15 +206,7 @@ async fn required_two_factor_holds_every_page_of_both_areas_until_enrolled() {
         }
     })
     .await;
-    let client = app.client("acme", "Northwind").await;
-    app.portal_user(
-        "acme",
-        "david@northwind.example",
-        Some(PASSWORD),
-        client,
-        false,
-    )
-    .await;
+    app.david(PASSWORD).await;
     app.staff("acme", "ops@acme.example", PASSWORD, StaffRole::Admin)
         .await;
     for (area, email, pages, action) in [

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use portal_server::config::Settings;
 use portal_server::plugins::{
-    AuthorizationRequest, Cause, Column, ColumnType, Decision, Permission, Plugins, PortalUserRef,
-    RowBatch, Target, UNAVAILABLE_DENIAL,
+    AuthorizationRequest, Cause, Column, ColumnType, Decision, Permission, PluginFailure,
+    PluginRequest, Plugins, PortalUserRef, RowBatch, Target, UNAVAILABLE_DENIAL,
 };
 
 use crate::support::{agency, block_on, repo_root, use_built_plugins};
@@ -166,32 +166,8 @@ async fn an_export_past_the_output_cap_fails_instead_of_truncating() {
         .expect("join")
         .expect("loads");
     let request = plugins.for_request("evil").expect("evil");
-    let (_, mut export) = request
-        .export(
-            "flood",
-            "Flood",
-            vec![Column::new("a", "A", ColumnType::Text)],
-        )
-        .expect("flood format");
-    let rows = export.rows.clone();
-    drop(export.rows);
-    tokio::spawn(async move {
-        for _ in 0..10 {
-            let mut batch = RowBatch::default();
-            batch.push(Some("x"));
-            if rows.send(batch).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut received = 0;
-    let mut failure = None;
-    while let Some(chunk) = export.bytes.next().await {
-        match chunk {
-            Ok(bytes) => received += bytes.len(),
-            Err(err) => failure = Some(err),
-        }
-    }
+    let (chunks, failure) = export_one_cell_batches(&request, "flood", 10).await;
+    let received: usize = chunks.iter().sum();
     let failure = failure.expect("the export failed");
     assert!(
         matches!(failure.cause, Cause::OutputTooLarge { limit } if limit == 3 << 20),
@@ -200,6 +176,42 @@ async fn an_export_past_the_output_cap_fails_instead_of_truncating() {
     assert!(received <= 3 << 20);
     // The other formats of the agency still work.
     assert!(request.set().format("csv").is_some());
+}
+
+/// Exports `batches` one-cell batches in `format`: the sizes of the chunks that came out, and
+/// the failure that ended the download, if one did.
+async fn export_one_cell_batches(
+    request: &PluginRequest,
+    format: &str,
+    batches: usize,
+) -> (Vec<usize>, Option<PluginFailure>) {
+    let (_, mut export) = request
+        .export(
+            format,
+            format,
+            vec![Column::new("a", "A", ColumnType::Text)],
+        )
+        .expect("the format");
+    let rows = export.rows.clone();
+    drop(export.rows);
+    tokio::spawn(async move {
+        for _ in 0..batches {
+            let mut batch = RowBatch::default();
+            batch.push(Some("x"));
+            if rows.send(batch).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut chunks = Vec::new();
+    let mut failure = None;
+    while let Some(chunk) = export.bytes.next().await {
+        match chunk {
+            Ok(bytes) => chunks.push(bytes.len()),
+            Err(err) => failure = Some(err),
+        }
+    }
+    (chunks, failure)
 }
 
 fn copy_plugin(from: &Path, to: &Path, edit: impl Fn(String) -> String) {
@@ -299,32 +311,8 @@ async fn an_export_gets_its_deadline_once_for_all_its_calls() {
         .expect("join")
         .expect("loads");
     let request = plugins.for_request("evil").expect("evil");
-    let (_, mut export) = request
-        .export(
-            "slow",
-            "Slow",
-            vec![Column::new("a", "A", ColumnType::Text)],
-        )
-        .expect("slow format");
-    let rows = export.rows.clone();
-    drop(export.rows);
-    tokio::spawn(async move {
-        for _ in 0..5 {
-            let mut batch = RowBatch::default();
-            batch.push(Some("x"));
-            if rows.send(batch).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut batches = 0;
-    let mut failure = None;
-    while let Some(chunk) = export.bytes.next().await {
-        match chunk {
-            Ok(_) => batches += 1,
-            Err(err) => failure = Some(err),
-        }
-    }
+    let (chunks, failure) = export_one_cell_batches(&request, "slow", 5).await;
+    let batches = chunks.len();
     let failure = failure.expect("the export ran out of time");
     assert_eq!(
         failure.to_string(),

@@ -338,6 +338,20 @@ impl TestApp {
             .expect("portal user")
     }
 
+    /// acme's client Northwind and David (david@northwind.example), its active contact with
+    /// `password`; David's id.
+    pub async fn david(&self, password: &str) -> i64 {
+        let client = self.client("acme", "Northwind").await;
+        self.portal_user(
+            "acme",
+            "david@northwind.example",
+            Some(password),
+            client,
+            false,
+        )
+        .await
+    }
+
     /// Outbox rows for a recipient, newest first: (template, subject, text body).
     pub async fn outbox_for(&self, recipient: &str) -> Vec<(String, String, String)> {
         sqlx::query_as(

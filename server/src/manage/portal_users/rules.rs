@@ -505,13 +505,25 @@ async fn record(
     email: &str,
     detail: &str,
 ) -> AppResult<()> {
-    let target = Target {
+    audit::record(
+        &mut *conn,
+        agency.id,
+        *actor,
+        action,
+        target(id, email),
+        detail,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A portal user as the audit log names them.
+fn target(id: i64, email: &str) -> Target<'_> {
+    Target {
         kind: Some("portal user"),
         id: Some(id),
         label: Some(email),
-    };
-    audit::record(&mut *conn, agency.id, *actor, action, target, detail).await?;
-    Ok(())
+    }
 }
 
 /// Ends every session of a user of the agency (a lost phone, a shared computer); how many.
@@ -522,11 +534,7 @@ pub async fn sign_out_everywhere(
     actor: Actor<'_>,
 ) -> AppResult<u64> {
     let user = find(state, agency, id).await?;
-    let target = Target {
-        kind: Some("portal user"),
-        id: Some(id),
-        label: Some(&user.email),
-    };
+    let target = target(id, &user.email);
     crate::auth::account::end_all_sessions(state, agency, AccountKind::Portal, target, actor).await
 }
 
