@@ -32,6 +32,16 @@ pub async fn link(app: &TestApp, kind: AccountKind, user: i64, purpose: Purpose)
     secret
 }
 
+/// David of Northwind in the demo data.
+async fn demo_david(app: &TestApp) -> i64 {
+    id(
+        app,
+        "acme",
+        "SELECT id FROM portal_users WHERE agency_id = $1 AND email = 'david@northwind.example'",
+    )
+    .await
+}
+
 /// Whether following the link still offers to set a password.
 async fn works(app: &TestApp, area: &str, secret: &str) -> bool {
     let page = app
@@ -154,12 +164,7 @@ async fn happen(app: &TestApp, event: PortalEvent, david: i64) {
 async fn every_portal_link_dies_with_every_change_of_its_person() {
     for &event in PORTAL_EVENTS {
         let app = demo_app().await;
-        let david = id(
-            &app,
-            "acme",
-            "SELECT id FROM portal_users WHERE agency_id = $1 AND email = 'david@northwind.example'",
-        )
-        .await;
+        let david = demo_david(&app).await;
         let links = [
             link(&app, AccountKind::Portal, david, Purpose::Invite).await,
             link(&app, AccountKind::Portal, david, Purpose::Reset).await,
@@ -242,12 +247,7 @@ async fn every_staff_link_dies_with_every_change_of_its_person() {
 #[tokio::test]
 async fn a_new_link_replaces_the_earlier_one_of_its_purpose() {
     let app = demo_app().await;
-    let david = id(
-        &app,
-        "acme",
-        "SELECT id FROM portal_users WHERE agency_id = $1 AND email = 'david@northwind.example'",
-    )
-    .await;
+    let david = demo_david(&app).await;
     let invitation = link(&app, AccountKind::Portal, david, Purpose::Invite).await;
     let first_reset = link(&app, AccountKind::Portal, david, Purpose::Reset).await;
     let second_reset = link(&app, AccountKind::Portal, david, Purpose::Reset).await;
