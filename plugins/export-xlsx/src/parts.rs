@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::sheet::{STYLE_DECIMAL, escape};
-use portal_plugin_api::formats::{ColumnType, MAX_SCALE};
+use portal_plugin_api::formats::MAX_SCALE;
 
 const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#;
 const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
@@ -115,9 +115,8 @@ pub fn styles() -> String {
 }
 
 /// Everything in the worksheet before the first row: a frozen header pane
-/// and column widths that fit the label and the type (a date time column
-/// narrower than its value shows `#####`).
-pub fn sheet_start(labels_and_kinds: &[(&str, ColumnType)]) -> Vec<u8> {
+/// and the column widths (see `widths`).
+pub fn sheet_start(widths: &[u16]) -> Vec<u8> {
     let mut xml = format!(
         concat!(
             r#"{XML_DECLARATION}<worksheet xmlns="{MAIN_NS}"><sheetViews><sheetView workbookViewId="0">"#,
@@ -127,13 +126,7 @@ pub fn sheet_start(labels_and_kinds: &[(&str, ColumnType)]) -> Vec<u8> {
         XML_DECLARATION = XML_DECLARATION,
         MAIN_NS = MAIN_NS,
     );
-    for (index, (label, kind)) in labels_and_kinds.iter().enumerate() {
-        let fit = match kind {
-            ColumnType::Datetime => 20,
-            ColumnType::Date | ColumnType::Decimal(_) => 12,
-            _ => 10,
-        };
-        let width = (label.chars().count() + 2).clamp(fit, 60);
+    for (index, width) in widths.iter().enumerate() {
         let column = index + 1;
         let _ = write!(
             xml,

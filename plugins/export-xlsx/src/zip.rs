@@ -7,6 +7,14 @@
 //! directory (a few dozen bytes per entry) and the compressor's window stay
 //! in memory, however large an entry grows.
 //!
+//! An entry may also start before its first bytes are known (a worksheet's
+//! column widths come before its rows but depend on them): its data is
+//! compressed as it arrives but held back until [`ZipStream::release`] puts
+//! the head in front. The head is deflated on its own and sync-flushed, so
+//! it ends on a byte boundary inside a non-final block, and the held
+//! deflate stream follows as further blocks of the same stream; neither
+//! side refers back into the other, and the CRCs are combined.
+//!
 //! Sizes and offsets are the classic 32-bit ones: Zip64 would confuse some
 //! spreadsheet readers, and an archive past 4 GiB fails cleanly instead.
 
@@ -49,6 +57,8 @@ struct Open {
     crc: crc32fast::Hasher,
     size: u64,
     compressed: u64,
+    /// The compressed data so far, while the entry's head is not known.
+    held: Option<Vec<u8>>,
 }
 
 /// The archive being written. Bytes accumulate in `ready` until the caller
@@ -103,7 +113,58 @@ impl ZipStream {
             crc: crc32fast::Hasher::new(),
             size: 0,
             compressed: 0,
+            held: None,
         });
+        Ok(())
+    }
+
+    /// Starts an entry whose head is not known yet: its data is held back
+    /// until [`Self::release`] writes the head before it.
+    pub fn begin_held(&mut self, name: &'static str) -> Result<(), PluginError> {
+        self.begin(name)?;
+        if let Some(open) = self.open.as_mut() {
+            open.held = Some(Vec::new());
+        }
+        Ok(())
+    }
+
+    /// Compressed bytes held back in the open entry.
+    pub fn held(&self) -> usize {
+        self.open
+            .as_ref()
+            .and_then(|open| open.held.as_ref())
+            .map_or(0, Vec::len)
+    }
+
+    /// Writes `head` as the start of the entry begun with
+    /// [`Self::begin_held`], then the data held back behind it; later data
+    /// is no longer held.
+    pub fn release(&mut self, head: &[u8]) -> Result<(), PluginError> {
+        let open = self.open.as_mut().ok_or_else(no_open_entry)?;
+        let held = open
+            .held
+            .take()
+            .ok_or_else(|| PluginError::Failed("the zip entry holds nothing back".into()))?;
+        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(head).map_err(deflate_failed)?;
+        // A sync flush, not `finish`: the blocks stay open for the held ones.
+        encoder.flush().map_err(deflate_failed)?;
+        let compressed_head = std::mem::take(encoder.get_mut());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(head);
+        crc.combine(&open.crc);
+        open.crc = crc;
+        open.size += head.len() as u64;
+        open.compressed += compressed_head.len() as u64;
+        // In place, rather than a second copy of what may be megabytes.
+        let mut data = held;
+        data.splice(0..0, compressed_head);
+        self.written += data.len() as u64;
+        if self.ready.is_empty() {
+            self.ready = data;
+        } else {
+            self.ready.extend_from_slice(&data);
+        }
         Ok(())
     }
 
@@ -116,12 +177,20 @@ impl ZipStream {
         open.size += data.len() as u64;
         let released = std::mem::take(open.encoder.get_mut());
         open.compressed += released.len() as u64;
-        self.emit(&released);
+        match open.held.as_mut() {
+            Some(held) => held.extend_from_slice(&released),
+            None => self.emit(&released),
+        }
         Ok(())
     }
 
     /// Ends the open entry with its data descriptor.
     pub fn end(&mut self) -> Result<(), PluginError> {
+        if self.open.as_ref().is_some_and(|open| open.held.is_some()) {
+            return Err(PluginError::Failed(
+                "a zip entry ended before its head was written".into(),
+            ));
+        }
         let open = self.open.take().ok_or_else(no_open_entry)?;
         let rest = open.encoder.finish().map_err(deflate_failed)?;
         self.emit(&rest);
