@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use libfuzzer_sys::fuzz_target;
 use portal_server::feed::MAX_BATCH_ROWS;
 use portal_server::feed::import::{self, ImportKind};
-use portal_server::manage::portal_users::import as invites;
+use portal_server::portal_users::import as invites;
 
 fuzz_target!(|data: &[u8]| {
     let Some((mode, text)) = input::choice_and_text(data) else {

@@ -10,8 +10,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use portal_server::auth::{email_problem, passwords};
-use portal_server::manage::portal_users::rules::{self, NewUserInput, PortalUserInput};
+use portal_server::auth::passwords;
+use portal_server::email::problem as email_problem;
+use portal_server::portal_users::{self as rules, NewUserInput, PortalUserInput};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use portal_server::app::{self, AppState};
 use portal_server::auth::tokens;
 use portal_server::dates::{iso, monday_of, today};
 use portal_server::db::Timestamp;
@@ -28,6 +27,7 @@ use portal_server::db::accounts::{self, AccountKind};
 use portal_server::db::portal_users::{self, NewPortalUser, PortalUserStatus};
 use portal_server::db::sessions::{self, NewSession};
 use portal_server::demo::large;
+use portal_server::state::AppState;
 use report::{
     BenchDatabase, app_state, backend, load_average, load_note, machine, profile, write_section,
 };
@@ -206,7 +206,7 @@ fn main() -> anyhow::Result<()> {
             }
             (clients, format!("seeded in {:.0} s", took.as_secs_f64()))
         };
-        let router = app::router(state.clone());
+        let router = portal_server::router::router(state.clone());
         let supervisor = session(
             &state,
             "supervisor@bench.example",

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use portal_server::app::{self, AppState};
 use portal_server::db::accounts::{self, AccountKind};
 use portal_server::db::portal_users;
 use portal_server::db::staff_users::{self, NewStaffUser, StaffRole};
 use portal_server::demo::large;
+use portal_server::state::AppState;
 use report::{
     BenchDatabase, app_state, backend, load_average, load_note, machine, profile, write_section,
 };
@@ -68,7 +68,7 @@ async fn seed(state: &AppState, agency_id: i64, count: usize) -> anyhow::Result<
 async fn main() -> anyhow::Result<()> {
     let database = BenchDatabase::open().await?;
     let state = app_state(&database).await?;
-    let router = app::router(state.clone());
+    let router = portal_server::router::router(state.clone());
     let agency = state
         .agency("acme")
         .ok_or_else(|| anyhow::anyhow!("no acme"))?;

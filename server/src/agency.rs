@@ -2,14 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, RawPathParams};
-use axum::http::request::Parts;
 use axum::response::Html;
 use minijinja::Value;
 
-use crate::app::AppState;
 use crate::config::AgencyConfig;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::themes::AgencyTheme;
 
 /// An agency as the running server knows it.
@@ -26,7 +23,7 @@ impl Agency {
     /// Renders one of the theme's pages. During a portal preview the page also gets
     /// `viewing_as` (who is viewed, by whom), which the layout shows as a banner.
     pub fn render(&self, template: &str, ctx: Value) -> AppResult<Html<String>> {
-        let ctx = match crate::auth::session::current_preview() {
+        let ctx = match current_preview() {
             Some(preview) => {
                 minijinja::context! { viewing_as => minijinja::value::Serde(&*preview), ..ctx }
             }
@@ -34,6 +31,30 @@ impl Agency {
         };
         Ok(Html(self.theme.render(template, ctx)?))
     }
+}
+
+/// A staff member viewing the portal as one of its users ("view as client"), read only. The
+/// portal's layout shows it as a banner with a button that ends it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Preview {
+    pub staff_id: i64,
+    pub staff_name: String,
+    pub portal_user_id: i64,
+    pub portal_user_name: String,
+    pub portal_user_email: String,
+    /// The staff session's form token, for the "end preview" button.
+    pub csrf_token: String,
+}
+
+tokio::task_local! {
+    /// The preview a portal page is rendered for, so every page built on the theme's layout
+    /// shows the banner and disabled forms without its handler knowing.
+    pub static PREVIEW: Arc<Preview>;
+}
+
+/// The preview of the request being handled, if any (see [`PREVIEW`]).
+pub fn current_preview() -> Option<Arc<Preview>> {
+    PREVIEW.try_with(Arc::clone).ok()
 }
 
 /// Extractor for routes under `/{agency}/…`: unknown slugs are a 404 before any handler runs.
@@ -45,24 +66,6 @@ impl std::ops::Deref for CurrentAgency {
 
     fn deref(&self) -> &Agency {
         &self.0
-    }
-}
-
-impl FromRequestParts<AppState> for CurrentAgency {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::NotFound)?;
-        let slug = params
-            .iter()
-            .find_map(|(name, value)| (name == "agency").then_some(value))
-            .ok_or(AppError::NotFound)?;
-        state
-            .agency(slug)
-            .map(CurrentAgency)
-            .ok_or(AppError::NotFound)
     }
 }
 

@@ -10,8 +10,8 @@ use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
+use crate::state::AppState;
 
 mod changes;
 mod clients;

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::auth::passwords;
 use crate::config::{self, Loaded};
 use crate::db::staff_users::{self, NewStaffUser, StaffRole};
 use crate::db::{self, Db};
+use crate::state::AppState;
 
 mod import;
 mod plugin;
@@ -319,7 +320,7 @@ async fn staff(
             password_stdin,
         } => {
             let agency_id = agency_id(&agency)?;
-            if let Some(problem) = crate::auth::email_problem(&email) {
+            if let Some(problem) = crate::email::problem(&email) {
                 bail!("--email: {problem}");
             }
             if name.trim().is_empty() {
@@ -370,7 +371,7 @@ async fn staff(
                 Err(err) if db::is_unique_violation(&err) => {
                     bail!(
                         "agency \"{agency}\" already has a staff user with email {}",
-                        staff_users::normalize_email(&email)
+                        crate::email::normalize(&email)
                     )
                 }
                 Err(err) => return Err(err.into()),
@@ -378,7 +379,7 @@ async fn staff(
             println!(
                 "created {} {} in agency \"{agency}\"",
                 role.as_str(),
-                staff_users::normalize_email(&email)
+                crate::email::normalize(&email)
             );
             if generated {
                 println!("password (shown once; they must change it at first sign-in): {password}");

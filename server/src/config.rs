@@ -5,6 +5,7 @@
 
 mod agency;
 mod environment;
+pub mod installed;
 mod secret;
 
 use std::collections::BTreeMap;
@@ -482,7 +483,7 @@ fn server_problems(loaded: &Loaded) -> Vec<String> {
 
 /// A database the server cannot speak to is found before anything tries to connect.
 fn database_problems(loaded: &Loaded) -> Option<String> {
-    crate::db::Backend::from_url(loaded.settings.database.url.expose())
+    crate::db::backend::Backend::from_url(loaded.settings.database.url.expose())
         .err()
         .map(|err| {
             format!(
@@ -521,7 +522,7 @@ fn mail_problems(loaded: &Loaded) -> Vec<String> {
     let mail = &loaded.settings.mail;
     let at = |key: &str| format!("{}: key `{key}`", loaded.source_of(key));
     let mut problems = Vec::new();
-    if let Err(problem) = crate::mail::parse_sender(&mail.from) {
+    if let Err(problem) = crate::email::parse_sender(&mail.from) {
         problems.push(format!("{}: {problem}", at("mail.from")));
     }
     let worker = &mail.worker;

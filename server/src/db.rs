@@ -10,6 +10,9 @@ pub mod agencies;
 pub mod agency_settings;
 pub mod api_tokens;
 pub mod audit;
+pub mod backend;
+pub mod bulk;
+pub mod changes;
 pub mod clients;
 pub mod clock_events;
 pub mod contacts;
@@ -23,6 +26,7 @@ pub mod plugin_failures;
 pub mod plugin_reloads;
 pub mod portal_users;
 pub mod quotes;
+pub mod records;
 pub mod scope;
 pub mod sessions;
 pub mod staff_users;
@@ -41,40 +45,13 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
+pub use backend::Backend;
 pub use types::{Flag, Timestamp};
 
 use crate::config::DatabaseConfig;
 
 /// A connection idle in the pool this long is pinged before it is used again.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
-
-/// Which SQL dialect a pool speaks; only the few statements that cannot be shared branch on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn from_url(url: &str) -> anyhow::Result<Self> {
-        if url.starts_with("sqlite:") {
-            Ok(Self::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres)
-        } else {
-            anyhow::bail!(
-                "must start with sqlite: or postgres:// (PostgreSQL and SQLite are supported)"
-            )
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
 
 /// The connection pool and the dialect behind it. Cheap to clone.
 #[derive(Debug, Clone)]

@@ -10,7 +10,6 @@ use sqlx::AnyConnection;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::agency::Agency;
-use crate::app::AppState;
 use crate::auth::passwords;
 use crate::db::clients::{self, NewClient};
 use crate::db::clock_events::{self, NewClockEvent};
@@ -24,6 +23,7 @@ use crate::db::timesheets::{self, NewTimesheet, TimesheetStatus};
 use crate::db::work_requests::{self, NewWorkRequest};
 use crate::db::workers::{self, NewWorker};
 use crate::db::{Timestamp, is_unique_violation};
+use crate::state::AppState;
 
 /// Every demo account signs in with this password.
 pub const DEMO_PASSWORD: &str = "lantern-harbour-orbit";
@@ -580,14 +580,7 @@ async fn seed_invoices(
                 content: &pdf,
             };
             let document_id = documents::create(&mut *conn, agency_id, &document).await?;
-            sqlx::query(
-                "UPDATE invoices SET pdf_document_id = $1 WHERE agency_id = $2 AND id = $3",
-            )
-            .bind(document_id)
-            .bind(agency_id)
-            .bind(invoice_id)
-            .execute(&mut *conn)
-            .await?;
+            invoices::set_pdf(&mut *conn, agency_id, invoice_id, document_id).await?;
         }
     }
     Ok(())

@@ -15,7 +15,6 @@ pub mod import;
 pub mod invoices;
 pub mod jobs;
 pub mod quotes;
-pub mod record;
 pub mod sync;
 pub mod timesheets;
 pub mod workers;
@@ -28,6 +27,8 @@ use serde_json::{Map, Value};
 use sqlx::{Acquire, AnyConnection};
 
 use crate::db::audit::{self, Actor, Target};
+use crate::db::records as record;
+pub use crate::db::records::Outcome;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 
@@ -35,25 +36,6 @@ pub use fields::Fields;
 
 /// The most rows one batch request or import may carry.
 pub const MAX_BATCH_ROWS: usize = 5000;
-
-/// What an upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Created,
-    Updated,
-    Unchanged,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Unchanged => "unchanged",
-        }
-    }
-}
 
 /// The row an upsert wrote (or found unchanged).
 #[derive(Debug, Clone)]
@@ -99,8 +81,9 @@ pub trait Entity: Send + Sync + 'static {
     ) -> impl Future<Output = AppResult<Upserted>> + Send {
         async move {
             let checked = Self::check(conn, agency_id, external_id, row).await?;
-            let (id, outcome) =
-                record::upsert(conn, agency_id, external_id, &checked.record).await?;
+            let (id, outcome) = record::upsert(conn, agency_id, external_id, &checked.record)
+                .await
+                .map_err(unique_as_invalid)?;
             Ok(Upserted {
                 id,
                 outcome,

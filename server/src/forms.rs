@@ -67,7 +67,7 @@ impl FieldErrors {
     /// An optional email address.
     pub fn optional_email(&mut self, field: &str, value: &str) {
         if !value.trim().is_empty()
-            && let Some(problem) = crate::auth::email_problem(value)
+            && let Some(problem) = crate::email::problem(value)
         {
             self.add(field, capitalise(problem));
         }

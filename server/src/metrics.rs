@@ -12,14 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::app::AppState;
 use crate::db::accounts::AccountKind;
-use crate::error::AppError;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -46,7 +43,7 @@ impl Histogram {
         self.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
+    pub fn render(&self, out: &mut String, name: &str, labels: &str) {
         let mut cumulative = 0;
         for (index, count) in self.buckets.iter().enumerate() {
             cumulative += count.load(Ordering::Relaxed);
@@ -143,25 +140,12 @@ fn route_stats(route: String, method: String) -> Arc<RouteStats> {
     }
 }
 
-/// `GET /metrics`.
-pub async fn page(State(state): State<AppState>) -> Result<Response, AppError> {
-    if !state.settings().server.metrics {
-        return Err(AppError::NotFound);
-    }
-    let mut out = String::new();
-    render_requests(&mut out);
-    render_connections(&mut out);
-    render_sign_in_failures(&mut out);
-    render_plugins(&mut out, &state);
-    render_outbox(&mut out, &state).await?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response())
+/// This process's counters in the Prometheus text format: requests by route, connections
+/// and failed sign-ins.
+pub fn render(out: &mut String) {
+    render_requests(out);
+    render_connections(out);
+    render_sign_in_failures(out);
 }
 
 fn render_requests(out: &mut String) {
@@ -235,59 +219,8 @@ fn render_sign_in_failures(out: &mut String) {
     }
 }
 
-fn render_plugins(out: &mut String, state: &AppState) {
-    let loaded = state.plugins().loaded();
-    out.push_str("# HELP portal_plugin_calls_total Calls into a plugin, by plugin.\n");
-    out.push_str("# TYPE portal_plugin_calls_total counter\n");
-    for plugin in loaded.iter() {
-        let (calls, _) = plugin.counters.read();
-        let _ = writeln!(
-            out,
-            "portal_plugin_calls_total{{plugin=\"{}\"}} {calls}",
-            escape(plugin.id())
-        );
-    }
-    out.push_str(
-        "# HELP portal_plugin_errors_total Plugin calls that failed (error, trap, limit), by plugin.\n",
-    );
-    out.push_str("# TYPE portal_plugin_errors_total counter\n");
-    for plugin in loaded.iter() {
-        let (_, errors) = plugin.counters.read();
-        let _ = writeln!(
-            out,
-            "portal_plugin_errors_total{{plugin=\"{}\"}} {errors}",
-            escape(plugin.id())
-        );
-    }
-    out.push_str(
-        "# HELP portal_plugin_call_duration_seconds Time of a hook call, instantiation included.\n",
-    );
-    out.push_str("# TYPE portal_plugin_call_duration_seconds histogram\n");
-    for plugin in loaded.iter() {
-        let labels = format!("plugin=\"{}\"", escape(plugin.id()));
-        plugin
-            .counters
-            .durations
-            .render(out, "portal_plugin_call_duration_seconds", &labels);
-    }
-}
-
-async fn render_outbox(out: &mut String, state: &AppState) -> Result<(), AppError> {
-    let depth = crate::db::outbox::depth(&state.db().pool).await?;
-    out.push_str("# HELP portal_outbox_emails Emails in the outbox, by status (all agencies).\n");
-    out.push_str("# TYPE portal_outbox_emails gauge\n");
-    for (status, count) in depth {
-        let _ = writeln!(
-            out,
-            "portal_outbox_emails{{status=\"{}\"}} {count}",
-            escape(&status)
-        );
-    }
-    Ok(())
-}
-
 /// A label value: backslash, double quote and line feed escaped.
-fn escape(value: &str) -> String {
+pub fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")

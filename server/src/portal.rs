@@ -30,12 +30,12 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::PortalSession;
 use crate::auth::cookies;
 use crate::db::clients;
 use crate::error::{AppError, AppResult};
 use crate::plugins::Permission;
+use crate::state::AppState;
 
 pub use crate::dates::{iso, monday_of, parse_date, today};
 
@@ -127,21 +127,13 @@ impl Portal {
     /// The portal user as the role-set plugin's `authorize` sees them.
     pub async fn user_ref(&self, state: &AppState) -> AppResult<crate::plugins::PortalUserRef> {
         let account = &self.session.user.account;
-        let worksites: Vec<(Option<i64>,)> = sqlx::query_as(
-            "SELECT worksite_id FROM portal_user_clients WHERE agency_id = $1 \
-             AND portal_user_id = $2",
-        )
-        .bind(self.agency_id())
-        .bind(account.id)
-        .fetch_all(&state.db().pool)
-        .await?;
+        let worksites =
+            crate::db::portal_users::worksite_ids(&state.db().pool, self.agency_id(), account.id)
+                .await?;
         Ok(crate::plugins::PortalUserRef {
             id: account.id.to_string(),
             email: account.email.clone(),
-            worksite_ids: worksites
-                .into_iter()
-                .filter_map(|(id,)| id.map(|id| id.to_string()))
-                .collect(),
+            worksite_ids: worksites.into_iter().map(|id| id.to_string()).collect(),
         })
     }
 

@@ -3,11 +3,14 @@
 //! changing, resetting passwords, deactivating, resending invitations and deleting — each
 //! audited in the transaction that does it.
 
+pub mod export;
+pub mod import;
+pub mod pages;
+
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use crate::agency::Agency;
-use crate::app::AppState;
 use crate::auth::password::issue_link;
 use crate::auth::{passwords, throttle};
 use crate::db::accounts::{self, AccountKind};
@@ -19,6 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::mail::{self, Email, Queued};
 use crate::plugins::{Permission, Role, RoleScope};
+use crate::state::AppState;
 
 /// Invitations one user may be sent again per hour.
 pub const RESENDS_PER_HOUR: i64 = 3;
@@ -436,7 +440,7 @@ pub async fn create(
 }
 
 fn new_email(user: &PortalUserInput) -> String {
-    crate::db::staff_users::normalize_email(&user.email)
+    crate::email::normalize(&user.email)
 }
 
 fn email_taken() -> AppError {

@@ -3,105 +3,20 @@
 
 mod assets;
 pub mod check;
-mod routes;
+pub mod manifest;
+pub mod routes;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
-use serde::Deserialize;
 
 pub use assets::{Asset, AssetIndex, content_type};
-pub use routes::routes;
+pub use manifest::{BASE, MANIFEST, ThemeManifest, catalog, chain, read_manifest};
 
 use crate::config::AgencyConfig;
-
-pub const MANIFEST: &str = "theme.toml";
-/// The theme every chain ends with; it has a template for every page.
-pub const BASE: &str = "base";
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ThemeManifest {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    /// The parent theme this one changes; `base` when absent.
-    #[serde(default)]
-    pub extends: Option<String>,
-}
-
-impl ThemeManifest {
-    /// Reads a `theme.toml`'s text; unknown keys are refused so a typo is not ignored.
-    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
-    }
-}
-
-/// Theme names found in the theme folders, with the folder of each (first folder wins).
-pub fn catalog(dirs: &[PathBuf]) -> BTreeMap<String, PathBuf> {
-    let mut found = BTreeMap::new();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut folders: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.join(MANIFEST).is_file())
-            .collect();
-        folders.sort();
-        for folder in folders {
-            if let Some(name) = folder.file_name().and_then(|n| n.to_str()) {
-                found.entry(name.to_owned()).or_insert(folder);
-            }
-        }
-    }
-    found
-}
-
-pub fn read_manifest(folder: &Path) -> anyhow::Result<ThemeManifest> {
-    let path = folder.join(MANIFEST);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    ThemeManifest::parse(&text)
-        .with_context(|| format!("{} is not a valid theme manifest", path.display()))
-}
-
-/// The folders searched for a theme, nearest first: the theme, its parent, …, `base`.
-pub fn chain(
-    catalog: &BTreeMap<String, PathBuf>,
-    theme: &str,
-) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let mut chain: Vec<(String, PathBuf)> = Vec::new();
-    let mut next = Some(theme.to_owned());
-    while let Some(name) = next {
-        if chain.iter().any(|(seen, _)| *seen == name) {
-            let path: Vec<&str> = chain.iter().map(|(n, _)| n.as_str()).collect();
-            bail!(
-                "theme \"{theme}\" extends itself: {} → {name}",
-                path.join(" → ")
-            );
-        }
-        let folder = catalog.get(&name).with_context(|| match chain.last() {
-            Some((child, _)) => format!(
-                "theme \"{child}\" extends \"{name}\", which is not installed (found: {})",
-                catalog.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-            None => format!("theme \"{name}\" is not installed"),
-        })?;
-        let manifest = read_manifest(folder)?;
-        next = match manifest.extends {
-            Some(parent) => Some(parent),
-            None if name != BASE => Some(BASE.to_owned()),
-            None => None,
-        };
-        chain.push((name, folder.clone()));
-    }
-    Ok(chain)
-}
 
 /// One agency's rendering environment: templates resolved through its chain, branding as
 /// globals, assets indexed by content hash.

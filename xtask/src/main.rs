@@ -1,7 +1,9 @@
 //! `cargo xtask …`: the project's set-up and test commands.
 //!
 //! - `cargo xtask demo`    build the plugins, seed demo data, serve on 127.0.0.1:8080
-//! - `cargo xtask test`    every test: SQLite, then PostgreSQL, then the browser tests
+//! - `cargo xtask test`    layering, formatting and clippy, then every test: SQLite (with the
+//!   browser tests), then PostgreSQL
+//! - `cargo xtask arch`    the server's layering (see arch.rs); `--edges` lists every import
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
 //! - `cargo xtask bench`   every benchmark below, end to end, into BENCHMARKS.md
 //! - `cargo xtask bench-http` a release build with the large data set under HTTP load, on
@@ -13,6 +15,7 @@
 //!   PostgreSQL, into BENCHMARKS.md
 //! - `cargo xtask fuzz [SECONDS]` every fuzz target in turn (nightly, cargo-fuzz), 600 s each
 
+mod arch;
 mod bench;
 mod fuzz;
 
@@ -25,10 +28,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 const USAGE: &str =
-    "usage: cargo xtask <demo|test|plugins|bench|bench-http|bench-plugins|bench-timesheets|bench-users|fuzz>
+    "usage: cargo xtask <demo|test|arch|plugins|bench|bench-http|bench-plugins|bench-timesheets|bench-users|fuzz>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
-  test      build the plugins and run every test on SQLite, then PostgreSQL, then in Chromium
+  test      check the layering, formatting and clippy; build the plugins and run every test
+            on SQLite (with Chromium), then PostgreSQL
+  arch      check the server's layering: areas apart, SQL only in db/, no large import
+            cycle (--edges prints every import between files)
   plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/
   bench     run every benchmark below, end to end, and write BENCHMARKS.md
   bench-http
@@ -54,6 +60,7 @@ const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("arch") => arch::arch(args.get(1).is_some_and(|a| a == "--edges")),
         Some("demo") => demo(),
         Some("test") => test(),
         Some("plugins") => plugins(),
@@ -333,12 +340,32 @@ fn demo() -> anyhow::Result<()> {
 
 fn test() -> anyhow::Result<()> {
     let started = Instant::now();
+    banner("layering (cargo xtask arch)");
+    arch::arch(false)?;
+    lint_format()?;
     plugins()?;
     banner("plugin unit tests (native)");
     run_in(
         &root().join("plugins"),
         cargo().args(["test", "--target", host_triple()?.as_str()]),
     )?;
+
+    banner("clippy: the workspace, the plugins (wasm32-wasip2) and the fuzz crate");
+    let deny = ["--", "-D", "warnings"];
+    run(cargo()
+        .args(["clippy", "--workspace", "--all-targets"])
+        .args(deny))?;
+    run_in(&root().join("plugins"), cargo().arg("clippy").args(deny))?;
+    // The fuzz crate checks against the main target folder, sharing the server's build.
+    run(cargo()
+        .args([
+            "clippy",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--target-dir",
+            "target",
+        ])
+        .args(deny))?;
 
     banner("building the portal and its tests");
     run(cargo().args(["build", "--package", "portal-server", "--bin", "portal"]))?;
@@ -364,6 +391,18 @@ fn test() -> anyhow::Result<()> {
     }
     println!("\nall test passes finished in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// `cargo fmt --check` over the three workspaces: the server's, the plugins' and the fuzz
+/// crate's.
+fn lint_format() -> anyhow::Result<()> {
+    banner("formatting (cargo fmt --check)");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run_in(
+        &root().join("plugins"),
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    run(cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"]))
 }
 
 /// Runs every test of the workspace against one database backend. Browser tests run in the

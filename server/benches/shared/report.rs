@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use portal_server::app::AppState;
 use portal_server::config::{AgencyConfig, Secret, Settings};
 use portal_server::db::Db;
 use portal_server::db::testing::TestDatabase;
+use portal_server::state::AppState;
 
 /// The repository's root folder.
 pub fn root() -> PathBuf {

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
 use crate::error::AppResult;
 use crate::feed::sync::{self, Cursor, Page};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct SyncQuery {

@@ -8,13 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::openapi::{Success, operation, schema, with_query};
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
+use crate::clients::{ClientInput, ListQuery, change, create, listing};
 use crate::db::clients;
 use crate::error::{AppError, AppResult};
-use crate::manage::clients::{
-    ClientInput, ListQuery, archive_client, change, create, delete_client, listing,
-};
+use crate::state::AppState;
 
 /// `GET /api/v1/{agency}/clients?q=&status=&sort=&dir=&page=&size=`: one page of clients
 /// (every status unless `status` says otherwise), with the total.
@@ -80,7 +78,7 @@ pub async fn delete(
     client: ApiClient,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
-    delete_client(&state, &client.agency, id, client.actor()).await?;
+    crate::clients::delete(&state, &client.agency, id, client.actor()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -106,7 +104,7 @@ async fn set_archived(
     Path((_, id)): Path<(String, i64)>,
     archived: bool,
 ) -> AppResult<Response> {
-    if !archive_client(&state, &client.agency, id, archived, client.actor()).await? {
+    if !crate::clients::archive(&state, &client.agency, id, archived, client.actor()).await? {
         return Err(AppError::NotFound);
     }
     let changed = clients::get(&state.db().pool, client.agency.id, id)

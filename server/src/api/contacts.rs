@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::openapi::{Success, operation, schema};
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
+use crate::contacts::{ContactInput, remove, save};
 use crate::db::{clients, contacts};
 use crate::error::{AppError, AppResult};
-use crate::manage::contacts::{ContactInput, remove, save};
+use crate::state::AppState;
 
 /// The path of one contact.
 pub const ONE: &str = "/api/v1/{agency}/clients/{id}/contacts/{contact}";

@@ -18,7 +18,6 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
 use crate::error::{AppError, AppResult};
 use crate::feed::clients::Clients;
@@ -30,6 +29,7 @@ use crate::feed::timesheets::Timesheets;
 use crate::feed::workers::Workers;
 use crate::feed::worksites::Worksites;
 use crate::feed::{self, Entity, MAX_BATCH_ROWS, Outcome, Upserted, documents};
+use crate::state::AppState;
 
 impl super::RouteTable {
     /// The data feed's routes: files, then upserts and batches for each kind of row.

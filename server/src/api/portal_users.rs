@@ -10,16 +10,17 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
 use crate::auth::passwords;
 use crate::db::portal_users;
 use crate::error::{AppError, AppResult, ErrorInfo};
 use crate::mail::Queued;
-use crate::manage::portal_users::rules::{
-    self, Granter, NewUserInput, PortalUserInput, RESENDS_PER_HOUR, Sent,
+use crate::portal_users::pages::{FormatQuery, ListQuery};
+use crate::portal_users::{
+    self as rules, Granter, NewUserInput, PortalUserInput, RESENDS_PER_HOUR, Sent,
 };
-use crate::manage::portal_users::{FormatQuery, ListQuery, export as report, import as csv_import};
+use crate::portal_users::{export as report, import as csv_import};
+use crate::state::AppState;
 
 /// A user with the clients they are linked to.
 async fn user_json(state: &AppState, client: &ApiClient, id: i64) -> AppResult<Value> {

@@ -6,12 +6,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::openapi::{Success, operation, schema};
-use crate::app::AppState;
-use crate::auth::api_tokens::ApiClient;
-use crate::error::AppResult;
-use crate::manage::settings::{
+use crate::agency_settings::{
     ABSOLUTE_HOURS_RANGE, IDLE_MINUTES_RANGE, PASSWORD_MIN_RANGE, SettingsInput, apply, current,
 };
+use crate::auth::api_tokens::ApiClient;
+use crate::error::AppResult;
+use crate::state::AppState;
 
 pub async fn show(State(state): State<AppState>, client: ApiClient) -> AppResult<Response> {
     Ok(Json(current(&state, &client.agency).await?).into_response())

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::openapi::{Success, operation, schema};
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
 use crate::db::staff_users;
 use crate::error::{AppError, AppResult};
 use crate::mail::Queued;
-use crate::manage::staff::{InviteInput, change_role_of, invite_member, set_active_of};
+use crate::staff::{self as team, InviteInput};
+use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, client: ApiClient) -> AppResult<Response> {
     let team = staff_users::list(&state.db().pool, client.agency.id).await?;
@@ -45,7 +45,7 @@ pub async fn invite(
 ) -> AppResult<Response> {
     let inviter = client.token.name.clone();
     let (id, queued) =
-        invite_member(&state, &client.agency, &input, client.actor(), &inviter).await?;
+        team::invite(&state, &client.agency, &input, client.actor(), &inviter).await?;
     let found = staff_users::get(&state.db().pool, client.agency.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -74,10 +74,10 @@ pub async fn change(
         .await?
         .ok_or(AppError::NotFound)?;
     if let Some(role) = &input.role {
-        change_role_of(&state, &client.agency, id, role, client.actor()).await?;
+        team::change_role(&state, &client.agency, id, role, client.actor()).await?;
     }
     if let Some(active) = input.active {
-        set_active_of(&state, &client.agency, id, active, client.actor(), None).await?;
+        team::set_active(&state, &client.agency, id, active, client.actor(), None).await?;
     }
     one(&state, &client, id).await
 }

@@ -7,13 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::openapi::{Success, operation, schema};
-use crate::app::AppState;
 use crate::auth::api_tokens::ApiClient;
+use crate::clients::{Removal, WORKSITE_IN_USE, WorksiteInput, remove_worksite, save_worksite};
 use crate::db::clients;
 use crate::error::{AppError, AppResult};
-use crate::manage::clients::{
-    Removal, WORKSITE_IN_USE, WorksiteInput, remove_worksite_of, save_worksite,
-};
+use crate::state::AppState;
 
 /// The path of one worksite.
 pub const ONE: &str = "/api/v1/{agency}/clients/{id}/worksites/{worksite}";
@@ -84,7 +82,7 @@ pub async fn delete(
     client: ApiClient,
     Path((_, id, worksite)): Path<(String, i64, i64)>,
 ) -> AppResult<Response> {
-    match remove_worksite_of(&state, &client.agency, id, worksite, client.actor()).await? {
+    match remove_worksite(&state, &client.agency, id, worksite, client.actor()).await? {
         Removal::Removed => Ok(StatusCode::NO_CONTENT.into_response()),
         Removal::NotFound => Err(AppError::NotFound),
         Removal::InUse => Err(AppError::Conflict(WORKSITE_IN_USE.into())),

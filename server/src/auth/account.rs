@@ -12,12 +12,12 @@ use super::password::{self, ChangeForm};
 use super::session::AreaSession;
 use super::{ClientIp, audit_actor};
 use crate::agency::Agency;
-use crate::app::AppState;
 use crate::db::accounts::AccountKind;
 use crate::db::audit::Actor;
 use crate::db::audit::{self, Target};
 use crate::db::sessions::{self, SessionRow};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct AccountQuery {

@@ -9,10 +9,10 @@ use axum::http::request::Parts;
 
 use super::tokens;
 use crate::agency::Agency;
-use crate::app::AppState;
 use crate::db::Timestamp;
 use crate::db::api_tokens::{self, ApiToken};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Every token starts with this, so leaked tokens are easy to recognise in logs and scanners.
 pub const PREFIX: &str = "portal_";

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::session::RequestSessions;
 use super::{cookies, tokens};
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 const ANONYMOUS_COOKIE: &str = "csrf";
 /// The form field (or `x-csrf-token` header) holding the token.

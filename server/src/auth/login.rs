@@ -16,13 +16,13 @@ use super::session::{self, RequestSessions};
 use super::throttle::{self, Keys, Verdict};
 use super::{ClientIp, audit_actor, cookies, passwords};
 use crate::agency::{Agency, CurrentAgency};
-use crate::app::AppState;
 use crate::db::accounts::{self, Account, AccountKind};
 use crate::db::agency_settings;
 use crate::db::audit::{self, Target};
 use crate::db::sessions;
 use crate::error::AppResult;
 use crate::mail::{self, Email};
+use crate::state::AppState;
 
 /// The one message for every failed sign-in: it must not tell which part was wrong.
 pub const GENERIC_ERROR: &str =

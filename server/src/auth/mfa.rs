@@ -11,10 +11,10 @@ use serde::Deserialize;
 use super::session::{AreaSession, SignedIn, mfa_required};
 use super::throttle::{self, Keys, Verdict};
 use super::{ClientIp, audit_actor, login, tokens, totp};
-use crate::app::AppState;
 use crate::db::audit::{self, Target};
 use crate::db::{Timestamp, mfa, sessions};
 use crate::error::AppResult;
+use crate::state::AppState;
 
 /// Recovery codes issued at enrolment, each good for one sign-in without the app.
 const RECOVERY_CODES: usize = 10;

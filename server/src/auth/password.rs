@@ -15,7 +15,6 @@ use super::throttle;
 use super::throttle::Reauthentication;
 use super::{ClientIp, audit_actor, passwords, tokens};
 use crate::agency::{Agency, CurrentAgency};
-use crate::app::AppState;
 use crate::db::accounts::{self, Account, AccountKind};
 use crate::db::agency_settings;
 use crate::db::audit::{self, Target};
@@ -23,6 +22,7 @@ use crate::db::tokens::Purpose;
 use crate::db::{self, Timestamp};
 use crate::error::AppResult;
 use crate::mail::{self, Email};
+use crate::state::AppState;
 
 /// Checks a new password pair; the problem, in words, when refused. The password must not
 /// contain the account's email or name, the agency's name, or (for portal users) the names

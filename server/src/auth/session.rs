@@ -13,13 +13,14 @@ use axum::response::{IntoResponse, Response};
 
 use super::{cookies, tokens};
 use crate::agency::Agency;
-use crate::app::AppState;
+use crate::agency::{PREVIEW, Preview};
 use crate::db::accounts::{self, Account, AccountKind};
 use crate::db::agency_settings::{self, AgencySettings};
 use crate::db::sessions::{self, NewSession, SessionRow};
 use crate::db::{Timestamp, clients};
 use crate::error::{AppError, ErrorInfo};
 use crate::plugins::{Permission, Role};
+use crate::state::AppState;
 
 /// Sessions are touched at most this often, to spare the database a write per request.
 const TOUCH_EVERY_SECONDS: i64 = 60;
@@ -43,30 +44,6 @@ impl SignedIn {
     pub fn csrf_token(&self) -> &str {
         &self.session.csrf_token
     }
-}
-
-/// A staff member viewing the portal as one of its users ("view as client"), read only. The
-/// portal's layout shows it as a banner with a button that ends it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Preview {
-    pub staff_id: i64,
-    pub staff_name: String,
-    pub portal_user_id: i64,
-    pub portal_user_name: String,
-    pub portal_user_email: String,
-    /// The staff session's form token, for the "end preview" button.
-    pub csrf_token: String,
-}
-
-tokio::task_local! {
-    /// The preview a portal page is rendered for, so every page built on the theme's layout
-    /// shows the banner and disabled forms without its handler knowing.
-    pub static PREVIEW: Arc<Preview>;
-}
-
-/// The preview of the request being handled, if any (see [`PREVIEW`]).
-pub fn current_preview() -> Option<Arc<Preview>> {
-    PREVIEW.try_with(Arc::clone).ok()
 }
 
 /// The sessions a request carries, resolved by [`load_sessions`].

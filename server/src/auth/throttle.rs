@@ -20,7 +20,7 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(agency_id: i64, kind: AccountKind, email: &str, ip: &str) -> Self {
-        let email = crate::db::staff_users::normalize_email(email);
+        let email = crate::email::normalize(email);
         Self {
             account: format!("account:{agency_id}:{}:{email}", kind.as_str()),
             address: format!("address:{ip}"),
@@ -101,7 +101,7 @@ pub enum Reauthentication {
 /// the account's and the address's counters, later attempts are slowed the same way, and once
 /// the account or address is locked every session of the account ends, this one included.
 pub async fn reauthenticate(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     signed_in: &super::SignedIn,
     ip: &str,
     typed: &str,
@@ -144,10 +144,7 @@ pub async fn allow_email(
     email: &str,
     config: &SecurityConfig,
 ) -> sqlx::Result<bool> {
-    let key = format!(
-        "emails:{agency_id}:{}",
-        crate::db::staff_users::normalize_email(email)
-    );
+    let key = format!("emails:{agency_id}:{}", crate::email::normalize(email));
     let sent = login_throttle::add_failure(pool, &key, Timestamp::now(), 3600).await?;
     Ok(sent <= config.emails_per_address_per_hour)
 }

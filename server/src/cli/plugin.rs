@@ -405,9 +405,7 @@ async fn replay(
     let settings = &loaded.settings;
     let db = crate::db::Db::connect(&settings.database).await?;
     db.migrate().await?;
-    let agency_id: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE slug = $1")
-        .bind(agency)
-        .fetch_optional(&db.pool)
+    let agency_id = crate::db::agencies::id_of(&db.pool, agency)
         .await?
         .with_context(|| format!("no agency \"{agency}\" in this installation's database"))?;
     let failure = crate::db::plugin_failures::one(&db.pool, agency_id, plugin, id)

@@ -7,10 +7,10 @@ use anyhow::Context;
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::AppState;
 use crate::error::AppError;
-use crate::manage::portal_users::import::{self, Outcome};
-use crate::manage::portal_users::rules::Granter;
+use crate::portal_users::Granter;
+use crate::portal_users::import::{self, Outcome};
+use crate::state::AppState;
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{ConfigError, Loaded};
+use super::{ConfigError, Loaded, installed};
 
 /// One agency (tenant): who it is, how its portal looks, which plugins shape it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -200,8 +200,8 @@ pub fn slug_problem(slug: &str) -> Option<String> {
 /// branding images that exist.
 pub(super) fn validate(loaded: &Loaded) -> Result<(), ConfigError> {
     let settings = &loaded.settings;
-    let themes = crate::themes::catalog(&settings.paths.themes);
-    let plugins = crate::plugins::catalog(&settings.paths.plugins);
+    let themes = crate::themes::manifest::catalog(&settings.paths.themes);
+    let plugins = installed::catalog(&settings.paths.plugins, installed::PLUGIN_MANIFEST);
     let mut problems = Vec::new();
     let mut slugs: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, agency) in &settings.agencies {
@@ -234,12 +234,12 @@ pub(super) fn validate(loaded: &Loaded) -> Result<(), ConfigError> {
                 agency.theme,
                 known(themes.keys())
             ));
-        } else if let Err(err) = crate::themes::chain(&themes, &agency.theme) {
+        } else if let Err(err) = crate::themes::manifest::chain(&themes, &agency.theme) {
             // A parent that is missing, or a chain that loops, leaves templates unresolvable.
             problems.push(format!("{}: {err:#}", at("theme")));
         }
         if let Some(from) = &agency.mail_from
-            && let Err(problem) = crate::mail::parse_sender(from)
+            && let Err(problem) = crate::email::parse_sender(from)
         {
             problems.push(format!("{}: {problem}", at("mail_from")));
         }

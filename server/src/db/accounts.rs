@@ -95,7 +95,7 @@ pub async fn by_email<'e>(
     let sql = format!("{} WHERE agency_id = $1 AND email = $2", kind.select());
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(agency_id)
-        .bind(super::staff_users::normalize_email(email))
+        .bind(crate::email::normalize(email))
         .fetch_optional(db)
         .await
 }

@@ -88,6 +88,14 @@ pub async fn by_config_key(pool: &AnyPool, config_key: &str) -> sqlx::Result<Opt
     .await
 }
 
+/// The id of the agency with this slug.
+pub async fn id_of(pool: &AnyPool, slug: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM agencies WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(pool)
+        .await
+}
+
 pub async fn list(pool: &AnyPool) -> sqlx::Result<Vec<AgencyRow>> {
     sqlx::query_as(
         "SELECT id, slug, config_key, display_name, created_at FROM agencies ORDER BY slug",

@@ -62,7 +62,7 @@ pub async fn create<'e>(
     .bind(agency_id)
     .bind(new.external_id)
     .bind(new.name.trim())
-    .bind(super::staff_users::normalize_email(new.email))
+    .bind(crate::email::normalize(new.email))
     .bind(new.phone.trim())
     .bind(new.address.trim())
     .bind(new.notes)
@@ -283,7 +283,7 @@ pub async fn update<'e>(
          portal_enabled = $6, updated_at = $7 WHERE agency_id = $8 AND id = $9",
     )
     .bind(fields.name.trim())
-    .bind(super::staff_users::normalize_email(fields.email))
+    .bind(crate::email::normalize(fields.email))
     .bind(fields.phone.trim())
     .bind(fields.address.trim())
     .bind(fields.notes)
@@ -414,6 +414,19 @@ pub async fn delete_worksite<'e>(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The client a worksite of the agency belongs to.
+pub async fn worksite_owner<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT client_id FROM worksites WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 pub async fn worksite<'e>(

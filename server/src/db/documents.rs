@@ -87,3 +87,25 @@ pub async fn file_for_clients<'e>(
     );
     super::scope::one(db, sql, agency_id, id).await
 }
+
+/// A document's content.
+pub async fn content<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT content FROM documents WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, agency_id: i64, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM documents WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}

@@ -139,3 +139,97 @@ pub async fn lines<'e>(
     .fetch_all(db)
     .await
 }
+
+/// A stored invoice line as the data feed compares and shows it: description, quantity in
+/// hundredths, unit price and amount in cents.
+pub type Line = (String, i64, i64, i64);
+
+/// The invoice's lines in order, for the data feed.
+pub async fn stored_lines(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    invoice_id: i64,
+) -> sqlx::Result<Vec<Line>> {
+    sqlx::query_as(
+        "SELECT description, quantity_hundredths, unit_price_cents, amount_cents \
+         FROM invoice_lines WHERE agency_id = $1 AND invoice_id = $2 ORDER BY position",
+    )
+    .bind(agency_id)
+    .bind(invoice_id)
+    .fetch_all(&mut *conn)
+    .await
+}
+
+/// Replaces the invoice's lines with `lines`, numbered from 1.
+pub async fn replace_lines(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    invoice_id: i64,
+    lines: &[Line],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM invoice_lines WHERE agency_id = $1 AND invoice_id = $2")
+        .bind(agency_id)
+        .bind(invoice_id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, (description, quantity, unit_price, amount)) in (1_i64..).zip(lines) {
+        sqlx::query(
+            "INSERT INTO invoice_lines (agency_id, invoice_id, position, description, \
+             quantity_hundredths, unit_price_cents, amount_cents) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(agency_id)
+        .bind(invoice_id)
+        .bind(position)
+        .bind(description)
+        .bind(quantity)
+        .bind(unit_price)
+        .bind(amount)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks the invoice changed now (its lines or its PDF changed).
+pub async fn touch(conn: &mut AnyConnection, agency_id: i64, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE invoices SET updated_at = $1 WHERE agency_id = $2 AND id = $3")
+        .bind(Timestamp::now())
+        .bind(agency_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// The invoice with this external id: its id, client, number and PDF document, if any.
+pub async fn pdf_of(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    external_id: &str,
+) -> sqlx::Result<Option<(i64, i64, String, Option<i64>)>> {
+    sqlx::query_as(
+        "SELECT id, client_id, number, pdf_document_id FROM invoices \
+         WHERE agency_id = $1 AND external_id = $2",
+    )
+    .bind(agency_id)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// Points the invoice at its PDF document.
+pub async fn set_pdf(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    id: i64,
+    document_id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE invoices SET pdf_document_id = $1 WHERE agency_id = $2 AND id = $3")
+        .bind(document_id)
+        .bind(agency_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}

@@ -51,7 +51,7 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
     )
     .bind(agency_id)
-    .bind(super::staff_users::normalize_email(new.email))
+    .bind(crate::email::normalize(new.email))
     .bind(new.first_name.trim())
     .bind(new.last_name.trim())
     .bind(new.role_id)
@@ -933,7 +933,7 @@ pub async fn email_owner<'e>(
         "SELECT id FROM portal_users WHERE agency_id = $1 AND email = $2 AND id <> $3",
     )
     .bind(agency_id)
-    .bind(super::staff_users::normalize_email(email))
+    .bind(crate::email::normalize(email))
     .bind(except.unwrap_or(-1))
     .fetch_optional(db)
     .await
@@ -964,7 +964,7 @@ pub async fn update(
         "UPDATE portal_users SET email = $1, first_name = $2, last_name = $3, role_id = $4, \
          all_clients = $5, restricted_access = $6, updated_at = $7 WHERE agency_id = $8 AND id = $9",
     )
-    .bind(super::staff_users::normalize_email(changes.email))
+    .bind(crate::email::normalize(changes.email))
     .bind(changes.first_name.trim())
     .bind(changes.last_name.trim())
     .bind(changes.role_id)
@@ -1067,4 +1067,22 @@ pub async fn delete(conn: &mut AnyConnection, agency_id: i64, ids: &[i64]) -> sq
             .rows_affected();
     }
     Ok(deleted)
+}
+
+/// The worksites a portal user is limited to, across their clients (none when they see
+/// whole clients).
+pub async fn worksite_ids<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    portal_user_id: i64,
+) -> sqlx::Result<Vec<i64>> {
+    let rows: Vec<(Option<i64>,)> = sqlx::query_as(
+        "SELECT worksite_id FROM portal_user_clients WHERE agency_id = $1 \
+         AND portal_user_id = $2",
+    )
+    .bind(agency_id)
+    .bind(portal_user_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().filter_map(|(id,)| id).collect())
 }

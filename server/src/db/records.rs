@@ -1,13 +1,48 @@
-//! Writing one checked row by external id: insert it, update what differs, or leave it alone
-//! when nothing does (so `updated_at` only moves on real changes and syncs stay quiet).
+//! The data feed's rows, by table and column: writing one checked row by external id (insert
+//! it, update what differs, or leave it alone when nothing does, so `updated_at` only moves on
+//! real changes and syncs stay quiet), reading one back, and finding ids by external id.
 
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Outcome, unique_as_invalid};
-use crate::db::Timestamp;
-use crate::error::AppResult;
+use serde::Serialize;
+
+use super::Timestamp;
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The id of the agency's row of `table` with this external id.
+pub async fn id_of(
+    conn: &mut AnyConnection,
+    table: &str,
+    agency_id: i64,
+    external_id: &str,
+) -> sqlx::Result<Option<i64>> {
+    let sql = format!("SELECT id FROM {table} WHERE agency_id = $1 AND external_id = $2");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(agency_id)
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
 
 /// A column value, in the few types the schema uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +94,7 @@ pub async fn existing(
     agency_id: i64,
     external_id: &str,
     record: &Record,
-) -> AppResult<Option<(i64, bool)>> {
+) -> sqlx::Result<Option<(i64, bool)>> {
     let names: Vec<&str> = record.columns.iter().map(|(name, _)| *name).collect();
     let sql = format!(
         "SELECT id, {} FROM {} WHERE agency_id = $1 AND external_id = $2",
@@ -101,13 +136,14 @@ fn bind<'q>(
     }
 }
 
-/// Inserts, updates or leaves the row; returns its id and what happened.
+/// Inserts, updates or leaves the row; returns its id and what happened. Two writers of the
+/// same new external id at once: the second fails as a unique violation.
 pub async fn upsert(
     conn: &mut AnyConnection,
     agency_id: i64,
     external_id: &str,
     record: &Record,
-) -> AppResult<(i64, Outcome)> {
+) -> sqlx::Result<(i64, Outcome)> {
     let now = Timestamp::now().0;
     let n = record.columns.len();
     match existing(conn, agency_id, external_id, record).await? {
@@ -168,10 +204,7 @@ pub async fn upsert(
             if record.created_at || record.updated_at {
                 query = query.bind(now);
             }
-            let id: i64 = query
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(unique_as_invalid)?;
+            let id: i64 = query.fetch_one(&mut *conn).await?;
             Ok((id, Outcome::Created))
         }
     }
@@ -185,7 +218,7 @@ pub async fn show(
     external_id: &str,
     table: &str,
     columns: &[(&str, Kind)],
-) -> AppResult<Option<Map<String, Value>>> {
+) -> sqlx::Result<Option<Map<String, Value>>> {
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let sql = format!(
         "SELECT id, external_id, {} FROM {table} WHERE agency_id = $1 AND external_id = $2",

@@ -66,7 +66,7 @@ pub async fn create<'e>(
          VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $7) RETURNING id",
     )
     .bind(agency_id)
-    .bind(normalize_email(new.email))
+    .bind(crate::email::normalize(new.email))
     .bind(new.name.trim())
     .bind(new.role.as_str())
     .bind(new.password_hash)
@@ -86,11 +86,6 @@ pub async fn list<'e>(db: impl AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<
     .await
 }
 
-/// Emails are compared and stored trimmed and lower-cased.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 /// Creates a staff account waiting for its invitation to be accepted (no password yet).
 pub async fn create_invited<'e>(
     db: impl AnyExecutor<'e>,
@@ -105,7 +100,7 @@ pub async fn create_invited<'e>(
          VALUES ($1, $2, $3, $4, 'invited', $5, $5) RETURNING id",
     )
     .bind(agency_id)
-    .bind(normalize_email(email))
+    .bind(crate::email::normalize(email))
     .bind(name.trim())
     .bind(role.as_str())
     .bind(now)

@@ -686,6 +686,19 @@ pub async fn workers_for_clients<'e>(
     super::scope::all(db, sql, agency_id).await
 }
 
+/// The id and status of the agency's timesheet with this external id.
+pub async fn status_by_external_id<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    external_id: &str,
+) -> sqlx::Result<Option<(i64, String)>> {
+    sqlx::query_as("SELECT id, status FROM timesheets WHERE agency_id = $1 AND external_id = $2")
+        .bind(agency_id)
+        .bind(external_id)
+        .fetch_optional(db)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

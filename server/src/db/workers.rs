@@ -29,8 +29,8 @@ pub async fn create<'e>(
     .bind(new.external_id)
     .bind(new.first_name.trim())
     .bind(new.last_name.trim())
-    .bind(super::staff_users::normalize_email(new.email))
-    .bind(super::staff_users::normalize_email(new.recruiter_email))
+    .bind(crate::email::normalize(new.email))
+    .bind(crate::email::normalize(new.recruiter_email))
     .bind(Timestamp::now())
     .fetch_one(db)
     .await

@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::Fields;
-use super::record::{Kind, Record};
 use super::{Checked, Entity};
 use crate::db::clients;
+use crate::db::records::{self as record, Kind, Record};
 use crate::error::AppResult;
 
 #[derive(Debug)]
@@ -42,13 +42,7 @@ impl Entity for Clients {
         let notes = fields.text("notes", "notes", 4000);
         let portal_enabled = fields.flag("portal_enabled", "portal switch", true);
         if !name.is_empty() {
-            let current: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM clients WHERE agency_id = $1 AND external_id = $2",
-            )
-            .bind(agency_id)
-            .bind(external_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let current = record::id_of(conn, Self::TABLE, agency_id, external_id).await?;
             if clients::name_taken(&mut *conn, agency_id, &name, current).await? {
                 fields
                     .errors

@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
-use super::record::{Kind, Record};
 use super::{Checked, Entity};
 use crate::db::Timestamp;
+use crate::db::records::{Kind, Record};
 use crate::error::AppResult;
 
 #[derive(Debug)]

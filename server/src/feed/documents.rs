@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
-use super::record::{self, Kind, Param, Record};
 use super::{Upserted, invalid};
+use crate::db::records::{self as record, Kind, Param, Record};
 use crate::error::AppResult;
 
 /// The largest document accepted.
@@ -120,7 +120,9 @@ pub async fn upsert(
             ("content", Param::Bytes(content.to_vec())),
         ],
     };
-    let (id, outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
+    let (id, outcome) = record::upsert(conn, agency_id, external_id, &record)
+        .await
+        .map_err(super::unique_as_invalid)?;
     Ok(Upserted {
         id,
         outcome,

@@ -252,15 +252,7 @@ impl<'a> Fields<'a> {
             }
             return Ok(None);
         }
-        let sql = format!(
-            "SELECT id FROM {} WHERE agency_id = $1 AND external_id = $2",
-            table.table()
-        );
-        let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(agency_id)
-            .bind(&external_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let id = crate::db::records::id_of(conn, table.table(), agency_id, &external_id).await?;
         if id.is_none() {
             self.errors.add(
                 name,
@@ -283,13 +275,7 @@ impl<'a> Fields<'a> {
             .reference(conn, agency_id, "worksite", Reference::Worksite, false)
             .await?;
         if let (Some(client), Some(worksite)) = (client, worksite) {
-            let owner: Option<i64> = sqlx::query_scalar(
-                "SELECT client_id FROM worksites WHERE agency_id = $1 AND id = $2",
-            )
-            .bind(agency_id)
-            .bind(worksite)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let owner = crate::db::clients::worksite_owner(&mut *conn, agency_id, worksite).await?;
             if owner != Some(client) {
                 self.errors
                     .add("worksite", "This worksite belongs to another client.");

@@ -7,11 +7,10 @@ use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
-use super::record::{self, Kind, Record};
 use super::{Checked, Entity, Outcome, Upserted};
-use crate::db::Timestamp;
 use crate::db::documents::{self, NewDocument};
-use crate::db::invoices::NewInvoiceLine;
+use crate::db::invoices::{self, Line, NewInvoiceLine};
+use crate::db::records::{self as record, Kind, Record};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug)]
@@ -20,9 +19,6 @@ pub struct Invoices;
 /// The largest invoice PDF accepted.
 pub const MAX_PDF_BYTES: usize = 10 * 1024 * 1024;
 const MAX_LINES: usize = 500;
-
-/// A checked line: description, quantity in hundredths, unit price and amount in cents.
-type Line = (String, i64, i64, i64);
 
 fn read_lines(fields: &mut Fields<'_>) -> Vec<Line> {
     let Some(items) = fields.objects("lines") else {
@@ -73,17 +69,6 @@ fn read_lines(fields: &mut Fields<'_>) -> Vec<Line> {
         lines.push((description, quantity, unit_price, amount));
     }
     lines
-}
-
-async fn stored_lines(conn: &mut AnyConnection, agency_id: i64, id: i64) -> AppResult<Vec<Line>> {
-    Ok(sqlx::query_as(
-        "SELECT description, quantity_hundredths, unit_price_cents, amount_cents \
-         FROM invoice_lines WHERE agency_id = $1 AND invoice_id = $2 ORDER BY position",
-    )
-    .bind(agency_id)
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// Checks an invoice and its lines.
@@ -166,31 +151,13 @@ impl Entity for Invoices {
         row: &Map<String, Value>,
     ) -> AppResult<Upserted> {
         let (Checked { record, label }, lines) = read(conn, agency_id, row).await?;
-        let (id, mut outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
-        if stored_lines(conn, agency_id, id).await? != lines {
-            sqlx::query("DELETE FROM invoice_lines WHERE agency_id = $1 AND invoice_id = $2")
-                .bind(agency_id)
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            for (position, (description, quantity, unit_price, amount)) in (1_i64..).zip(&lines) {
-                sqlx::query(
-                    "INSERT INTO invoice_lines (agency_id, invoice_id, position, description, \
-                     quantity_hundredths, unit_price_cents, amount_cents) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(agency_id)
-                .bind(id)
-                .bind(position)
-                .bind(description)
-                .bind(quantity)
-                .bind(unit_price)
-                .bind(amount)
-                .execute(&mut *conn)
-                .await?;
-            }
+        let (id, mut outcome) = record::upsert(conn, agency_id, external_id, &record)
+            .await
+            .map_err(super::unique_as_invalid)?;
+        if invoices::stored_lines(conn, agency_id, id).await? != lines {
+            invoices::replace_lines(conn, agency_id, id, &lines).await?;
             if outcome == Outcome::Unchanged {
-                touch(conn, agency_id, id).await?;
+                invoices::touch(conn, agency_id, id).await?;
                 outcome = Outcome::Updated;
             }
         }
@@ -208,7 +175,7 @@ impl Entity for Invoices {
             return Ok(None);
         };
         let id = row.get("id").and_then(Value::as_i64).unwrap_or_default();
-        let lines: Vec<Value> = stored_lines(conn, agency_id, id)
+        let lines: Vec<Value> = invoices::stored_lines(conn, agency_id, id)
             .await?
             .into_iter()
             .map(|(description, quantity, unit_price, amount)| {
@@ -223,16 +190,6 @@ impl Entity for Invoices {
     }
 }
 
-async fn touch(conn: &mut AnyConnection, agency_id: i64, id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE invoices SET updated_at = $1 WHERE agency_id = $2 AND id = $3")
-        .bind(Timestamp::now())
-        .bind(agency_id)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-}
-
 /// Stores an invoice's PDF (replacing an earlier one) as a document of the invoice's client.
 /// Refuses what is too large or not a PDF; `NotFound` when the agency has no such invoice.
 pub async fn attach_pdf(
@@ -242,23 +199,12 @@ pub async fn attach_pdf(
     content: &[u8],
 ) -> AppResult<Upserted> {
     super::documents::check_content("application/pdf", content, MAX_PDF_BYTES, "pdf")?;
-    let (id, client_id, number, current): (i64, i64, String, Option<i64>) = sqlx::query_as(
-        "SELECT id, client_id, number, pdf_document_id FROM invoices \
-         WHERE agency_id = $1 AND external_id = $2",
-    )
-    .bind(agency_id)
-    .bind(external_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let (id, client_id, number, current) = invoices::pdf_of(conn, agency_id, external_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let label = format!("{number} PDF");
     if let Some(document) = current {
-        let stored: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT content FROM documents WHERE agency_id = $1 AND id = $2")
-                .bind(agency_id)
-                .bind(document)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let stored = documents::content(&mut *conn, agency_id, document).await?;
         if stored.as_deref() == Some(content) {
             return Ok(Upserted {
                 id,
@@ -277,19 +223,10 @@ pub async fn attach_pdf(
         content,
     };
     let document = documents::create(&mut *conn, agency_id, &new).await?;
-    sqlx::query("UPDATE invoices SET pdf_document_id = $1 WHERE agency_id = $2 AND id = $3")
-        .bind(document)
-        .bind(agency_id)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    touch(conn, agency_id, id).await?;
+    invoices::set_pdf(&mut *conn, agency_id, id, document).await?;
+    invoices::touch(conn, agency_id, id).await?;
     if let Some(old) = current {
-        sqlx::query("DELETE FROM documents WHERE agency_id = $1 AND id = $2")
-            .bind(agency_id)
-            .bind(old)
-            .execute(&mut *conn)
-            .await?;
+        documents::delete(&mut *conn, agency_id, old).await?;
     }
     let outcome = if current.is_some() {
         Outcome::Updated

@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::Fields;
-use super::record::{Kind, Record};
 use super::{Checked, Entity};
+use crate::db::records::{Kind, Record};
 use crate::error::AppResult;
 
 #[derive(Debug)]

@@ -13,6 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::fields::parse_instant;
 use crate::db::Timestamp;
+use crate::db::changes::{self, Changes};
 use crate::error::{AppError, AppResult};
 
 /// How long a change waits before a sync sees it.
@@ -81,17 +82,7 @@ pub async fn timesheets(
     limit: Option<i64>,
 ) -> AppResult<Page> {
     let limit = clamp_limit(limit);
-    let select = "SELECT t.id, t.external_id, w.external_id, c.external_id, s.external_id, \
-         t.work_date, t.start_time, t.end_time, t.break_minutes, t.minutes_worked, \
-         t.charge_rate_cents, t.charge_amount_cents, t.pay_rate_cents, t.status, \
-         t.rejection_reason, t.decided_by, p.first_name, p.last_name, p.email, t.decided_at, \
-         t.created_at, t.updated_at \
-         FROM timesheets t \
-         JOIN workers w ON w.id = t.worker_id \
-         JOIN clients c ON c.id = t.client_id \
-         LEFT JOIN worksites s ON s.id = t.worksite_id \
-         LEFT JOIN portal_users p ON p.id = t.decided_by";
-    let rows = changed_rows(conn, select, "t", agency_id, after, limit).await?;
+    let rows = changed_rows(conn, Changes::Timesheets, agency_id, after, limit).await?;
     let mut page = paginate(rows, after, limit, timesheet_json)?;
     let ids: Vec<i64> = page
         .rows
@@ -111,29 +102,26 @@ pub async fn timesheets(
     Ok(page)
 }
 
-/// Rows of `select` (whose main table is `alias`) changed after `after` and settled, in
-/// `(updated_at, id)` order, one more than `limit` to tell whether more are waiting.
+/// Rows changed after `after` and settled, in `(updated_at, id)` order, one more than
+/// `limit` to tell whether more are waiting.
 async fn changed_rows(
     conn: &mut AnyConnection,
-    select: &str,
-    alias: &str,
+    changes: Changes,
     agency_id: i64,
     after: Cursor,
     limit: i64,
 ) -> AppResult<Vec<AnyRow>> {
-    let sql = format!(
-        "{select} WHERE {alias}.agency_id = $1 AND ({alias}.updated_at > $2 \
-         OR ({alias}.updated_at = $2 AND {alias}.id > $3)) AND {alias}.updated_at <= $4 \
-         ORDER BY {alias}.updated_at, {alias}.id LIMIT $5"
-    );
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(agency_id)
-        .bind(after.updated_at)
-        .bind(after.id)
-        .bind(Timestamp::now().0 - SETTLE_SECONDS)
-        .bind(limit + 1)
-        .fetch_all(&mut *conn)
-        .await?)
+    let settled = Timestamp::now().0 - SETTLE_SECONDS;
+    let rows = changes
+        .after(
+            conn,
+            agency_id,
+            (after.updated_at, after.id),
+            settled,
+            limit + 1,
+        )
+        .await?;
+    Ok(rows)
 }
 
 fn paginate(
@@ -216,17 +204,7 @@ pub async fn timesheet_events(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let places: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT timesheet_id, action, actor_kind, actor_name, reason, at FROM timesheet_events \
-         WHERE agency_id = $1 AND timesheet_id IN ({}) ORDER BY at, id",
-        places.join(", ")
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(agency_id);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
+    let rows = changes::timesheet_events(conn, agency_id, ids).await?;
     rows.iter()
         .map(|row| {
             Ok((
@@ -252,25 +230,11 @@ pub async fn work_requests(
     limit: Option<i64>,
 ) -> AppResult<Page> {
     let limit = clamp_limit(limit);
-    let select = "SELECT r.id, c.external_id, s.external_id, r.portal_user_id, p.first_name, \
-         p.last_name, p.email, r.title, r.description, r.needed_by, r.workers_needed, \
-         r.urgency, r.status, r.created_at, r.updated_at \
-         FROM work_requests r \
-         JOIN clients c ON c.id = r.client_id \
-         LEFT JOIN worksites s ON s.id = r.worksite_id \
-         LEFT JOIN portal_users p ON p.id = r.portal_user_id";
-    let rows = changed_rows(conn, select, "r", agency_id, after, limit).await?;
+    let rows = changed_rows(conn, Changes::WorkRequests, agency_id, after, limit).await?;
     let mut page = paginate(rows, after, limit, work_request_json)?;
     for row in &mut page.rows {
         let id = row["id"].as_i64().unwrap_or_default();
-        let updates = sqlx::query(
-            "SELECT author_kind, author_name, body, status, at FROM work_request_updates \
-             WHERE agency_id = $1 AND work_request_id = $2 ORDER BY at, id",
-        )
-        .bind(agency_id)
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let updates = changes::work_request_updates(conn, agency_id, id).await?;
         let updates = updates
             .iter()
             .map(|u| {

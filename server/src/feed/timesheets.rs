@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
-use super::record::{self, Kind, Param, Record};
 use super::{Checked, Entity, Outcome, Upserted, invalid};
+use crate::db::records::{self as record, Kind, Param, Record};
 use crate::db::timesheets::{NewTimesheet, charge_cents, record_event};
 use crate::error::AppResult;
 
@@ -136,13 +136,9 @@ impl Entity for Timesheets {
         row: &Map<String, Value>,
     ) -> AppResult<Upserted> {
         let Checked { mut record, label } = Self::check(conn, agency_id, external_id, row).await?;
-        let stored: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, status FROM timesheets WHERE agency_id = $1 AND external_id = $2",
-        )
-        .bind(agency_id)
-        .bind(external_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let stored =
+            crate::db::timesheets::status_by_external_id(&mut *conn, agency_id, external_id)
+                .await?;
         let status = stored
             .as_ref()
             .map_or_else(|| "pending".to_owned(), |(_, status)| status.clone());
@@ -166,7 +162,9 @@ impl Entity for Timesheets {
                 ("decided_at", Param::Int(None)),
             ]);
         }
-        let (id, outcome) = record::upsert(conn, agency_id, external_id, &record).await?;
+        let (id, outcome) = record::upsert(conn, agency_id, external_id, &record)
+            .await
+            .map_err(super::unique_as_invalid)?;
         let action = match outcome {
             Outcome::Created => Some("submitted"),
             Outcome::Updated if resubmitted => Some("resubmitted"),

@@ -15,11 +15,12 @@ use lettre::message::{Mailbox, MultiPart};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{SendError, Transport, mask};
-use crate::app::AppState;
+use super::{SendError, Transport};
 use crate::config::MailWorkerConfig;
 use crate::db::outbox::{self, Claimed};
 use crate::db::{Db, Timestamp};
+use crate::email::mask;
+use crate::state::AppState;
 
 /// What the worker knows about an agency: who its email comes from, and whether its
 /// configuration opens its portal (an admin's saved choice, read at each delivery, wins: a
@@ -65,7 +66,7 @@ impl Worker {
                 .mail_from
                 .as_deref()
                 .unwrap_or(&settings.mail.from);
-            let from = super::parse_sender(from)
+            let from = crate::email::parse_sender(from)
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("agency \"{}\"", agency.slug))?;
             senders.insert(

@@ -8,10 +8,10 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::{ClientIp, StaffAdmin, api_tokens, audit_actor};
 use crate::db::audit::{self, Target};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 fn render(
     tokens: &[crate::db::api_tokens::ApiToken],

@@ -5,10 +5,10 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::StaffAdmin;
 use crate::db::audit::{self, AuditFilter};
 use crate::error::AppResult;
+use crate::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 /// Pages past this are refused by clamping: far beyond any log, and far from overflowing.

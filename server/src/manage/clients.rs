@@ -9,205 +9,22 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
-use crate::agency::Agency;
-use crate::app::AppState;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, StaffSession, audit_actor};
-use crate::db::audit::{self, Actor, Target};
-use crate::db::clients::{self, ClientFilter, ClientPage, NewClient, SortColumn, StatusFilter};
+use crate::clients::{
+    ClientInput, ListQuery, Removal, WORKSITE_IN_USE, WorksiteInput, change, create, listing,
+    save_worksite,
+};
+use crate::db::audit::Actor;
+use crate::db::clients::{self, SortColumn, StatusFilter};
 use crate::db::contacts;
 use crate::db::outbox::Page;
 use crate::error::{AppError, AppResult};
-use crate::forms::{FieldErrors, checked};
-use crate::manage::outbox::Pager;
-
-/// What a person or a back-office system sends for a client.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-pub struct ClientInput {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub notes: String,
-    /// A checkbox on forms (`on` when ticked), a boolean in JSON.
-    #[serde(default, deserialize_with = "checkbox")]
-    pub portal_enabled: Option<String>,
-}
-
-fn checkbox<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Value {
-        Bool(bool),
-        Text(String),
-    }
-    Ok(match Option::<Value>::deserialize(deserializer)? {
-        Some(Value::Bool(true)) => Some("on".into()),
-        Some(Value::Bool(false)) | None => None,
-        Some(Value::Text(text)) => Some(text),
-    })
-}
-
-impl ClientInput {
-    fn as_new(&self) -> NewClient<'_> {
-        NewClient {
-            external_id: None,
-            name: &self.name,
-            email: &self.email,
-            phone: &self.phone,
-            address: &self.address,
-            notes: &self.notes,
-        }
-    }
-}
-
-/// Checks a client's fields, including that no other client of the agency has the name.
-pub async fn validate(
-    state: &AppState,
-    agency: &Agency,
-    input: &ClientInput,
-    id: Option<i64>,
-) -> AppResult<FieldErrors> {
-    let mut errors = FieldErrors::default();
-    errors.required("name", "company name", &input.name, 200);
-    errors.optional_email("email", &input.email);
-    errors.at_most("phone", "phone number", &input.phone, 40);
-    errors.at_most("address", "address", &input.address, 500);
-    errors.at_most("notes", "notes", &input.notes, 4000);
-    if errors.get("name").is_none()
-        && clients::name_taken(&state.db().pool, agency.id, &input.name, id).await?
-    {
-        errors.add("name", "Another client already has this name.");
-    }
-    Ok(errors)
-}
-
-/// Creates a client from checked input and audits it; returns its id. Used by the page and
-/// the API alike.
-pub async fn create(
-    state: &AppState,
-    agency: &Agency,
-    input: &ClientInput,
-    actor: Actor<'_>,
-) -> AppResult<i64> {
-    validate(state, agency, input, None).await?.into_result()?;
-    let pool = &state.db().pool;
-    let id = clients::create(pool, agency.id, &input.as_new()).await?;
-    if !checked(&input.portal_enabled) {
-        clients::update(pool, agency.id, id, &input.as_new(), false).await?;
-    }
-    audit_client(state, agency, actor, "client created", id, &input.name).await?;
-    Ok(id)
-}
-
-/// Changes a client from checked input and audits it; false when the agency has no such
-/// client.
-pub async fn change(
-    state: &AppState,
-    agency: &Agency,
-    id: i64,
-    input: &ClientInput,
-    actor: Actor<'_>,
-) -> AppResult<bool> {
-    validate(state, agency, input, Some(id))
-        .await?
-        .into_result()?;
-    let enabled = checked(&input.portal_enabled);
-    if !clients::update(&state.db().pool, agency.id, id, &input.as_new(), enabled).await? {
-        return Ok(false);
-    }
-    audit_client(state, agency, actor, "client changed", id, &input.name).await?;
-    Ok(true)
-}
-
-pub(crate) async fn audit_client(
-    state: &AppState,
-    agency: &Agency,
-    actor: Actor<'_>,
-    action: &str,
-    id: i64,
-    name: &str,
-) -> AppResult<()> {
-    let target = Target {
-        kind: Some("client"),
-        id: Some(id),
-        label: Some(name.trim()),
-    };
-    audit::record(&state.db().pool, agency.id, actor, action, target, "").await?;
-    Ok(())
-}
+use crate::forms::FieldErrors;
+use crate::paging::Pager;
+use crate::state::AppState;
 
 pub(crate) fn staff_actor<'a>(me: &'a SignedIn, ip: &'a str) -> Actor<'a> {
     audit_actor(me.kind.as_str(), Some(me.account.id), &me.account.email, ip)
-}
-
-/// The client list's query string: `?q=&status=&sort=&dir=&page=&size=`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub status: Option<String>,
-    /// Older links: `archived=on` lists every client.
-    #[serde(default)]
-    pub archived: Option<String>,
-    #[serde(default)]
-    pub sort: Option<String>,
-    #[serde(default)]
-    pub dir: Option<String>,
-    pub page: Option<u32>,
-    pub size: Option<u32>,
-    #[serde(default)]
-    done: Option<String>,
-}
-
-impl ListQuery {
-    /// The filter and page asked for; anything unknown falls back to the default.
-    pub fn filter(&self) -> (ClientFilter, Page) {
-        let status = self
-            .status
-            .as_deref()
-            .and_then(StatusFilter::parse)
-            .unwrap_or(if checked(&self.archived) {
-                StatusFilter::All
-            } else {
-                StatusFilter::Active
-            });
-        let filter = ClientFilter {
-            search: self.q.trim().to_owned(),
-            status,
-            sort: self
-                .sort
-                .as_deref()
-                .and_then(SortColumn::parse)
-                .unwrap_or_default(),
-            descending: self.dir.as_deref() == Some("desc"),
-        };
-        (filter, Page::new(self.page, self.size))
-    }
-}
-
-/// One page of the agency's clients as `query` asks.
-pub async fn listing(
-    state: &AppState,
-    agency: &Agency,
-    query: &ListQuery,
-) -> AppResult<(ClientFilter, Page, ClientPage)> {
-    let (filter, page) = query.filter();
-    let offset = i64::from(page.number - 1) * i64::from(page.size);
-    let found = clients::search(
-        &state.db().pool,
-        agency.id,
-        &filter,
-        i64::from(page.size),
-        offset,
-    )
-    .await?;
-    Ok((filter, page, found))
 }
 
 pub async fn list(
@@ -432,29 +249,6 @@ pub async fn restore(
     set_archived(state, admin, ip, path, false).await
 }
 
-/// Archives or restores one of the agency's clients and audits it; false when there is no
-/// such client. Used by the page and the API alike.
-pub async fn archive_client(
-    state: &AppState,
-    agency: &Agency,
-    id: i64,
-    archived: bool,
-    actor: Actor<'_>,
-) -> AppResult<bool> {
-    let pool = &state.db().pool;
-    let Some(client) = clients::get(pool, agency.id, id).await? else {
-        return Ok(false);
-    };
-    clients::set_archived(pool, agency.id, id, archived).await?;
-    let action = if archived {
-        "client archived"
-    } else {
-        "client restored"
-    };
-    audit_client(state, agency, actor, action, id, &client.name).await?;
-    Ok(true)
-}
-
 async fn set_archived(
     State(state): State<AppState>,
     StaffAdmin(me): StaffAdmin,
@@ -462,39 +256,11 @@ async fn set_archived(
     Path((_, id)): Path<(String, i64)>,
     archived: bool,
 ) -> AppResult<Response> {
-    if !archive_client(&state, &me.agency, id, archived, staff_actor(&me, &ip)).await? {
+    if !crate::clients::archive(&state, &me.agency, id, archived, staff_actor(&me, &ip)).await? {
         return Err(AppError::NotFound);
     }
     let done = if archived { "archived" } else { "restored" };
     Ok(back_to(&me, id, done))
-}
-
-/// Deletes one of the agency's clients that has no data, with its worksites, and audits it.
-/// `NotFound` when there is no such client; `Conflict` naming what it still has otherwise,
-/// and offering archiving instead.
-pub async fn delete_client(
-    state: &AppState,
-    agency: &Agency,
-    id: i64,
-    actor: Actor<'_>,
-) -> AppResult<()> {
-    let pool = &state.db().pool;
-    let client = clients::get(pool, agency.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let kept = clients::data_kept(pool, agency.id, id).await?;
-    if !kept.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "{} cannot be deleted because it still has {}. Archive it instead: it disappears from lists and the portal, and its history is kept.",
-            client.name,
-            kept.join(", ")
-        )));
-    }
-    let mut tx = crate::db::begin_write(pool).await?;
-    clients::delete(&mut tx, agency.id, id).await?;
-    tx.commit().await?;
-    audit_client(state, agency, actor, "client deleted", id, &client.name).await?;
-    Ok(())
 }
 
 /// Deletes a client with no data; otherwise says what it still has and offers archiving.
@@ -504,7 +270,7 @@ pub async fn delete(
     ClientIp(ip): ClientIp,
     Path((_, id)): Path<(String, i64)>,
 ) -> AppResult<Response> {
-    match delete_client(&state, &me.agency, id, staff_actor(&me, &ip)).await {
+    match crate::clients::delete(&state, &me.agency, id, staff_actor(&me, &ip)).await {
         Ok(()) => Ok(crate::redirect::to(&format!(
             "/{}/manage/clients?done=deleted",
             me.agency.slug
@@ -513,103 +279,6 @@ pub async fn delete(
         Err(AppError::Conflict(error)) => detail(&state, &me, id, context! { error }).await,
         Err(other) => Err(other),
     }
-}
-
-/// What a person or a back-office system sends for a worksite.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-pub struct WorksiteInput {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub address: String,
-}
-
-impl WorksiteInput {
-    /// Problems keyed `worksite_name` / `worksite_address` on pages (where the client's own
-    /// fields share the page) and `name` / `address` in the API.
-    pub fn errors(&self, prefix: &str) -> FieldErrors {
-        let mut errors = FieldErrors::default();
-        errors.required(&format!("{prefix}name"), "worksite name", &self.name, 200);
-        errors.at_most(&format!("{prefix}address"), "address", &self.address, 500);
-        errors
-    }
-}
-
-/// Adds (`id` `None`) or changes a worksite of one of the agency's clients and audits it;
-/// `None` when the agency has no such client or worksite.
-pub async fn save_worksite(
-    state: &AppState,
-    agency: &Agency,
-    client_id: i64,
-    id: Option<i64>,
-    input: &WorksiteInput,
-    actor: Actor<'_>,
-) -> AppResult<Option<i64>> {
-    let pool = &state.db().pool;
-    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
-        return Ok(None);
-    };
-    input.errors("").into_result()?;
-    let (id, action) = match id {
-        None => {
-            let id =
-                clients::create_worksite(pool, agency.id, client_id, &input.name, &input.address)
-                    .await?;
-            (id, "worksite added")
-        }
-        Some(id) => {
-            if !clients::update_worksite(
-                pool,
-                agency.id,
-                client_id,
-                id,
-                &input.name,
-                &input.address,
-            )
-            .await?
-            {
-                return Ok(None);
-            }
-            (id, "worksite changed")
-        }
-    };
-    let label = format!("{}: {}", client.name, input.name.trim());
-    audit_client(state, agency, actor, action, client_id, &label).await?;
-    Ok(Some(id))
-}
-
-/// What became of a request to remove a worksite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
-    Removed,
-    NotFound,
-    /// Timesheets, clock events, contacts, portal users or requests refer to it.
-    InUse,
-}
-
-/// The words shown (page) and returned (API) when a worksite in use stays.
-pub const WORKSITE_IN_USE: &str = "That worksite is in use (timesheets, clock events, contacts, portal users or requests refer to it), so it stays.";
-
-pub async fn remove_worksite_of(
-    state: &AppState,
-    agency: &Agency,
-    client_id: i64,
-    id: i64,
-    actor: Actor<'_>,
-) -> AppResult<Removal> {
-    let pool = &state.db().pool;
-    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
-        return Ok(Removal::NotFound);
-    };
-    let Some(worksite) = clients::worksite(pool, agency.id, client_id, id).await? else {
-        return Ok(Removal::NotFound);
-    };
-    if !clients::delete_worksite(pool, agency.id, client_id, id).await? {
-        return Ok(Removal::InUse);
-    }
-    let label = format!("{}: {}", client.name, worksite.name);
-    audit_client(state, agency, actor, "worksite removed", client_id, &label).await?;
-    Ok(Removal::Removed)
 }
 
 fn back_to(me: &SignedIn, id: i64, done: &str) -> Response {
@@ -703,7 +372,9 @@ pub async fn remove_worksite(
     ClientIp(ip): ClientIp,
     Path((_, id, worksite)): Path<(String, i64, i64)>,
 ) -> AppResult<Response> {
-    match remove_worksite_of(&state, &me.agency, id, worksite, staff_actor(&me, &ip)).await? {
+    match crate::clients::remove_worksite(&state, &me.agency, id, worksite, staff_actor(&me, &ip))
+        .await?
+    {
         Removal::Removed => Ok(back_to(&me, id, "worksite-removed")),
         Removal::NotFound => Err(AppError::NotFound),
         Removal::InUse => detail(&state, &me, id, context! { error => WORKSITE_IN_USE }).await,

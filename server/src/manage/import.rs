@@ -9,11 +9,11 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::{ClientIp, SignedIn, StaffSession, audit_actor};
 use crate::error::AppResult;
 use crate::feed::import::{self, ImportKind};
 use crate::forms::checked;
+use crate::state::AppState;
 
 fn render(me: &SignedIn, extra: minijinja::Value) -> AppResult<Response> {
     let base = context! {

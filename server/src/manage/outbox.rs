@@ -5,14 +5,15 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::AnyPool;
 
-use crate::app::AppState;
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor};
 use crate::db::audit::{self, Target};
 use crate::db::outbox::{self, Filter, Page, Status};
 use crate::error::{AppError, AppResult};
+use crate::paging::Pager;
+use crate::state::AppState;
 
 /// The outbox page's query string: `?q=&status=&page=&size=`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,33 +25,6 @@ pub struct OutboxQuery {
     /// Set by the redirect after a resend, to show that it worked.
     #[serde(default)]
     pub resent: bool,
-}
-
-/// Page numbers and counts for the pagination component.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Pager {
-    pub number: u32,
-    pub size: u32,
-    pub pages: i64,
-    pub total: i64,
-    /// Positions (from 1) of the first and last row shown.
-    pub first: i64,
-    pub last: i64,
-}
-
-impl Pager {
-    pub fn new(page: Page, total: i64, shown: usize) -> Self {
-        let size = i64::from(page.size);
-        let first = (i64::from(page.number) - 1) * size + 1;
-        Self {
-            number: page.number,
-            size: page.size,
-            pages: (total + size - 1) / size,
-            total,
-            first,
-            last: first + i64::try_from(shown).unwrap_or(0) - 1,
-        }
-    }
 }
 
 /// `GET /{agency}/manage/outbox`: the agency's email, newest first, filtered and paged.

@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
 
-use crate::app::AppState;
 use crate::auth::StaffAdmin;
 use crate::db::plugin_failures;
 use crate::error::AppResult;
+use crate::state::AppState;
 
 /// Failures the page lists, newest first.
 const SHOWN: i64 = 50;

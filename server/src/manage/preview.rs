@@ -8,12 +8,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::{ClientIp, StaffSession, audit_actor};
 use crate::db::accounts::{self, AccountKind};
 use crate::db::audit::{self, Target};
 use crate::db::sessions;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct StartInput {

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Deserialize;
 
-pub const FILE_NAME: &str = "plugin.toml";
+pub const FILE_NAME: &str = crate::config::installed::PLUGIN_MANIFEST;
 
 /// The plugin API versions this host can run.
 pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0"];

@@ -14,8 +14,6 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use wasmtime::Store;
 
 use super::bindings::{PluginError, notifications, roles};
@@ -30,9 +28,6 @@ use super::sandbox::{self, Ctx};
 use super::types::{
     AuthorizationRequest, Column, Decision, ExportFormat, Notification, NotificationEvent, Role,
 };
-use crate::agency::CurrentAgency;
-use crate::app::AppState;
-use crate::error::AppError;
 
 /// What a portal user is told when a dynamic rule could not be evaluated.
 pub const UNAVAILABLE_DENIAL: &str = "This could not be checked just now; please try again.";
@@ -423,19 +418,5 @@ impl Calls {
             notifications,
         });
         Ok(self.live.len() - 1)
-    }
-}
-
-impl FromRequestParts<AppState> for PluginRequest {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let agency = CurrentAgency::from_request_parts(parts, state).await?;
-        state.plugins().for_request(&agency.slug).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
-                "agency \"{}\" has no plugins loaded",
-                agency.slug
-            ))
-        })
     }
 }

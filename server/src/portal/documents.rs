@@ -8,10 +8,10 @@ use minijinja::value::Serde;
 
 use super::Portal;
 use super::gate::{self, Gated};
-use crate::app::AppState;
 use crate::db::documents::{self, DocumentFile, DocumentInfo};
 use crate::error::AppResult;
 use crate::plugins::{Permission, PluginRequest, Target};
+use crate::state::AppState;
 
 /// A document as `authorize` is asked about it, listed or downloaded.
 macro_rules! gated_document {

@@ -7,11 +7,11 @@ use minijinja::value::Serde;
 
 use super::Portal;
 use super::gate::{self, Gated};
-use crate::app::AppState;
 use crate::db::jobs::{self, JobInfo};
 use crate::db::quotes::{self, QuoteInfo};
 use crate::error::AppResult;
 use crate::plugins::{Permission, PluginRequest, Target};
+use crate::state::AppState;
 
 impl Gated for JobInfo {
     fn client_id(&self) -> i64 {

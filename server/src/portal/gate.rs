@@ -5,9 +5,9 @@
 //! rules fail closed. A static permission costs nothing here.
 
 use super::Portal;
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::plugins::{AuthorizationRequest, Decision, Permission, PluginRequest, Target};
+use crate::state::AppState;
 
 /// A record a dynamic permission is asked about (`roles.wit`, `target`).
 pub trait Gated {

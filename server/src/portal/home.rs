@@ -10,10 +10,10 @@ use minijinja::context;
 use minijinja::value::Serde;
 
 use super::{Portal, monday_of, today};
-use crate::app::AppState;
 use crate::db::{clients, clock_events, invoices, timesheets, work_requests};
 use crate::error::AppResult;
 use crate::plugins::{Permission, PluginRequest};
+use crate::state::AppState;
 
 pub async fn page(
     State(state): State<AppState>,

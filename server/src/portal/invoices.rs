@@ -10,11 +10,11 @@ use serde::Serialize;
 
 use super::gate::{self, Gated};
 use super::{Portal, iso, today};
-use crate::app::AppState;
 use crate::db::documents;
 use crate::db::invoices::{self, InvoiceInfo};
 use crate::error::{AppError, AppResult};
 use crate::plugins::{Permission, PluginRequest, Target};
+use crate::state::AppState;
 
 /// Most invoices the list shows.
 const LIST_LIMIT: i64 = 200;

@@ -165,7 +165,7 @@ fn recipients(
             }
             Recipient::ClientContact => to.extend(contact.map(str::to_lowercase)),
             Recipient::Email(email) => {
-                if email.trim() != email || crate::auth::email_problem(email).is_some() {
+                if email.trim() != email || crate::email::problem(email).is_some() {
                     tracing::warn!(
                         agency = %agency.slug, plugin,
                         address = %printable(email, 100),

@@ -8,11 +8,11 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Portal;
-use crate::app::AppState;
 use crate::db::Timestamp;
 use crate::db::clock_events::{self, OnSite};
 use crate::error::AppResult;
 use crate::plugins::{Permission, PluginRequest};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 struct Site {

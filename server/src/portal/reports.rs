@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::{Portal, iso, monday_of, parse_date, today};
-use crate::app::AppState;
 use crate::db::timesheets::{self, Grouping, Totals};
 use crate::error::{AppError, AppResult};
 use crate::plugins::{Column, ColumnType, Permission, PluginRequest, RowBatch};
+use crate::state::AppState;
 
 /// The widest range a report covers, in days.
 const LONGEST_RANGE_DAYS: i64 = 366 * 2;

@@ -16,7 +16,6 @@ use time::Duration;
 
 use super::gate::Gated;
 use super::{Portal, hundredths, iso, monday_of, notify, parse_date, parse_id, today};
-use crate::app::AppState;
 use crate::db::clients;
 use crate::db::scope::Page;
 use crate::db::timesheets::{self, ClientTimesheet, Filter, TimesheetStatus};
@@ -26,6 +25,7 @@ use crate::plugins::{
     AuthorizationRequest, Decision, Named, NotificationEvent, Permission, Person, PersonKind,
     PluginRequest, Target,
 };
+use crate::state::AppState;
 
 /// Most timesheets one "approve all shown" decides at once.
 const MOST_AT_ONCE: i64 = 500;

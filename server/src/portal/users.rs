@@ -13,15 +13,15 @@ use minijinja::context;
 use minijinja::value::Serde;
 
 use super::Portal;
-use crate::app::AppState;
 use crate::auth::{ClientIp, audit_actor};
 use crate::db::audit::Actor;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::mail::Queued;
-use crate::manage::portal_users::rules::{self, Granter, NewUserInput};
-use crate::manage::portal_users::{self as manage, Done, Fields, ListQuery};
 use crate::plugins::{Permission, PluginRequest, Target};
+use crate::portal_users::pages::{self as shared, Done, Fields, ListQuery};
+use crate::portal_users::{self as rules, Granter, NewUserInput};
+use crate::state::AppState;
 
 /// What the signed-in user may grant, or 403 when their role does not manage users or
 /// their access is restricted.
@@ -83,10 +83,10 @@ pub async fn list(
 ) -> AppResult<Response> {
     let granter = granter(&state, &portal).await?;
     let me = &portal.session.user;
-    let listing = manage::list_page(&state, me.agency.id, &query, granter.within).await?;
+    let listing = shared::list_page(&state, me.agency.id, &query, granter.within).await?;
     let extra = context! {
         title => "Portal users", notice => done.notice(), me_id => me.account.id,
-        roles => manage::role_labels(&state, &me.agency.slug), ..listing,
+        roles => shared::role_labels(&state, &me.agency.slug), ..listing,
     };
     portal
         .render(&state, "portal/users.html", "users", extra)
@@ -100,7 +100,7 @@ async fn render_new(
     input: &NewUserInput,
     errors: Option<&FieldErrors>,
 ) -> AppResult<Response> {
-    let choices = manage::choices(state, &portal.session.user.agency, granter).await?;
+    let choices = shared::choices(state, &portal.session.user.agency, granter).await?;
     let extra = context! {
         title => "Invite a portal user", input => Serde(input), errors => errors.map(Serde),
         ..choices,
@@ -208,7 +208,7 @@ pub async fn act(
             rules::set_active(&state, agency, id, active, actor).await?;
             if active { "reactivated" } else { "deactivated" }
         }
-        "resend" => manage::sent_done(
+        "resend" => shared::sent_done(
             rules::resend_invitation(&state, agency, id, actor).await?,
             "resent",
         ),

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use super::gate::{self, Gated};
 use super::{Portal, notify, parse_date, today};
-use crate::app::AppState;
 use crate::db::clients::{self, Worksite};
 use crate::db::work_requests::{self, NewWorkRequest, WorkRequestInfo};
 use crate::error::{AppError, AppResult};
@@ -21,6 +20,7 @@ use crate::plugins::{
     AuthorizationRequest, Decision, Named, NotificationEvent, Permission, Person, PersonKind,
     PluginRequest, Target,
 };
+use crate::state::AppState;
 
 pub const URGENCIES: [(&str, &str); 4] = [
     ("low", "Low"),

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
 use crate::agency::Agency;
-use crate::app::AppState;
 use crate::db::portal_users::{self, Filter, PortalUser};
 use crate::error::{AppError, AppResult};
 use crate::plugins::{ByteStream, Column, ColumnType, PluginRequest, RowBatch};
+use crate::state::AppState;
 
 /// Rows read and handed to the plugin at a time.
 const BATCH_ROWS: i64 = 1000;

@@ -7,14 +7,14 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::rules::{self, CreateMode, Granter, NewUserInput, PortalUserInput};
+use super::{self as rules, CreateMode, Granter, NewUserInput, PortalUserInput};
 use crate::agency::Agency;
-use crate::app::AppState;
 use crate::db::audit::Actor;
-use crate::db::{clients, portal_users, staff_users};
+use crate::db::{clients, portal_users};
 use crate::error::{AppError, AppResult};
 use crate::feed::import::line_of;
 use crate::plugins::RoleScope;
+use crate::state::AppState;
 
 /// The columns a file may have; `email` is required, the others may be missing or blank.
 pub const COLUMNS: [&str; 5] = ["email", "first_name", "last_name", "company", "role"];
@@ -200,11 +200,11 @@ pub async fn run(
             reason,
             id: None,
         };
-        let normalized = staff_users::normalize_email(&email);
+        let normalized = crate::email::normalize(&email);
         let role_text = if role.is_empty() { default_role } else { &role };
         let found_role = find_role(role_text);
         let company_id = companies.get(&company.to_lowercase()).copied();
-        let row = if let Some(problem) = crate::auth::email_problem(&email) {
+        let row = if let Some(problem) = crate::email::problem(&email) {
             skip(Fault::InvalidEmail, format!("“{email}”: {problem}."))
         } else if !seen.insert(normalized.clone()) {
             skip(

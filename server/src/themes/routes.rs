@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::agency::CurrentAgency;
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/assets/{hash}/{*path}", get(asset))

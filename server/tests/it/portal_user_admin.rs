@@ -278,24 +278,20 @@ async fn only_users_who_span_clients_grant_roles_that_span_clients() {
         .expect("role");
     let oakridge =
         crate::portal_support::client_id(&app, "brightfix", "Oakridge Property Management").await;
-    let granter = portal_server::manage::portal_users::rules::Granter::portal_user(
-        &client_admin,
-        &[oakridge],
-    )
-    .expect("manages users");
+    let granter = portal_server::portal_users::Granter::portal_user(&client_admin, &[oakridge])
+        .expect("manages users");
     let northwind_id = northwind.parse().expect("id");
-    let input = portal_server::manage::portal_users::rules::PortalUserInput {
+    let input = portal_server::portal_users::PortalUserInput {
         email: "lee@partners.example".into(),
         role: "partner".into(),
         clients: vec![northwind_id],
         ..Default::default()
     };
-    let checked = portal_server::manage::portal_users::rules::check(
-        &app.state, &acme, &granter, &input, false, None,
-    )
-    .await
-    .expect("check")
-    .expect_err("refused");
+    let checked =
+        portal_server::portal_users::check(&app.state, &acme, &granter, &input, false, None)
+            .await
+            .expect("check")
+            .expect_err("refused");
     assert!(checked.get("role").is_some(), "{checked:?}");
     let form = laura_form(&app).await;
     assert!(

@@ -830,7 +830,7 @@ async fn multi_client_users_show_their_span_and_only_spanning_granters_make_them
     let set = app.state.plugins().agency("acme").expect("plugins");
     let partner = set.role("partner").expect("partner").clone();
     let supervisor = set.role("customer-supervisor").expect("supervisor").clone();
-    use portal_server::manage::portal_users::rules::{self, Granter, PortalUserInput};
+    use portal_server::portal_users::{self as rules, Granter, PortalUserInput};
     assert!(Granter::portal_user(&supervisor, &[north]).is_none());
     let partner_granter = Granter::portal_user(&partner, &[north]).expect("partners manage users");
     let single = Granter {

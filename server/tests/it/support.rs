@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use portal_server::app::{self, AppState};
 use portal_server::auth::passwords;
 use portal_server::config::{AgencyConfig, Secret, Settings};
 use portal_server::db::Db;
@@ -14,6 +13,7 @@ use portal_server::db::clients::{self, NewClient};
 use portal_server::db::portal_users::{self, NewPortalUser, PortalUserStatus};
 use portal_server::db::staff_users::{self, NewStaffUser, StaffRole};
 use portal_server::db::testing::TestDatabase;
+use portal_server::state::AppState;
 use tower::ServiceExt;
 
 /// Runs a future to its end on a runtime of this thread's own (plugin calls go to its
@@ -133,7 +133,7 @@ impl TestApp {
             .await
             .expect("state");
         Self {
-            router: app::router(state.clone()),
+            router: portal_server::router::router(state.clone()),
             state,
             _database: database,
         }

@@ -337,9 +337,10 @@ async fn an_admin_sees_the_email_outbox_and_the_branding_preview() {
             .expect("password");
     }
     assert!(create.wait().expect("staff create").success());
-    let state = portal_server::app::AppState::build(installation.settings(), &installation.config)
-        .await
-        .expect("state");
+    let state =
+        portal_server::state::AppState::build(installation.settings(), &installation.config)
+            .await
+            .expect("state");
     let acme = state.agency("acme").expect("acme");
     for (template, to) in [
         ("invite", "laura.chen@northwind.example"),

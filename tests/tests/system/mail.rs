@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use portal_server::app::AppState;
 use portal_server::db::Backend;
 use portal_server::db::outbox::{self, Filter, Page};
 use portal_server::mail::smtp_sink::{Received, SmtpSink};
 use portal_server::mail::{self, Email, Queued};
+use portal_server::state::AppState;
 use portal_tests::{Installation, backend, free_port, repo_root};
 
 /// SMTP to 127.0.0.1:`port` without TLS, a worker that looks every second and retries after

@@ -2,9 +2,9 @@
 //! request may land on either, so sessions, deactivations and sign-in throttling must hold
 //! across both. (Email workers on both sending each email once is proven in `mail.rs`.)
 
-use portal_server::app::AppState;
 use portal_server::db::Backend;
 use portal_server::db::accounts::{self, AccountKind};
+use portal_server::state::AppState;
 use portal_tests::{Installation, Server, backend, browser, post_form};
 use reqwest::StatusCode;
 
