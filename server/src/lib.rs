@@ -22,6 +22,7 @@ pub mod health;
 pub mod mail;
 pub mod manage;
 pub mod metrics;
+pub mod notifications;
 pub mod paging;
 pub mod plugins;
 pub mod portal;

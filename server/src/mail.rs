@@ -30,6 +30,7 @@ pub const TEMPLATES: &[&str] = &[
     "work-request-created",
     "timesheet-approved",
     "timesheet-rejected",
+    "account-activity",
     "staff-invite",
 ];
 
@@ -39,6 +40,7 @@ pub const NOTIFICATION_TEMPLATES: &[&str] = &[
     "work-request-created",
     "timesheet-approved",
     "timesheet-rejected",
+    "account-activity",
 ];
 
 /// The files of one email template.
@@ -188,6 +190,10 @@ pub fn sample_variables(template: &str, base_url: &str) -> Value {
             ),
             ("needed-by", "2025-03-10".into()),
             ("manage-url", format!("{base}/manage/work-requests/31")),
+        ],
+        "account-activity" => vec![
+            ("event", "portal-user-invited".into()),
+            ("expires-at", "2025-03-14T17:00:00Z".into()),
         ],
         "timesheet-approved" | "timesheet-rejected" => vec![
             ("timesheet-id", "1207".into()),

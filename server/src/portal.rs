@@ -10,7 +10,6 @@ mod field_service;
 mod gate;
 mod home;
 mod invoices;
-pub mod notify;
 mod on_site;
 pub mod reports;
 pub mod timesheets;

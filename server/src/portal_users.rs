@@ -11,7 +11,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use crate::agency::Agency;
-use crate::auth::password::issue_link;
+use crate::auth::password::{Issued, issue_link, send_reset};
 use crate::auth::{passwords, throttle};
 use crate::db::accounts::{self, AccountKind};
 use crate::db::audit::{self, Actor, Target};
@@ -21,6 +21,7 @@ use crate::db::{Timestamp, clients, is_unique_violation, login_throttle};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::mail::{self, Email, Queued};
+use crate::notifications;
 use crate::plugins::{Permission, Role, RoleScope};
 use crate::state::AppState;
 
@@ -412,12 +413,14 @@ pub async fn create(
         (true, true) => Some("welcome"),
         (true, false) => None,
     };
-    let email = match template {
+    let (email, link) = match template {
         Some(template) => {
             let client = checked.client_name.as_deref();
-            Some(send_link(state, &mut tx, agency, id, client, &actor, template).await?)
+            let (queued, link) =
+                send_link(state, &mut tx, agency, id, client, &actor, template).await?;
+            (Some(queued), link)
         }
-        None => None,
+        None => (None, None),
     };
     let action = if manual {
         "portal user created"
@@ -436,7 +439,66 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    let client = match (checked.client_ids.as_slice(), &checked.client_name) {
+        ([one], Some(name)) => Some((*one, name.as_str())),
+        _ => None,
+    };
+    let subject = (
+        id,
+        user.first_name.as_str(),
+        user.last_name.as_str(),
+        new_email(user),
+    );
+    let event = if manual {
+        let login_url = format!(
+            "{}/{}/portal/login",
+            state.settings().server.public_url.trim_end_matches('/'),
+            agency.slug
+        );
+        Some(account_event(
+            "portal-user-created",
+            &actor,
+            subject,
+            client,
+            vec![("login-url", login_url)],
+        ))
+    } else {
+        link.map(|link| {
+            account_event(
+                "portal-user-invited",
+                &actor,
+                subject,
+                client,
+                link.fields("invite-url"),
+            )
+        })
+    };
+    if let Some(event) = event {
+        notifications::account_event(state, agency, &event).await;
+    }
     Ok(Created { id, email })
+}
+
+/// An account event about a portal user (`id`, first and last name, email) of at most one
+/// client, for the notification plugins.
+fn account_event(
+    kind: &str,
+    actor: &Actor<'_>,
+    (id, first, last, email): (i64, &str, &str, String),
+    client: Option<(i64, &str)>,
+    fields: Vec<(&str, String)>,
+) -> crate::plugins::NotificationEvent {
+    let name = format!("{first} {last}");
+    notifications::account(
+        kind,
+        actor,
+        notifications::subject(AccountKind::Portal, id, &name, &email),
+        client.map(|(id, name)| crate::plugins::Named {
+            id: id.to_string(),
+            name: name.to_owned(),
+        }),
+        fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    )
 }
 
 fn new_email(user: &PortalUserInput) -> String {
@@ -452,9 +514,9 @@ fn email_taken() -> AppError {
     AppError::Invalid(errors)
 }
 
-/// Issues an invitation link and queues the invitation email.
 /// Sends `template` (`invite`, or `welcome` to a user created with a password) with a
-/// single-use link to choose a password, valid `security.invite_hours`.
+/// single-use link to choose a password, valid `security.invite_hours`; the link comes back
+/// when one was issued and the email queued (not when the portal is off).
 async fn send_link(
     state: &AppState,
     conn: &mut sqlx::AnyConnection,
@@ -463,12 +525,12 @@ async fn send_link(
     client_name: Option<&str>,
     actor: &Actor<'_>,
     template: &str,
-) -> AppResult<Queued> {
+) -> AppResult<(Queued, Option<Issued>)> {
     let account = accounts::by_id(&mut *conn, AccountKind::Portal, agency.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if clients::all_closed(&clients::of_portal_user(&mut *conn, agency.id, id).await?) {
-        return Ok(Queued::ClientPortalDisabled);
+        return Ok((Queued::ClientPortalDisabled, None));
     }
     let hours = state.settings().security.invite_hours;
     let url = issue_link(
@@ -483,12 +545,12 @@ async fn send_link(
     .await?;
     let expires_at = Timestamp::now().plus_seconds(hours * 3600).to_string();
     let vars = context! {
-        name => account.name.trim(), invite_url => url, expires_at,
+        name => account.name.trim(), invite_url => &url, expires_at => &expires_at,
         subject => context! { name => account.name.trim(), email => &account.email },
         actor => context! { name => actor.label },
         client => context! { name => client_name },
     };
-    Ok(mail::enqueue(
+    let queued = mail::enqueue(
         conn,
         agency,
         Email {
@@ -497,7 +559,9 @@ async fn send_link(
             vars,
         },
     )
-    .await?)
+    .await?;
+    let issued = matches!(queued, Queued::Yes(_)).then_some(Issued { url, expires_at });
+    Ok((queued, issued))
 }
 
 async fn record(
@@ -735,30 +799,8 @@ pub async fn send_reset_link(
     let account = accounts::by_id(pool, AccountKind::Portal, agency.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let minutes = state.settings().security.reset_minutes;
     let mut tx = crate::db::begin_write(pool).await?;
-    let url = issue_link(
-        state,
-        &mut tx,
-        agency,
-        AccountKind::Portal,
-        &account,
-        Purpose::Reset,
-        minutes * 60,
-    )
-    .await?;
-    let expires_at = Timestamp::now().plus_seconds(minutes * 60).to_string();
-    let vars = context! { name => account.name.trim(), reset_url => url, minutes, expires_at };
-    let queued = mail::enqueue(
-        &mut tx,
-        agency,
-        Email {
-            template: "password-reset",
-            to: &account.email,
-            vars,
-        },
-    )
-    .await?;
+    let (queued, link) = send_reset(state, &mut tx, agency, AccountKind::Portal, &account).await?;
     record(
         &mut tx,
         agency,
@@ -770,7 +812,45 @@ pub async fn send_reset_link(
     )
     .await?;
     tx.commit().await?;
+    if let Some(link) = link {
+        let subject = (
+            id,
+            user.first_name.as_str(),
+            user.last_name.as_str(),
+            user.email.clone(),
+        );
+        let client = one_client(state, agency, &user).await?;
+        let client = client.as_ref().map(|(id, name)| (*id, name.as_str()));
+        let event = account_event(
+            "password-reset",
+            &actor,
+            subject,
+            client,
+            link.fields("reset-url"),
+        );
+        notifications::account_event(state, agency, &event).await;
+    }
     Ok(Sent::Queued(queued))
+}
+
+/// The one client of a user linked to exactly one, with its name.
+async fn one_client(
+    state: &AppState,
+    agency: &Agency,
+    user: &PortalUser,
+) -> AppResult<Option<(i64, String)>> {
+    let pool = &state.db().pool;
+    Ok(
+        match portal_users::client_ids(pool, agency.id, user.id)
+            .await?
+            .as_slice()
+        {
+            [one] if !user.all_clients => clients::get(pool, agency.id, *one)
+                .await?
+                .map(|c| (c.id, c.name)),
+            _ => None,
+        },
+    )
 }
 
 /// Sends an invited user a fresh invitation (the earlier link stops working), at most
@@ -791,24 +871,11 @@ pub async fn resend_invitation(
     if count > RESENDS_PER_HOUR {
         return Ok(Sent::Limited);
     }
-    let client = match portal_users::client_ids(pool, agency.id, id)
-        .await?
-        .as_slice()
-    {
-        [one] if !user.all_clients => clients::get(pool, agency.id, *one).await?.map(|c| c.name),
-        _ => None,
-    };
+    let client = one_client(state, agency, &user).await?;
     let mut tx = crate::db::begin_write(pool).await?;
-    let queued = send_link(
-        state,
-        &mut tx,
-        agency,
-        id,
-        client.as_deref(),
-        &actor,
-        "invite",
-    )
-    .await?;
+    let client_name = client.as_ref().map(|(_, name)| name.as_str());
+    let (queued, link) =
+        send_link(state, &mut tx, agency, id, client_name, &actor, "invite").await?;
     record(
         &mut tx,
         agency,
@@ -820,6 +887,23 @@ pub async fn resend_invitation(
     )
     .await?;
     tx.commit().await?;
+    if let Some(link) = link {
+        let subject = (
+            id,
+            user.first_name.as_str(),
+            user.last_name.as_str(),
+            user.email.clone(),
+        );
+        let client = client.as_ref().map(|(id, name)| (*id, name.as_str()));
+        let event = account_event(
+            "portal-user-invited",
+            &actor,
+            subject,
+            client,
+            link.fields("invite-url"),
+        );
+        notifications::account_event(state, agency, &event).await;
+    }
     Ok(Sent::Queued(queued))
 }
 

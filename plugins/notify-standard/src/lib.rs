@@ -7,9 +7,13 @@
 //!   unset, the agency admins.
 //! - `recruiter-email`: the staff member who hears about timesheet
 //!   approvals and rejections; when unset, all staff.
+//! - `account-activity-recipients`: comma-separated emails of the staff who
+//!   hear when a portal user is invited or created, asks for a password
+//!   reset, or is locked out after failed sign-ins; when unset, nobody.
 //!
-//! Account emails (invitation, welcome, password reset, lockout) go to the
-//! contact concerned and carry the event's one-time link. Event kinds not in
+//! The account emails themselves (the invitation, the reset link, the
+//! lockout notice) are sent by Portal with the change; this plugin only tells
+//! the team, never with the event's single-use link. Event kinds not in
 //! [`RULES`] send nothing: a newer Portal may raise kinds this plugin
 //! predates.
 
@@ -23,8 +27,8 @@ enum Audience {
     WorkRequestTeam,
     /// `recruiter-email`, else all staff.
     Recruiter,
-    /// The subject of the event (or the portal user who caused it).
-    Contact,
+    /// `account-activity-recipients`, else nobody.
+    AccountTeam,
 }
 
 /// One rule: event kind, audience, theme email template, and the event
@@ -74,27 +78,27 @@ const RULES: &[Rule] = &[
     },
     Rule {
         kind: "portal-user-invited",
-        audience: Audience::Contact,
-        template: "invite",
-        fields: &["invite-url", "expires-at"],
+        audience: Audience::AccountTeam,
+        template: "account-activity",
+        fields: &["expires-at"],
     },
     Rule {
         kind: "portal-user-created",
-        audience: Audience::Contact,
-        template: "welcome",
-        fields: &["login-url"],
+        audience: Audience::AccountTeam,
+        template: "account-activity",
+        fields: &[],
     },
     Rule {
         kind: "password-reset",
-        audience: Audience::Contact,
-        template: "password-reset",
-        fields: &["reset-url", "expires-at"],
+        audience: Audience::AccountTeam,
+        template: "account-activity",
+        fields: &["expires-at"],
     },
     Rule {
         kind: "lockout",
-        audience: Audience::Contact,
-        template: "lockout",
-        fields: &["locked-until", "reset-url"],
+        audience: Audience::AccountTeam,
+        template: "account-activity",
+        fields: &["locked-until"],
     },
 ];
 
@@ -114,7 +118,10 @@ impl NotificationRules for StandardRules {
                 Some(email) => staff_emails("recruiter-email", email)?,
                 None => vec![Recipient::StaffRole("staff".into())],
             },
-            Audience::Contact => vec![Recipient::ClientContact],
+            Audience::AccountTeam => match event.setting("account-activity-recipients") {
+                Some(list) => staff_emails("account-activity-recipients", list)?,
+                None => return Ok(Vec::new()),
+            },
         };
         Ok(vec![
             Notification::new(rule.template, recipients).fields_from(&event, rule.fields),
@@ -272,21 +279,32 @@ mod tests {
     }
 
     #[test]
-    fn account_emails_go_to_the_contact_with_their_link() {
-        let cases = [
-            ("portal-user-invited", "invite", "invite-url"),
-            ("portal-user-created", "welcome", "login-url"),
-            ("password-reset", "password-reset", "reset-url"),
-            ("lockout", "lockout", "reset-url"),
+    fn account_events_tell_the_chosen_team_and_never_pass_the_link_on() {
+        let kinds = [
+            ("portal-user-invited", "invite-url"),
+            ("portal-user-created", "login-url"),
+            ("password-reset", "reset-url"),
+            ("lockout", "reset-url"),
         ];
-        for (kind, template, link) in cases {
-            let sent = one(event(kind, &[(link, "https://portal.example/t/abc")], &[]));
-            assert_eq!(sent.template, template, "{kind}");
-            assert_eq!(sent.recipients, [Recipient::ClientContact], "{kind}");
+        for (kind, link) in kinds {
+            let fields = [
+                (link, "https://portal.example/t/abc"),
+                ("expires-at", "soon"),
+            ];
+            let unset = StandardRules::on_event(event(kind, &fields, &[]));
+            assert_eq!(unset, Ok(Vec::new()), "{kind}: nobody unless chosen");
+            let chosen = [("account-activity-recipients", "ops@acme.example")];
+            let sent = one(event(kind, &fields, &chosen));
+            assert_eq!(sent.template, "account-activity", "{kind}");
+            assert_eq!(
+                sent.recipients,
+                [Recipient::StaffEmail("ops@acme.example".into())],
+                "{kind}"
+            );
             assert_eq!(
                 sent.variable(link),
-                Some("https://portal.example/t/abc"),
-                "{kind}"
+                None,
+                "{kind}: the link stays with its owner"
             );
         }
     }

@@ -19,9 +19,10 @@ use crate::agency::{Agency, CurrentAgency};
 use crate::db::accounts::{self, Account, AccountKind};
 use crate::db::agency_settings;
 use crate::db::audit::{self, Target};
-use crate::db::sessions;
+use crate::db::{Timestamp, sessions};
 use crate::error::AppResult;
 use crate::mail::{self, Email};
+use crate::notifications;
 use crate::state::AppState;
 
 /// The one message for every failed sign-in: it must not tell which part was wrong.
@@ -311,6 +312,7 @@ async fn lockout(
         agency.slug,
         kind.area()
     );
+    let reset_url_for_event = reset_url.clone();
     let vars = context! {
         name => &account.name,
         minutes => state.settings().security.throttle_lock_minutes,
@@ -327,6 +329,19 @@ async fn lockout(
     )
     .await?;
     tx.commit().await?;
+    let minutes = state.settings().security.throttle_lock_minutes;
+    let locked_until = Timestamp::now().plus_seconds(minutes * 60).to_string();
+    let event = notifications::account(
+        "lockout",
+        &actor,
+        notifications::subject(kind, account.id, &account.name, &account.email),
+        None,
+        vec![
+            ("locked-until".into(), locked_until),
+            ("reset-url".into(), reset_url_for_event),
+        ],
+    );
+    notifications::account_event(state, agency, &event).await;
     Ok(())
 }
 

@@ -21,7 +21,8 @@ use crate::db::audit::{self, Target};
 use crate::db::tokens::Purpose;
 use crate::db::{self, Timestamp};
 use crate::error::AppResult;
-use crate::mail::{self, Email};
+use crate::mail::{self, Email, Queued};
+use crate::notifications;
 use crate::state::AppState;
 
 /// Checks a new password pair; the problem, in words, when refused. The password must not
@@ -95,7 +96,7 @@ pub async fn forgot_submit(
     let agency = agency.0.clone();
     let task_state = state.clone();
     tokio::spawn(async move {
-        if let Err(err) = send_reset(&task_state, &agency, kind, &email, &ip).await {
+        if let Err(err) = reset_asked(&task_state, &agency, kind, &email, &ip).await {
             tracing::error!(error = format!("{err:#}"), "password reset email failed");
         }
     });
@@ -110,7 +111,7 @@ fn state_slug(area: &AreaKind) -> &str {
     &area.1
 }
 
-async fn send_reset(
+async fn reset_asked(
     state: &AppState,
     agency: &Agency,
     kind: AccountKind,
@@ -133,30 +134,8 @@ async fn send_reset(
     {
         return Ok(());
     }
-    let minutes = state.settings().security.reset_minutes;
     let mut tx = crate::db::begin_write(pool).await?;
-    let url = issue_link(
-        state,
-        &mut tx,
-        agency,
-        kind,
-        &account,
-        Purpose::Reset,
-        minutes * 60,
-    )
-    .await?;
-    let expires_at = Timestamp::now().plus_seconds(minutes * 60).to_string();
-    let vars = context! { name => &account.name, reset_url => url, minutes, expires_at };
-    mail::enqueue(
-        &mut tx,
-        agency,
-        Email {
-            template: "password-reset",
-            to: &account.email,
-            vars,
-        },
-    )
-    .await?;
+    let (_, link) = send_reset(state, &mut tx, agency, kind, &account).await?;
     let actor = audit_actor("anonymous", None, &account.email, ip);
     let target = Target {
         kind: Some(kind.as_str()),
@@ -173,7 +152,67 @@ async fn send_reset(
     )
     .await?;
     tx.commit().await?;
+    if let Some(link) = link {
+        // The user who asked is the event's subject; who asked cannot be known past that.
+        let subject = notifications::subject(kind, account.id, &account.name, &account.email);
+        let fields = link.fields("reset-url");
+        let fields = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let event = notifications::account("password-reset", &actor, subject, None, fields);
+        notifications::account_event(state, agency, &event).await;
+    }
     Ok(())
+}
+
+/// A single-use link just issued: where it leads and until when.
+#[derive(Debug)]
+pub struct Issued {
+    pub url: String,
+    pub expires_at: String,
+}
+
+impl Issued {
+    /// The link as an event's fields, under `key` with `expires-at`.
+    pub fn fields(self, key: &str) -> Vec<(&str, String)> {
+        vec![(key, self.url), ("expires-at", self.expires_at)]
+    }
+}
+
+/// Issues a password reset link for `account` (valid `security.reset_minutes`) and queues
+/// the email that carries it; the link comes back when the email was queued.
+pub async fn send_reset(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    agency: &Agency,
+    kind: AccountKind,
+    account: &Account,
+) -> AppResult<(Queued, Option<Issued>)> {
+    let minutes = state.settings().security.reset_minutes;
+    let url = issue_link(
+        state,
+        conn,
+        agency,
+        kind,
+        account,
+        Purpose::Reset,
+        minutes * 60,
+    )
+    .await?;
+    let expires_at = Timestamp::now().plus_seconds(minutes * 60).to_string();
+    let vars = context! {
+        name => account.name.trim(), reset_url => &url, minutes, expires_at => &expires_at,
+    };
+    let queued = mail::enqueue(
+        conn,
+        agency,
+        Email {
+            template: "password-reset",
+            to: &account.email,
+            vars,
+        },
+    )
+    .await?;
+    let issued = matches!(queued, Queued::Yes(_)).then_some(Issued { url, expires_at });
+    Ok((queued, issued))
 }
 
 /// Creates a single-use link for an account and returns its full URL. Used for resets here

@@ -16,7 +16,7 @@ use super::registry::Bound;
 use super::sandbox;
 use super::types::{
     AuthorizationRequest, Column, ColumnType, Named, NotificationEvent, Permission, Person,
-    PersonKind, PortalUserRef, RowBatch, Target,
+    PersonKind, PortalUserRef, RowBatch, SECRET_FIELDS, Target,
 };
 use super::{convert, manifest};
 
@@ -270,7 +270,8 @@ impl Case {
     }
 
     /// The case of one `on-event` call of an agency (`[slug, name]`) with the plugin's
-    /// `settings`.
+    /// `settings`. The event's single-use links ([`SECRET_FIELDS`]) are kept as
+    /// `[redacted]`: a kept failure must not be a way into someone's account.
     pub fn on_event(
         event: &NotificationEvent,
         agency: (&str, &str),
@@ -279,7 +280,19 @@ impl Case {
         let named = |n: &Named| (n.id.clone(), n.name.clone());
         Self::OnEvent {
             kind: event.kind.clone(),
-            fields: event.fields.clone(),
+            fields: event
+                .fields
+                .iter()
+                .map(|(key, value)| {
+                    let secret = SECRET_FIELDS.contains(&key.as_str());
+                    let value = if secret {
+                        "[redacted]".into()
+                    } else {
+                        value.clone()
+                    };
+                    (key.clone(), value)
+                })
+                .collect(),
             settings: settings.to_vec(),
             agency: Some((agency.0.to_owned(), agency.1.to_owned())),
             client: event.client.as_ref().map(named),

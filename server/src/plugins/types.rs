@@ -202,6 +202,11 @@ pub struct Named {
     pub name: String,
 }
 
+/// Event fields that are single-use secrets (an invitation or password reset link): a
+/// notification that carries one goes to the client contact alone or not at all, templates see
+/// them only when a notification passes them on, and a kept failure shows them redacted.
+pub const SECRET_FIELDS: &[&str] = &["invite-url", "reset-url"];
+
 /// Something that happened that someone may need to hear about. The agency and the plugin's
 /// settings are filled in by the host from the agency's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,12 +15,13 @@ use serde::Deserialize;
 use time::Duration;
 
 use super::gate::Gated;
-use super::{Portal, hundredths, iso, monday_of, notify, parse_date, parse_id, today};
+use super::{Portal, hundredths, iso, monday_of, parse_date, parse_id, today};
 use crate::db::clients;
 use crate::db::scope::Page;
 use crate::db::timesheets::{self, ClientTimesheet, Filter, TimesheetStatus};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
+use crate::notifications as notify;
 use crate::plugins::{
     AuthorizationRequest, Decision, Named, NotificationEvent, Permission, Person, PersonKind,
     PluginRequest, Target,

@@ -11,11 +11,12 @@ use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
 use super::gate::{self, Gated};
-use super::{Portal, notify, parse_date, today};
+use super::{Portal, parse_date, today};
 use crate::db::clients::{self, Worksite};
 use crate::db::work_requests::{self, NewWorkRequest, WorkRequestInfo};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
+use crate::notifications as notify;
 use crate::plugins::{
     AuthorizationRequest, Decision, Named, NotificationEvent, Permission, Person, PersonKind,
     PluginRequest, Target,

@@ -607,3 +607,207 @@ async fn a_failed_export_is_kept_with_the_rows_it_failed_on() {
     );
     serde_json::from_str::<portal_server::plugins::probe::Case>(input).expect("a case");
 }
+
+/// Acme's outbox rows (template, recipient, text) for `template`, once at least `count` are
+/// there (account events are raised after the change, a self-service reset in a task of its
+/// own), or after five seconds.
+async fn queued_of(app: &TestApp, template: &str, count: usize) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = sqlx::query_as(
+            "SELECT recipient, body_text FROM outbox WHERE agency_id = $1 AND template = $2",
+        )
+        .bind(app.agency_id("acme"))
+        .bind(template)
+        .fetch_all(&app.state.db().pool)
+        .await
+        .expect("outbox");
+        if rows.len() >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    rows
+}
+
+/// Every account event (invited, invited again, reset sent by staff, reset asked for,
+/// locked out) × the ways the fixture fails: the change is made and its own email sent, a
+/// failing plugin costs only its notifications, and the event's single-use link reaches no
+/// one but the account's owner — not the staff a plugin names, not the kept failure.
+#[tokio::test]
+async fn account_events_reach_the_plugins_after_the_change_and_never_cost_it() {
+    let app = hostile_app(
+        |slug, agency| {
+            if slug == "acme" {
+                agency.plugins.notifications = vec!["hostile".into()];
+            }
+        },
+        |settings| settings.security.throttle_lock_after = 3,
+    )
+    .await;
+    let mut admin = signed_in_staff(&app, "acme", "admin@acme-staffing.example").await;
+    let northwind = crate::portal_support::client_id(&app, "acme", "Northwind Manufacturing")
+        .await
+        .to_string();
+    // (the fixture's cue, whether its call fails)
+    let cases = [
+        ("panic", true),
+        ("error", true),
+        ("print", false),
+        ("leak", false),
+    ];
+    let calls_per_case = 4;
+    let errors_before = hostile_errors(&app);
+    for (cue, _) in cases {
+        let email = format!("{cue}@northwind.example");
+        let invited = admin
+            .submit(
+                "/acme/manage/portal-users/new",
+                "/acme/manage/portal-users/new",
+                &[
+                    ("first_name", cue),
+                    ("last_name", "Tester"),
+                    ("email", &email),
+                    ("role", "customer-supervisor"),
+                    ("company", &northwind),
+                    ("mode", "invite"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            invited.status,
+            StatusCode::SEE_OTHER,
+            "{cue}: {}",
+            invited.body
+        );
+        let id: i64 = sqlx::query_scalar("SELECT id FROM portal_users WHERE email = $1")
+            .bind(&email)
+            .fetch_one(&app.state.db().pool)
+            .await
+            .expect("the user is created");
+        let resent = admin
+            .submit(
+                &format!("/acme/manage/portal-users/{id}"),
+                &format!("/acme/manage/portal-users/{id}/resend"),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            resent.status,
+            StatusCode::SEE_OTHER,
+            "{cue}: {}",
+            resent.body
+        );
+        let reset = admin
+            .submit(
+                &format!("/acme/manage/portal-users/{id}"),
+                &format!("/acme/manage/portal-users/{id}/reset-link"),
+                &[],
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::SEE_OTHER, "{cue}: {}", reset.body);
+        let asked = app
+            .browser()
+            .submit(
+                "/acme/portal/forgot-password",
+                "/acme/portal/forgot-password",
+                &[("email", &email)],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER, "{cue}");
+        let own: Vec<String> = app
+            .outbox_for(&email)
+            .await
+            .into_iter()
+            .map(|(template, _, _)| template)
+            .collect();
+        assert_eq!(
+            own.iter().filter(|t| *t == "invite").count(),
+            2,
+            "{cue}: the invitation and its resend went out: {own:?}"
+        );
+        assert!(own.contains(&"password-reset".to_owned()), "{cue}: {own:?}");
+    }
+    // The self-service resets run in tasks of their own: wait for them.
+    assert_eq!(
+        queued_of(&app, "password-reset", 2 * cases.len())
+            .await
+            .len(),
+        2 * cases.len()
+    );
+
+    // A locked account is an event too (subject: the locked-out user).
+    let mut guesser = app.browser();
+    for _ in 0..3 {
+        guesser
+            .sign_in(
+                "acme",
+                "portal",
+                "david@northwind.example",
+                "not-the-password",
+            )
+            .await;
+    }
+    assert!(
+        app.outbox_for("david@northwind.example")
+            .await
+            .iter()
+            .any(|(template, _, _)| template == "lockout"),
+        "the owner is told of the lockout"
+    );
+
+    // Each failing case failed once per event: an invitation, a resend and two resets.
+    let failing = cases.iter().filter(|(_, fails)| *fails).count();
+    let expected = u64::try_from(failing * calls_per_case).unwrap_or_default();
+    for _ in 0..100 {
+        if hostile_errors(&app) - errors_before >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(hostile_errors(&app) - errors_before, expected);
+
+    // What the fixture tried to leak reached its owner only: no staff address got an
+    // account-activity email, and the leak user got one per event carrying a link.
+    let activity = queued_of(&app, "account-activity", calls_per_case).await;
+    assert!(
+        activity
+            .iter()
+            .all(|(to, _)| to == "leak@northwind.example"),
+        "{activity:?}"
+    );
+    assert_eq!(activity.len(), calls_per_case, "{activity:?}");
+    let staff: Vec<String> = sqlx::query_scalar("SELECT email FROM staff_users")
+        .fetch_all(&app.state.db().pool)
+        .await
+        .expect("staff");
+    for address in &staff {
+        for (template, _, body) in app.outbox_for(address).await {
+            assert!(
+                !body.contains("token=") && !body.contains("/invite"),
+                "{address} got a link in {template}: {body}"
+            );
+        }
+    }
+
+    // Kept failures carry the event, its single-use link redacted.
+    let kept = kept_failures(&app, failing * calls_per_case).await;
+    let account_kinds = ["portal-user-invited", "password-reset"];
+    let mut seen = 0;
+    for failure in &kept {
+        let input: serde_json::Value =
+            serde_json::from_str(failure.input.as_deref().expect("input kept")).expect("JSON");
+        if !account_kinds.contains(&input["kind"].as_str().unwrap_or_default()) {
+            continue;
+        }
+        seen += 1;
+        let fields = input["fields"].as_array().cloned().unwrap_or_default();
+        let link = fields
+            .iter()
+            .find(|f| f[0] == "invite-url" || f[0] == "reset-url")
+            .map(|f| f[1].clone());
+        assert_eq!(link, Some(serde_json::json!("[redacted]")), "{input}");
+        assert!(input["subject"]["email"].as_str().is_some(), "{input}");
+    }
+    assert_eq!(seen, failing * calls_per_case, "{kept:?}");
+}

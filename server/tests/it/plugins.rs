@@ -205,22 +205,88 @@ async fn notify_standard_chooses_recipients_from_settings() {
         approved.notifications[0].recipients,
         [Recipient::StaffRole("staff".into())]
     );
+    // Account events: Portal sends the account's own email; the team hears only when an
+    // admin chose who (`account-activity-recipients`), which acme has not.
     let invited = plugins
         .notifications(&event(
             "portal-user-invited",
             &[("invite-url", "http://x/i/abc")],
         ))
         .await;
-    assert_eq!(
-        invited.notifications[0].recipients,
-        [Recipient::ClientContact]
-    );
+    assert!(invited.notifications.is_empty(), "{invited:?}");
     assert!(
         plugins
             .notifications(&event("kind-from-the-future", &[]))
             .await
             .notifications
             .is_empty()
+    );
+}
+
+/// With `account-activity-recipients` set, the chosen staff hear of an invitation with the
+/// `account-activity` email, without the invitation link; the invitee gets one invitation.
+#[tokio::test]
+async fn notify_standard_tells_the_chosen_team_of_account_events() {
+    let mut agencies = TestApp::demo_agencies();
+    if let Some(acme) = agencies.get_mut("acme") {
+        acme.plugins
+            .settings
+            .entry("notify-standard".into())
+            .or_default()
+            .insert(
+                "account-activity-recipients".into(),
+                "recruiter@acme-staffing.example".into(),
+            );
+    }
+    let app = TestApp::with_agencies(agencies).await;
+    portal_server::demo::seed(&app.state, portal_server::demo::Scale::Demo)
+        .await
+        .expect("seed");
+    let mut admin =
+        crate::portal_support::signed_in_staff(&app, "acme", "admin@acme-staffing.example").await;
+    let northwind = crate::portal_support::client_id(&app, "acme", "Northwind Manufacturing").await;
+    let invited = admin
+        .submit(
+            "/acme/manage/portal-users/new",
+            "/acme/manage/portal-users/new",
+            &[
+                ("first_name", "Nia"),
+                ("last_name", "Cole"),
+                ("email", "nia@northwind.example"),
+                ("role", "customer-supervisor"),
+                ("company", &northwind.to_string()),
+                ("mode", "invite"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        invited.status,
+        axum::http::StatusCode::SEE_OTHER,
+        "{}",
+        invited.body
+    );
+    let own = app.outbox_for("nia@northwind.example").await;
+    assert_eq!(own.len(), 1, "one invitation: {own:?}");
+    assert_eq!(own[0].0, "invite");
+    let told = app.outbox_for("recruiter@acme-staffing.example").await;
+    let [(template, subject, body)] = told.as_slice() else {
+        panic!("one email to the chosen team member: {told:?}");
+    };
+    assert_eq!(template, "account-activity");
+    assert_eq!(subject, "Portal invitation sent to Nia Cole");
+    assert!(
+        body.contains("invited Nia Cole (nia@northwind.example) of Northwind Manufacturing"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("token"),
+        "the link stays with its owner: {body}"
+    );
+    assert!(
+        app.outbox_for("admin@acme-staffing.example")
+            .await
+            .is_empty(),
+        "only the chosen staff"
     );
 }
 

@@ -112,7 +112,18 @@ impl RoleSet for Hostile {
 impl NotificationRules for Hostile {
     fn on_event(event: Event) -> Result<Vec<Notification>, PluginError> {
         let admins = || vec![Recipient::StaffRole("admin".into())];
-        match event.field("title").unwrap_or_default() {
+        // A work request misbehaves by its title; an account event by the name before the @
+        // of the account it is about (`panic@…`, `leak@…`).
+        let cue = match event.field("title") {
+            Some(title) => title.to_owned(),
+            None => event
+                .subject
+                .as_ref()
+                .and_then(|s| s.email.split('@').next())
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        match cue.as_str() {
             "panic" => panic!("asked to panic\r\nInjected-Header: yes"),
             "alloc" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -150,6 +161,19 @@ impl NotificationRules for Hostile {
                     Recipient::Email("a@b.example\r\nBcc: victim@elsewhere.example".into()),
                 ],
             )]),
+            // The event's single-use link, once to the staff (dropped) and once to the
+            // account's own contact (sent).
+            "leak" => {
+                let link = event
+                    .field("invite-url")
+                    .or(event.field("reset-url"))
+                    .unwrap_or_default();
+                Ok(vec![
+                    Notification::new("account-activity", admins()).var("link", link),
+                    Notification::new("account-activity", vec![Recipient::ClientContact])
+                        .var("link", link),
+                ])
+            }
             "reserved-template" => Ok(vec![
                 Notification::new(
                     "password-reset",

@@ -1,7 +1,14 @@
-//! Events raised in the portal (timesheet decisions, work requests) turned into email: the
-//! agency's notification-rules plugins say who hears about an event and with which template;
-//! this module resolves the recipients and queues the messages. Plugins are always asked
-//! before a write transaction opens, never inside one.
+//! Events turned into email, the one path for every event the plugins hear of: timesheet
+//! decisions and work requests from the portal, and the account events (a portal user invited
+//! or created, a password reset asked for, an account locked) from the operations on portal
+//! users and from sign-in. The agency's notification-rules plugins say who hears about an
+//! event and with which template; this module resolves the recipients and queues the
+//! messages. Plugins are always asked after the change is committed, outside any transaction;
+//! what they answer costs only its own emails, never the change.
+//!
+//! The account emails themselves (the invitation, the reset link, the lockout notice) are the
+//! host's: they are sent with the change, whatever the plugins do. The events let a plugin tell
+//! others (the agency's staff, say) with the templates plugins may use.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,11 +16,15 @@ use minijinja::Value;
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::agency::Agency;
+use crate::db::accounts::AccountKind;
+use crate::db::audit::Actor;
 use crate::db::{agency_settings, staff_users};
 use crate::mail;
 use crate::plugins::{
-    Notification, NotificationEvent, PersonKind, PluginRequest, Recipient, printable,
+    Named, Notification, NotificationEvent, Person, PersonKind, PluginRequest, Recipient,
+    SECRET_FIELDS, printable,
 };
+use crate::state::AppState;
 
 /// Asks the agency's notification plugins about `event`. Plugin failures are logged by the
 /// plugin host and send nothing; the portal action itself goes ahead.
@@ -46,11 +57,102 @@ pub async fn work_request(
             );
         }
     }
+    send(pool, agency, event, &notifications, max_recipients).await
+}
+
+/// Raises an account event after the change that caused it is committed: asks the agency's
+/// notification plugins and queues what they answer. Nothing here fails the caller: a plugin
+/// that fails sends nothing, and an outbox that cannot be written is logged.
+pub async fn account_event(state: &AppState, agency: &Agency, event: &NotificationEvent) {
+    let Some(mut plugins) = state.plugins().for_request(&agency.slug) else {
+        return;
+    };
+    let notifications = ask(&mut plugins, event).await;
+    let max_recipients = state.settings().plugins.max_recipients_per_event;
+    if let Err(err) = send(
+        &state.db().pool,
+        agency,
+        event,
+        &notifications,
+        max_recipients,
+    )
+    .await
+    {
+        tracing::error!(
+            agency = %agency.slug, event = %event.kind,
+            "the notifications of an account event could not be queued: {err:#}"
+        );
+    }
+}
+
+/// An account event about the account `subject` of kind `kind`, caused by `actor`.
+pub fn account(
+    kind: &str,
+    actor: &Actor<'_>,
+    subject: Person,
+    client: Option<Named>,
+    fields: Vec<(String, String)>,
+) -> NotificationEvent {
+    NotificationEvent {
+        kind: kind.to_owned(),
+        client,
+        worksite: None,
+        actor: person_of(actor),
+        subject: Some(subject),
+        fields,
+    }
+}
+
+/// The person an audit actor is: staff and portal users by their sign-in, anyone else (the
+/// API on a back-office system's behalf, the sign-in throttle, an anonymous visitor) Portal.
+fn person_of(actor: &Actor<'_>) -> Person {
+    let kind = match actor.kind {
+        "staff" => PersonKind::Staff,
+        "portal" => PersonKind::PortalUser,
+        _ => PersonKind::System,
+    };
+    match (kind, actor.id) {
+        (PersonKind::System, _) | (_, None) => Person {
+            kind: PersonKind::System,
+            id: String::new(),
+            name: "Portal".into(),
+            email: String::new(),
+        },
+        (kind, Some(id)) => Person {
+            kind,
+            id: id.to_string(),
+            name: actor.label.to_owned(),
+            email: actor.label.to_lowercase(),
+        },
+    }
+}
+
+/// A signed-up account as the subject of an event.
+pub fn subject(kind: AccountKind, id: i64, name: &str, email: &str) -> Person {
+    Person {
+        kind: match kind {
+            AccountKind::Staff => PersonKind::Staff,
+            AccountKind::Portal => PersonKind::PortalUser,
+        },
+        id: id.to_string(),
+        name: name.trim().to_owned(),
+        email: email.to_lowercase(),
+    }
+}
+
+/// Queues `notifications` of `event` in a transaction of their own; returns how many emails.
+async fn send(
+    pool: &AnyPool,
+    agency: &Agency,
+    event: &NotificationEvent,
+    notifications: &[Notification],
+    max_recipients: usize,
+) -> anyhow::Result<usize> {
     if notifications.is_empty() {
         return Ok(0);
     }
     let mut tx = crate::db::begin_write(pool).await?;
-    let queued = queue(&mut tx, agency, event, &notifications, max_recipients).await?;
+    let queued = queue(&mut tx, agency, event, notifications, max_recipients).await?;
     tx.commit().await?;
     Ok(queued)
 }
@@ -64,7 +166,8 @@ pub async fn work_request(
 /// recipient that fails a check is dropped and logged with the plugin's name — never the
 /// action that raised the event: a template the host keeps for itself (those that carry
 /// passwords or sign-in links) or one the theme lacks or cannot render, an address that is
-/// not one, and recipients past `max_recipients` for the event.
+/// not one, a secret of the event (an invitation or reset link) addressed to anyone but the
+/// client contact, and recipients past `max_recipients` for the event.
 pub async fn queue(
     conn: &mut AnyConnection,
     agency: &Agency,
@@ -88,6 +191,12 @@ pub async fn queue(
         .or((event.actor.kind == PersonKind::PortalUser).then_some(&event.actor))
         .map(|p| p.email.clone());
     let vars = variables(event);
+    let secrets: Vec<&str> = event
+        .fields
+        .iter()
+        .filter(|(key, value)| SECRET_FIELDS.contains(&key.as_str()) && !value.is_empty())
+        .map(|(_, value)| value.as_str())
+        .collect();
     let mut queued = 0;
     let mut addressed = BTreeSet::new();
     for notification in notifications {
@@ -99,6 +208,23 @@ pub async fn queue(
                 template = %printable(template, 100),
                 "a notification named a template plugins may not use ({}); it was dropped",
                 mail::NOTIFICATION_TEMPLATES.join(", ")
+            );
+            continue;
+        }
+        let carries_secret = notification
+            .variables
+            .iter()
+            .any(|(_, value)| secrets.iter().any(|secret| value.contains(secret)));
+        if carries_secret
+            && notification
+                .recipients
+                .iter()
+                .any(|r| *r != Recipient::ClientContact)
+        {
+            tracing::error!(
+                agency = %agency.slug, plugin, event = %event.kind, template,
+                "a notification carried the event's single-use link to someone other than \
+                 the client contact; it was dropped"
             );
             continue;
         }
@@ -180,14 +306,16 @@ fn recipients(
     to
 }
 
-/// What an email template sees of an event: its fields (hyphens turned into underscores)
-/// and `client`, `worksite`, `actor` and `subject`.
+/// What an email template sees of an event: its kind as `event`, its fields (hyphens turned
+/// into underscores) but the secrets, and `client`, `worksite`, `actor` and `subject`.
 fn variables(event: &NotificationEvent) -> BTreeMap<String, Value> {
     let mut vars: BTreeMap<String, Value> = event
         .fields
         .iter()
+        .filter(|(k, _)| !SECRET_FIELDS.contains(&k.as_str()))
         .map(|(k, v)| (k.replace('-', "_"), Value::from(v.clone())))
         .collect();
+    vars.insert("event".into(), Value::from(event.kind.clone()));
     let named = |n: &crate::plugins::Named| {
         Value::from(BTreeMap::from([
             ("id", Value::from(n.id.clone())),
