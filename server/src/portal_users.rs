@@ -479,6 +479,16 @@ pub async fn create(
     Ok(Created { id, email })
 }
 
+/// A stored portal user as an account event's subject.
+fn who(user: &PortalUser) -> (i64, &str, &str, String) {
+    (
+        user.id,
+        &user.first_name,
+        &user.last_name,
+        user.email.clone(),
+    )
+}
+
 /// An account event about a portal user (`id`, first and last name, email) of at most one
 /// client, for the notification plugins.
 fn account_event(
@@ -813,12 +823,7 @@ pub async fn send_reset_link(
     .await?;
     tx.commit().await?;
     if let Some(link) = link {
-        let subject = (
-            id,
-            user.first_name.as_str(),
-            user.last_name.as_str(),
-            user.email.clone(),
-        );
+        let subject = who(&user);
         let client = one_client(state, agency, &user).await?;
         let client = client.as_ref().map(|(id, name)| (*id, name.as_str()));
         let event = account_event(
@@ -888,12 +893,7 @@ pub async fn resend_invitation(
     .await?;
     tx.commit().await?;
     if let Some(link) = link {
-        let subject = (
-            id,
-            user.first_name.as_str(),
-            user.last_name.as_str(),
-            user.email.clone(),
-        );
+        let subject = who(&user);
         let client = client.as_ref().map(|(id, name)| (*id, name.as_str()));
         let event = account_event(
             "portal-user-invited",
