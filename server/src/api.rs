@@ -14,6 +14,7 @@ use crate::auth::api_tokens::ApiClient;
 use crate::state::AppState;
 
 mod changes;
+mod client_parts;
 mod clients;
 mod contacts;
 mod feed;
@@ -91,29 +92,53 @@ fn table() -> RouteTable {
         .at(
             Method::GET,
             "/api/v1/{agency}/clients/{id}/worksites",
-            worksites::list,
+            client_parts::list::<worksites::Worksites>,
         )
         .at(
             Method::POST,
             "/api/v1/{agency}/clients/{id}/worksites",
-            worksites::add,
+            client_parts::add::<worksites::Worksites>,
         )
-        .at(Method::GET, worksites::ONE, worksites::show)
-        .at(Method::PUT, worksites::ONE, worksites::replace)
-        .at(Method::DELETE, worksites::ONE, worksites::delete)
+        .at(
+            Method::GET,
+            worksites::ONE,
+            client_parts::show::<worksites::Worksites>,
+        )
+        .at(
+            Method::PUT,
+            worksites::ONE,
+            client_parts::replace::<worksites::Worksites>,
+        )
+        .at(
+            Method::DELETE,
+            worksites::ONE,
+            client_parts::delete::<worksites::Worksites>,
+        )
         .at(
             Method::GET,
             "/api/v1/{agency}/clients/{id}/contacts",
-            contacts::list,
+            client_parts::list::<contacts::Contacts>,
         )
         .at(
             Method::POST,
             "/api/v1/{agency}/clients/{id}/contacts",
-            contacts::add,
+            client_parts::add::<contacts::Contacts>,
         )
-        .at(Method::GET, contacts::ONE, contacts::show)
-        .at(Method::PUT, contacts::ONE, contacts::replace)
-        .at(Method::DELETE, contacts::ONE, contacts::delete)
+        .at(
+            Method::GET,
+            contacts::ONE,
+            client_parts::show::<contacts::Contacts>,
+        )
+        .at(
+            Method::PUT,
+            contacts::ONE,
+            client_parts::replace::<contacts::Contacts>,
+        )
+        .at(
+            Method::DELETE,
+            contacts::ONE,
+            client_parts::delete::<contacts::Contacts>,
+        )
         .at(Method::GET, "/api/v1/{agency}/staff", staff::list)
         .at(Method::POST, "/api/v1/{agency}/staff", staff::invite)
         .at(Method::GET, "/api/v1/{agency}/staff/{id}", staff::show)

@@ -1,90 +1,66 @@
 //! `/api/v1/{agency}/clients/{id}/contacts`: the people at a client.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use sqlx::AnyPool;
 
+use super::client_parts::ClientPart;
 use super::openapi::{Success, operation, schema};
-use crate::auth::api_tokens::ApiClient;
+use crate::agency::Agency;
 use crate::contacts::{ContactInput, remove, save};
-use crate::db::{clients, contacts};
+use crate::db::audit::Actor;
+use crate::db::contacts;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// The path of one contact.
 pub const ONE: &str = "/api/v1/{agency}/clients/{id}/contacts/{contact}";
 
-pub async fn list(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id)): Path<(String, i64)>,
-) -> AppResult<Response> {
-    let pool = &state.db().pool;
-    clients::get(pool, client.agency.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let rows = contacts::for_client(pool, client.agency.id, id).await?;
-    Ok(Json(json!({ "contacts": rows })).into_response())
-}
+/// A client's contacts.
+#[derive(Debug)]
+pub struct Contacts;
 
-async fn one(state: &AppState, client: &ApiClient, id: i64, contact: i64) -> AppResult<Response> {
-    let found = contacts::get(&state.db().pool, client.agency.id, id, contact)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(found).into_response())
-}
+impl ClientPart for Contacts {
+    const PLURAL: &'static str = "contacts";
+    type Row = contacts::Contact;
+    type Input = ContactInput;
 
-pub async fn show(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id, contact)): Path<(String, i64, i64)>,
-) -> AppResult<Response> {
-    one(&state, &client, id, contact).await
-}
-
-pub async fn add(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id)): Path<(String, i64)>,
-    Json(input): Json<ContactInput>,
-) -> AppResult<Response> {
-    let contact = save(&state, &client.agency, id, None, &input, client.actor())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let created = one(&state, &client, id, contact).await?;
-    Ok((StatusCode::CREATED, created).into_response())
-}
-
-pub async fn replace(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id, contact)): Path<(String, i64, i64)>,
-    Json(input): Json<ContactInput>,
-) -> AppResult<Response> {
-    save(
-        &state,
-        &client.agency,
-        id,
-        Some(contact),
-        &input,
-        client.actor(),
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
-    one(&state, &client, id, contact).await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id, contact)): Path<(String, i64, i64)>,
-) -> AppResult<Response> {
-    if !remove(&state, &client.agency, id, contact, client.actor()).await? {
-        return Err(AppError::NotFound);
+    async fn list(pool: &AnyPool, agency_id: i64, client_id: i64) -> sqlx::Result<Vec<Self::Row>> {
+        contacts::for_client(pool, agency_id, client_id).await
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
+
+    async fn get(
+        pool: &AnyPool,
+        agency_id: i64,
+        client_id: i64,
+        id: i64,
+    ) -> sqlx::Result<Option<Self::Row>> {
+        contacts::get(pool, agency_id, client_id, id).await
+    }
+
+    async fn save(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: Option<i64>,
+        input: &ContactInput,
+        actor: Actor<'_>,
+    ) -> AppResult<Option<i64>> {
+        save(state, agency, client_id, id, input, actor).await
+    }
+
+    async fn remove(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: i64,
+        actor: Actor<'_>,
+    ) -> AppResult<()> {
+        if remove(state, agency, client_id, id, actor).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
 }
 
 pub(crate) fn openapi() -> Value {

@@ -1,14 +1,13 @@
 //! `/api/v1/{agency}/clients/{id}/worksites`: a client's worksites.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use sqlx::AnyPool;
 
+use super::client_parts::ClientPart;
 use super::openapi::{Success, operation, schema};
-use crate::auth::api_tokens::ApiClient;
+use crate::agency::Agency;
 use crate::clients::{Removal, WORKSITE_IN_USE, WorksiteInput, remove_worksite, save_worksite};
+use crate::db::audit::Actor;
 use crate::db::clients;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -16,76 +15,52 @@ use crate::state::AppState;
 /// The path of one worksite.
 pub const ONE: &str = "/api/v1/{agency}/clients/{id}/worksites/{worksite}";
 
-pub async fn list(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id)): Path<(String, i64)>,
-) -> AppResult<Response> {
-    let pool = &state.db().pool;
-    clients::get(pool, client.agency.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let rows = clients::worksites(pool, client.agency.id, id).await?;
-    Ok(Json(json!({ "worksites": rows })).into_response())
-}
+/// A client's worksites.
+#[derive(Debug)]
+pub struct Worksites;
 
-async fn one(state: &AppState, client: &ApiClient, id: i64, worksite: i64) -> AppResult<Response> {
-    let found = clients::worksite(&state.db().pool, client.agency.id, id, worksite)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(found).into_response())
-}
+impl ClientPart for Worksites {
+    const PLURAL: &'static str = "worksites";
+    type Row = clients::Worksite;
+    type Input = WorksiteInput;
 
-pub async fn show(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id, worksite)): Path<(String, i64, i64)>,
-) -> AppResult<Response> {
-    one(&state, &client, id, worksite).await
-}
+    async fn list(pool: &AnyPool, agency_id: i64, client_id: i64) -> sqlx::Result<Vec<Self::Row>> {
+        clients::worksites(pool, agency_id, client_id).await
+    }
 
-pub async fn add(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id)): Path<(String, i64)>,
-    Json(input): Json<WorksiteInput>,
-) -> AppResult<Response> {
-    let worksite = save_worksite(&state, &client.agency, id, None, &input, client.actor())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let created = one(&state, &client, id, worksite).await?;
-    Ok((StatusCode::CREATED, created).into_response())
-}
+    async fn get(
+        pool: &AnyPool,
+        agency_id: i64,
+        client_id: i64,
+        id: i64,
+    ) -> sqlx::Result<Option<Self::Row>> {
+        clients::worksite(pool, agency_id, client_id, id).await
+    }
 
-pub async fn replace(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id, worksite)): Path<(String, i64, i64)>,
-    Json(input): Json<WorksiteInput>,
-) -> AppResult<Response> {
-    save_worksite(
-        &state,
-        &client.agency,
-        id,
-        Some(worksite),
-        &input,
-        client.actor(),
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
-    one(&state, &client, id, worksite).await
-}
+    async fn save(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: Option<i64>,
+        input: &WorksiteInput,
+        actor: Actor<'_>,
+    ) -> AppResult<Option<i64>> {
+        save_worksite(state, agency, client_id, id, input, actor).await
+    }
 
-/// 204, or 409 while something refers to the worksite.
-pub async fn delete(
-    State(state): State<AppState>,
-    client: ApiClient,
-    Path((_, id, worksite)): Path<(String, i64, i64)>,
-) -> AppResult<Response> {
-    match remove_worksite(&state, &client.agency, id, worksite, client.actor()).await? {
-        Removal::Removed => Ok(StatusCode::NO_CONTENT.into_response()),
-        Removal::NotFound => Err(AppError::NotFound),
-        Removal::InUse => Err(AppError::Conflict(WORKSITE_IN_USE.into())),
+    /// 409 while something refers to the worksite.
+    async fn remove(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: i64,
+        actor: Actor<'_>,
+    ) -> AppResult<()> {
+        match remove_worksite(state, agency, client_id, id, actor).await? {
+            Removal::Removed => Ok(()),
+            Removal::NotFound => Err(AppError::NotFound),
+            Removal::InUse => Err(AppError::Conflict(WORKSITE_IN_USE.into())),
+        }
     }
 }
 
