@@ -26,6 +26,7 @@ pub mod plugin_failures;
 pub mod plugin_reloads;
 pub mod portal_users;
 pub mod quotes;
+pub mod rate_limits;
 pub mod records;
 pub mod scope;
 pub mod sessions;

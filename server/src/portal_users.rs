@@ -17,7 +17,7 @@ use crate::db::accounts::{self, AccountKind};
 use crate::db::audit::{self, Actor, Target};
 use crate::db::portal_users::{self, Changes, NewPortalUser, PortalUser, PortalUserStatus};
 use crate::db::tokens::Purpose;
-use crate::db::{Timestamp, clients, is_unique_violation, login_throttle};
+use crate::db::{Timestamp, clients, is_unique_violation, rate_limits};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::mail::{self, Email, Queued};
@@ -871,8 +871,8 @@ pub async fn resend_invitation(
         return Ok(Sent::NotInvited);
     }
     let pool = &state.db().pool;
-    let key = format!("invitation-resends:{}:{id}", agency.id);
-    let count = login_throttle::add_failure(pool, &key, Timestamp::now(), 3600).await?;
+    let key = rate_limits::invitation_resends(agency.id, id);
+    let count = rate_limits::count(pool, &key, Timestamp::now(), 3600).await?;
     if count > RESENDS_PER_HOUR {
         return Ok(Sent::Limited);
     }

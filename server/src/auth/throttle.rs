@@ -9,7 +9,7 @@ use sqlx::AnyPool;
 use crate::config::SecurityConfig;
 use crate::db::Timestamp;
 use crate::db::accounts::AccountKind;
-use crate::db::login_throttle;
+use crate::db::{login_throttle, rate_limits};
 
 /// The counters one sign-in attempt touches.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ pub async fn failure(pool: &AnyPool, keys: &Keys, config: &SecurityConfig) -> sq
     let until = now.plus_seconds(config.throttle_lock_minutes * 60);
     let mut account_locked = false;
     for key in keys.all() {
-        let failures = login_throttle::add_failure(pool, key, now, window).await?;
+        let failures = rate_limits::count(pool, key, now, window).await?;
         if failures >= config.throttle_lock_after {
             login_throttle::lock(pool, key, until).await?;
             if key == keys.account && failures == config.throttle_lock_after {
@@ -145,7 +145,7 @@ pub async fn allow_email(
     config: &SecurityConfig,
 ) -> sqlx::Result<bool> {
     let key = format!("emails:{agency_id}:{}", crate::email::normalize(email));
-    let sent = login_throttle::add_failure(pool, &key, Timestamp::now(), 3600).await?;
+    let sent = rate_limits::count(pool, &key, Timestamp::now(), 3600).await?;
     Ok(sent <= config.emails_per_address_per_hour)
 }
 

@@ -1,5 +1,6 @@
 //! Failed sign-in counters per account and per client address, in the database so every
-//! server process counts the same attempts.
+//! server process counts the same attempts (counted with [`super::rate_limits::count`]), and
+//! the locks they lead to.
 
 use sqlx::AnyExecutor;
 
@@ -17,29 +18,6 @@ pub async fn get<'e>(db: impl AnyExecutor<'e>, key: &str) -> sqlx::Result<Option
         .bind(key)
         .fetch_optional(db)
         .await
-}
-
-/// Counts one failure; a window older than `window` seconds starts again. Returns the count.
-pub async fn add_failure<'e>(
-    db: impl AnyExecutor<'e>,
-    key: &str,
-    now: Timestamp,
-    window: i64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, $2) \
-         ON CONFLICT (key) DO UPDATE SET \
-           failures = CASE WHEN login_throttle.window_start < $3 THEN 1 \
-                           ELSE login_throttle.failures + 1 END, \
-           window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 \
-                               ELSE login_throttle.window_start END \
-         RETURNING failures",
-    )
-    .bind(key)
-    .bind(now)
-    .bind(now.plus_seconds(-window))
-    .fetch_one(db)
-    .await
 }
 
 pub async fn lock<'e>(db: impl AnyExecutor<'e>, key: &str, until: Timestamp) -> sqlx::Result<()> {
