@@ -11,6 +11,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::auth::api_tokens::ApiClient;
+use crate::clients::Worksites;
+use crate::contacts::Contacts;
 use crate::state::AppState;
 
 mod changes;
@@ -92,52 +94,44 @@ fn table() -> RouteTable {
         .at(
             Method::GET,
             "/api/v1/{agency}/clients/{id}/worksites",
-            client_parts::list::<worksites::Worksites>,
+            client_parts::list::<Worksites>,
         )
         .at(
             Method::POST,
             "/api/v1/{agency}/clients/{id}/worksites",
-            client_parts::add::<worksites::Worksites>,
+            client_parts::add::<Worksites>,
         )
-        .at(
-            Method::GET,
-            worksites::ONE,
-            client_parts::show::<worksites::Worksites>,
-        )
+        .at(Method::GET, worksites::ONE, client_parts::show::<Worksites>)
         .at(
             Method::PUT,
             worksites::ONE,
-            client_parts::replace::<worksites::Worksites>,
+            client_parts::replace::<Worksites>,
         )
         .at(
             Method::DELETE,
             worksites::ONE,
-            client_parts::delete::<worksites::Worksites>,
+            client_parts::delete::<Worksites>,
         )
         .at(
             Method::GET,
             "/api/v1/{agency}/clients/{id}/contacts",
-            client_parts::list::<contacts::Contacts>,
+            client_parts::list::<Contacts>,
         )
         .at(
             Method::POST,
             "/api/v1/{agency}/clients/{id}/contacts",
-            client_parts::add::<contacts::Contacts>,
+            client_parts::add::<Contacts>,
         )
-        .at(
-            Method::GET,
-            contacts::ONE,
-            client_parts::show::<contacts::Contacts>,
-        )
+        .at(Method::GET, contacts::ONE, client_parts::show::<Contacts>)
         .at(
             Method::PUT,
             contacts::ONE,
-            client_parts::replace::<contacts::Contacts>,
+            client_parts::replace::<Contacts>,
         )
         .at(
             Method::DELETE,
             contacts::ONE,
-            client_parts::delete::<contacts::Contacts>,
+            client_parts::delete::<Contacts>,
         )
         .at(Method::GET, "/api/v1/{agency}/staff", staff::list)
         .at(Method::POST, "/api/v1/{agency}/staff", staff::invite)

@@ -10,6 +10,9 @@ use crate::error::{AppError, AppResult};
 use crate::forms::{FieldErrors, checked};
 use crate::state::AppState;
 use serde::Deserialize;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::AnyPool;
 
 /// What a person or a back-office system sends for a client.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -263,79 +266,149 @@ impl WorksiteInput {
     }
 }
 
-/// Adds (`id` `None`) or changes a worksite of one of the agency's clients and audits it;
-/// `None` when the agency has no such client or worksite.
-pub async fn save_worksite(
-    state: &AppState,
-    agency: &Agency,
-    client_id: i64,
-    id: Option<i64>,
-    input: &WorksiteInput,
-    actor: Actor<'_>,
-) -> AppResult<Option<i64>> {
-    let pool = &state.db().pool;
-    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
-        return Ok(None);
-    };
-    input.errors("").into_result()?;
-    let (id, action) = match id {
-        None => {
-            let id =
-                clients::create_worksite(pool, agency.id, client_id, &input.name, &input.address)
-                    .await?;
-            (id, "worksite added")
-        }
-        Some(id) => {
-            if !clients::update_worksite(
-                pool,
-                agency.id,
-                client_id,
-                id,
-                &input.name,
-                &input.address,
-            )
-            .await?
-            {
-                return Ok(None);
-            }
-            (id, "worksite changed")
-        }
-    };
-    let label = format!("{}: {}", client.name, input.name.trim());
-    audit_client(state, agency, actor, action, client_id, &label).await?;
-    Ok(Some(id))
-}
-
 /// What became of a request to remove a worksite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Removal {
     Removed,
     NotFound,
-    /// Timesheets, clock events, contacts, portal users or requests refer to it.
-    InUse,
+    /// Something refers to it, as the words say.
+    InUse(&'static str),
 }
 
 /// The words shown (page) and returned (API) when a worksite in use stays.
-pub const WORKSITE_IN_USE: &str = "That worksite is in use (timesheets, clock events, contacts, portal users or requests refer to it), so it stays.";
+const WORKSITE_IN_USE: &str = "That worksite is in use (timesheets, clock events, contacts, portal users or requests refer to it), so it stays.";
 
-pub async fn remove_worksite(
-    state: &AppState,
-    agency: &Agency,
-    client_id: i64,
-    id: i64,
-    actor: Actor<'_>,
-) -> AppResult<Removal> {
-    let pool = &state.db().pool;
-    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
-        return Ok(Removal::NotFound);
-    };
-    let Some(worksite) = clients::worksite(pool, agency.id, client_id, id).await? else {
-        return Ok(Removal::NotFound);
-    };
-    if !clients::delete_worksite(pool, agency.id, client_id, id).await? {
-        return Ok(Removal::InUse);
+/// What a client has that is kept alike — its worksites and its contacts: listed, added,
+/// changed and removed by the manage pages and the JSON API through these, each change audited
+/// against the client.
+pub trait ClientPart: Send + Sync + 'static {
+    /// The list's name: `worksites`, `contacts`.
+    const PLURAL: &'static str;
+    type Row: Serialize + Send;
+    type Input: DeserializeOwned + Send + 'static;
+
+    /// Every one of the client's, in the list's order.
+    fn list(
+        pool: &AnyPool,
+        agency_id: i64,
+        client_id: i64,
+    ) -> impl Future<Output = sqlx::Result<Vec<Self::Row>>> + Send;
+
+    fn get(
+        pool: &AnyPool,
+        agency_id: i64,
+        client_id: i64,
+        id: i64,
+    ) -> impl Future<Output = sqlx::Result<Option<Self::Row>>> + Send;
+
+    /// Adds (`id` none) or changes one; its id, or `None` when the client or it is not found.
+    fn save(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: Option<i64>,
+        input: &Self::Input,
+        actor: Actor<'_>,
+    ) -> impl Future<Output = AppResult<Option<i64>>> + Send;
+
+    fn remove(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: i64,
+        actor: Actor<'_>,
+    ) -> impl Future<Output = AppResult<Removal>> + Send;
+}
+
+/// A client's worksites.
+#[derive(Debug)]
+pub struct Worksites;
+
+impl ClientPart for Worksites {
+    const PLURAL: &'static str = "worksites";
+    type Row = clients::Worksite;
+    type Input = WorksiteInput;
+
+    async fn list(pool: &AnyPool, agency_id: i64, client_id: i64) -> sqlx::Result<Vec<Self::Row>> {
+        clients::worksites(pool, agency_id, client_id).await
     }
-    let label = format!("{}: {}", client.name, worksite.name);
-    audit_client(state, agency, actor, "worksite removed", client_id, &label).await?;
-    Ok(Removal::Removed)
+
+    async fn get(
+        pool: &AnyPool,
+        agency_id: i64,
+        client_id: i64,
+        id: i64,
+    ) -> sqlx::Result<Option<Self::Row>> {
+        clients::worksite(pool, agency_id, client_id, id).await
+    }
+
+    /// Adds (`id` `None`) or changes a worksite of one of the agency's clients and audits it;
+    /// `None` when the agency has no such client or worksite.
+    async fn save(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: Option<i64>,
+        input: &WorksiteInput,
+        actor: Actor<'_>,
+    ) -> AppResult<Option<i64>> {
+        let pool = &state.db().pool;
+        let Some(client) = clients::get(pool, agency.id, client_id).await? else {
+            return Ok(None);
+        };
+        input.errors("").into_result()?;
+        let (id, action) = match id {
+            None => {
+                let id = clients::create_worksite(
+                    pool,
+                    agency.id,
+                    client_id,
+                    &input.name,
+                    &input.address,
+                )
+                .await?;
+                (id, "worksite added")
+            }
+            Some(id) => {
+                if !clients::update_worksite(
+                    pool,
+                    agency.id,
+                    client_id,
+                    id,
+                    &input.name,
+                    &input.address,
+                )
+                .await?
+                {
+                    return Ok(None);
+                }
+                (id, "worksite changed")
+            }
+        };
+        let label = format!("{}: {}", client.name, input.name.trim());
+        audit_client(state, agency, actor, action, client_id, &label).await?;
+        Ok(Some(id))
+    }
+
+    async fn remove(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: i64,
+        actor: Actor<'_>,
+    ) -> AppResult<Removal> {
+        let pool = &state.db().pool;
+        let Some(client) = clients::get(pool, agency.id, client_id).await? else {
+            return Ok(Removal::NotFound);
+        };
+        let Some(worksite) = clients::worksite(pool, agency.id, client_id, id).await? else {
+            return Ok(Removal::NotFound);
+        };
+        if !clients::delete_worksite(pool, agency.id, client_id, id).await? {
+            return Ok(Removal::InUse(WORKSITE_IN_USE));
+        }
+        let label = format!("{}: {}", client.name, worksite.name);
+        audit_client(state, agency, actor, "worksite removed", client_id, &label).await?;
+        Ok(Removal::Removed)
+    }
 }

@@ -2,7 +2,7 @@
 //! and the JSON API: checked, saved and removed, each audited against the client.
 
 use crate::agency::Agency;
-use crate::clients::audit_client;
+use crate::clients::{ClientPart, Removal, audit_client};
 use crate::db::audit::Actor;
 use crate::db::clients;
 use crate::db::contacts::{self, ContactFields};
@@ -10,6 +10,7 @@ use crate::error::AppResult;
 use crate::forms::FieldErrors;
 use crate::state::AppState;
 use serde::{Deserialize, Deserializer, Serialize};
+use sqlx::AnyPool;
 
 /// What a person or a back-office system sends for a contact.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -101,70 +102,93 @@ pub async fn validate(
     Ok(errors)
 }
 
-/// Adds (`id` `None`) or changes a contact of one of the agency's clients and audits it;
-/// `None` when the agency has no such client or contact.
-pub async fn save(
-    state: &AppState,
-    agency: &Agency,
-    client_id: i64,
-    id: Option<i64>,
-    input: &ContactInput,
-    actor: Actor<'_>,
-) -> AppResult<Option<i64>> {
-    let pool = &state.db().pool;
-    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
-        return Ok(None);
-    };
-    if let Some(id) = id
-        && contacts::get(pool, agency.id, client_id, id)
-            .await?
-            .is_none()
-    {
-        return Ok(None);
-    }
-    validate(state, agency, client_id, input)
-        .await?
-        .into_result()?;
-    let (id, action) = match id {
-        None => (
-            contacts::create(pool, agency.id, client_id, &input.fields()).await?,
-            "contact added",
-        ),
-        Some(id) => {
-            contacts::update(pool, agency.id, client_id, id, &input.fields()).await?;
-            (id, "contact changed")
-        }
-    };
-    let label = format!(
-        "{}: {} {}",
-        client.name,
-        input.first_name.trim(),
-        input.last_name.trim()
-    );
-    audit_client(state, agency, actor, action, client_id, &label).await?;
-    Ok(Some(id))
-}
+/// A client's contacts.
+#[derive(Debug)]
+pub struct Contacts;
 
-/// Removes a contact and audits it; false when the agency's client has no such contact.
-pub async fn remove(
-    state: &AppState,
-    agency: &Agency,
-    client_id: i64,
-    id: i64,
-    actor: Actor<'_>,
-) -> AppResult<bool> {
-    let pool = &state.db().pool;
-    let Some(client) = clients::get(pool, agency.id, client_id).await? else {
-        return Ok(false);
-    };
-    let Some(contact) = contacts::get(pool, agency.id, client_id, id).await? else {
-        return Ok(false);
-    };
-    contacts::delete(pool, agency.id, client_id, id).await?;
-    let label = format!(
-        "{}: {} {}",
-        client.name, contact.first_name, contact.last_name
-    );
-    audit_client(state, agency, actor, "contact removed", client_id, &label).await?;
-    Ok(true)
+impl ClientPart for Contacts {
+    const PLURAL: &'static str = "contacts";
+    type Row = contacts::Contact;
+    type Input = ContactInput;
+
+    async fn list(pool: &AnyPool, agency_id: i64, client_id: i64) -> sqlx::Result<Vec<Self::Row>> {
+        contacts::for_client(pool, agency_id, client_id).await
+    }
+
+    async fn get(
+        pool: &AnyPool,
+        agency_id: i64,
+        client_id: i64,
+        id: i64,
+    ) -> sqlx::Result<Option<Self::Row>> {
+        contacts::get(pool, agency_id, client_id, id).await
+    }
+
+    /// Adds (`id` `None`) or changes a contact of one of the agency's clients and audits it;
+    /// `None` when the agency has no such client or contact.
+    async fn save(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: Option<i64>,
+        input: &ContactInput,
+        actor: Actor<'_>,
+    ) -> AppResult<Option<i64>> {
+        let pool = &state.db().pool;
+        let Some(client) = clients::get(pool, agency.id, client_id).await? else {
+            return Ok(None);
+        };
+        if let Some(id) = id
+            && contacts::get(pool, agency.id, client_id, id)
+                .await?
+                .is_none()
+        {
+            return Ok(None);
+        }
+        validate(state, agency, client_id, input)
+            .await?
+            .into_result()?;
+        let (id, action) = match id {
+            None => (
+                contacts::create(pool, agency.id, client_id, &input.fields()).await?,
+                "contact added",
+            ),
+            Some(id) => {
+                contacts::update(pool, agency.id, client_id, id, &input.fields()).await?;
+                (id, "contact changed")
+            }
+        };
+        let label = format!(
+            "{}: {} {}",
+            client.name,
+            input.first_name.trim(),
+            input.last_name.trim()
+        );
+        audit_client(state, agency, actor, action, client_id, &label).await?;
+        Ok(Some(id))
+    }
+
+    /// Removes a contact and audits it.
+    async fn remove(
+        state: &AppState,
+        agency: &Agency,
+        client_id: i64,
+        id: i64,
+        actor: Actor<'_>,
+    ) -> AppResult<Removal> {
+        let pool = &state.db().pool;
+        let Some(client) = clients::get(pool, agency.id, client_id).await? else {
+            return Ok(Removal::NotFound);
+        };
+        let Some(contact) = contacts::get(pool, agency.id, client_id, id).await? else {
+            return Ok(Removal::NotFound);
+        };
+        contacts::delete(pool, agency.id, client_id, id).await?;
+        let label = format!(
+            "{}: {} {}",
+            client.name, contact.first_name, contact.last_name
+        );
+        audit_client(state, agency, actor, "contact removed", client_id, &label).await?;
+        Ok(Removal::Removed)
+    }
 }

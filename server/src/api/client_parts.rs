@@ -1,63 +1,18 @@
-//! What a client has that the API treats alike — its worksites and its contacts: listed,
-//! shown, added, replaced and removed under `/api/v1/{agency}/clients/{id}/…`, each change
-//! through the operation the manage pages use.
+//! What a client has that the API treats alike — its worksites and its contacts
+//! ([`ClientPart`]): listed, shown, added, replaced and removed under
+//! `/api/v1/{agency}/clients/{id}/…`, each change through the operation the manage pages use.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::json;
-use sqlx::AnyPool;
 
-use crate::agency::Agency;
 use crate::auth::api_tokens::ApiClient;
-use crate::db::audit::Actor;
+use crate::clients::{ClientPart, Removal};
 use crate::db::clients;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-
-/// One kind of thing a client has.
-pub trait ClientPart: Send + Sync + 'static {
-    /// The list's key in the answer: `worksites`, `contacts`.
-    const PLURAL: &'static str;
-    type Row: Serialize + Send;
-    type Input: DeserializeOwned + Send + 'static;
-
-    /// Every one of the client's, in the list's order.
-    fn list(
-        pool: &AnyPool,
-        agency_id: i64,
-        client_id: i64,
-    ) -> impl Future<Output = sqlx::Result<Vec<Self::Row>>> + Send;
-
-    fn get(
-        pool: &AnyPool,
-        agency_id: i64,
-        client_id: i64,
-        id: i64,
-    ) -> impl Future<Output = sqlx::Result<Option<Self::Row>>> + Send;
-
-    /// Adds (`id` none) or replaces one; its id, or `None` when the client or it is not found.
-    fn save(
-        state: &AppState,
-        agency: &Agency,
-        client_id: i64,
-        id: Option<i64>,
-        input: &Self::Input,
-        actor: Actor<'_>,
-    ) -> impl Future<Output = AppResult<Option<i64>>> + Send;
-
-    /// Removes one: `NotFound`, or a conflict when something still refers to it.
-    fn remove(
-        state: &AppState,
-        agency: &Agency,
-        client_id: i64,
-        id: i64,
-        actor: Actor<'_>,
-    ) -> impl Future<Output = AppResult<()>> + Send;
-}
 
 /// `GET …/clients/{id}/<part>`.
 pub async fn list<P: ClientPart>(
@@ -128,12 +83,15 @@ pub async fn replace<P: ClientPart>(
     one::<P>(&state, &client, id, part).await
 }
 
-/// `DELETE …/clients/{id}/<part>/{part id}`: 204.
+/// `DELETE …/clients/{id}/<part>/{part id}`: 204, or 409 while something refers to it.
 pub async fn delete<P: ClientPart>(
     State(state): State<AppState>,
     client: ApiClient,
     Path((_, id, part)): Path<(String, i64, i64)>,
 ) -> AppResult<Response> {
-    P::remove(&state, &client.agency, id, part, client.actor()).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    match P::remove(&state, &client.agency, id, part, client.actor()).await? {
+        Removal::Removed => Ok(StatusCode::NO_CONTENT.into_response()),
+        Removal::NotFound => Err(AppError::NotFound),
+        Removal::InUse(why) => Err(AppError::Conflict(why.into())),
+    }
 }

@@ -1,67 +1,11 @@
 //! `/api/v1/{agency}/clients/{id}/contacts`: the people at a client.
 
 use serde_json::{Value, json};
-use sqlx::AnyPool;
 
-use super::client_parts::ClientPart;
 use super::openapi::{Success, operation, schema};
-use crate::agency::Agency;
-use crate::contacts::{ContactInput, remove, save};
-use crate::db::audit::Actor;
-use crate::db::contacts;
-use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 
 /// The path of one contact.
 pub const ONE: &str = "/api/v1/{agency}/clients/{id}/contacts/{contact}";
-
-/// A client's contacts.
-#[derive(Debug)]
-pub struct Contacts;
-
-impl ClientPart for Contacts {
-    const PLURAL: &'static str = "contacts";
-    type Row = contacts::Contact;
-    type Input = ContactInput;
-
-    async fn list(pool: &AnyPool, agency_id: i64, client_id: i64) -> sqlx::Result<Vec<Self::Row>> {
-        contacts::for_client(pool, agency_id, client_id).await
-    }
-
-    async fn get(
-        pool: &AnyPool,
-        agency_id: i64,
-        client_id: i64,
-        id: i64,
-    ) -> sqlx::Result<Option<Self::Row>> {
-        contacts::get(pool, agency_id, client_id, id).await
-    }
-
-    async fn save(
-        state: &AppState,
-        agency: &Agency,
-        client_id: i64,
-        id: Option<i64>,
-        input: &ContactInput,
-        actor: Actor<'_>,
-    ) -> AppResult<Option<i64>> {
-        save(state, agency, client_id, id, input, actor).await
-    }
-
-    async fn remove(
-        state: &AppState,
-        agency: &Agency,
-        client_id: i64,
-        id: i64,
-        actor: Actor<'_>,
-    ) -> AppResult<()> {
-        if remove(state, agency, client_id, id, actor).await? {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
-        }
-    }
-}
 
 pub(crate) fn openapi() -> Value {
     let all = &["agency", "id"];

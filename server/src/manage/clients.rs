@@ -11,8 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, StaffSession, audit_actor};
 use crate::clients::{
-    ClientInput, ListQuery, Removal, WORKSITE_IN_USE, WorksiteInput, change, create, listing,
-    save_worksite,
+    ClientInput, ClientPart, ListQuery, Removal, WorksiteInput, Worksites, change, create, listing,
 };
 use crate::db::audit::Actor;
 use crate::db::clients::{self, SortColumn, StatusFilter};
@@ -301,7 +300,7 @@ pub async fn add_worksite(
         let extra = context! { worksite_errors => Serde(&errors), worksite => Serde(&input) };
         return detail(&state, &me, id, extra).await;
     }
-    save_worksite(&state, &me.agency, id, None, &input, staff_actor(&me, &ip))
+    Worksites::save(&state, &me.agency, id, None, &input, staff_actor(&me, &ip))
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(back_to(&me, id, "worksite-added"))
@@ -353,7 +352,7 @@ pub async fn update_worksite(
     Form(input): Form<WorksiteInput>,
 ) -> AppResult<Response> {
     let actor = staff_actor(&me, &ip);
-    match save_worksite(&state, &me.agency, id, Some(worksite), &input, actor).await {
+    match Worksites::save(&state, &me.agency, id, Some(worksite), &input, actor).await {
         Ok(Some(_)) => Ok(back_to(&me, id, "worksite-saved")),
         Ok(None) => Err(AppError::NotFound),
         Err(AppError::Invalid(errors)) => {
@@ -372,11 +371,9 @@ pub async fn remove_worksite(
     ClientIp(ip): ClientIp,
     Path((_, id, worksite)): Path<(String, i64, i64)>,
 ) -> AppResult<Response> {
-    match crate::clients::remove_worksite(&state, &me.agency, id, worksite, staff_actor(&me, &ip))
-        .await?
-    {
+    match Worksites::remove(&state, &me.agency, id, worksite, staff_actor(&me, &ip)).await? {
         Removal::Removed => Ok(back_to(&me, id, "worksite-removed")),
         Removal::NotFound => Err(AppError::NotFound),
-        Removal::InUse => detail(&state, &me, id, context! { error => WORKSITE_IN_USE }).await,
+        Removal::InUse(error) => detail(&state, &me, id, context! { error }).await,
     }
 }

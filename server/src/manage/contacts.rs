@@ -10,7 +10,8 @@ use minijinja::value::Serde;
 
 use super::clients::{detail, page_html, staff_actor};
 use crate::auth::{ClientIp, SignedIn, StaffAdmin};
-use crate::contacts::{ContactInput, remove, save};
+use crate::clients::{ClientPart, Removal};
+use crate::contacts::{ContactInput, Contacts};
 use crate::db::clients;
 use crate::db::contacts::{self};
 use crate::error::{AppError, AppResult};
@@ -33,7 +34,7 @@ pub async fn add(
     Path((_, id)): Path<(String, i64)>,
     Form(input): Form<ContactInput>,
 ) -> AppResult<Response> {
-    match save(&state, &me.agency, id, None, &input, staff_actor(&me, &ip)).await {
+    match Contacts::save(&state, &me.agency, id, None, &input, staff_actor(&me, &ip)).await {
         Ok(Some(_)) => Ok(back_to(&me, id, "contact-added")),
         Ok(None) => Err(AppError::NotFound),
         Err(AppError::Invalid(errors)) => {
@@ -99,7 +100,7 @@ pub async fn update(
     Form(input): Form<ContactInput>,
 ) -> AppResult<Response> {
     let actor = staff_actor(&me, &ip);
-    match save(&state, &me.agency, id, Some(contact), &input, actor).await {
+    match Contacts::save(&state, &me.agency, id, Some(contact), &input, actor).await {
         Ok(Some(_)) => Ok(back_to(&me, id, "contact-saved")),
         Ok(None) => Err(AppError::NotFound),
         Err(AppError::Invalid(errors)) => {
@@ -116,7 +117,9 @@ pub async fn delete(
     ClientIp(ip): ClientIp,
     Path((_, id, contact)): Path<(String, i64, i64)>,
 ) -> AppResult<Response> {
-    if !remove(&state, &me.agency, id, contact, staff_actor(&me, &ip)).await? {
+    if Contacts::remove(&state, &me.agency, id, contact, staff_actor(&me, &ip)).await?
+        != Removal::Removed
+    {
         return Err(AppError::NotFound);
     }
     Ok(back_to(&me, id, "contact-removed"))
