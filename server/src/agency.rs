@@ -79,7 +79,17 @@ pub fn full_path<'a>(extensions: &'a axum::http::Extensions, uri: &'a axum::http
 
 /// The agency slug and the area (`portal`, `manage`, …) a full path starts with.
 pub fn path_segments(path: &str) -> (&str, &str) {
-    let mut segments = path.trim_start_matches('/').split('/');
+    let (slug, area, _) = path_parts(path);
+    (slug, area)
+}
+
+/// The agency slug, the area and the rest of a full path (`/acme/portal/timesheets/7` →
+/// `acme`, `portal`, `timesheets/7`); an API path's slug follows `/api/v1/`. The one place a
+/// path is read for its agency.
+pub fn path_parts(path: &str) -> (&str, &str, &str) {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let mut segments = path.trim_start_matches('/').splitn(3, '/');
     let slug = segments.next().unwrap_or_default();
-    (slug, segments.next().unwrap_or_default())
+    let area = segments.next().unwrap_or_default();
+    (slug, area, segments.next().unwrap_or_default())
 }

@@ -187,11 +187,7 @@ fn merge_headers(
 }
 
 fn error_page(state: &AppState, path: &str, info: &ErrorInfo) -> Response {
-    let slug = path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
+    let (slug, ..) = crate::agency::path_parts(path);
     let page = state.agency(slug).map(|agency| {
         agency.theme.render(
             "error.html",

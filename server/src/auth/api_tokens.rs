@@ -80,11 +80,7 @@ impl FromRequestParts<AppState> for ApiClient {
             .await?
             .ok_or_else(unauthorized)?;
         let path = crate::agency::full_path(&parts.extensions, &parts.uri);
-        let slug = path
-            .trim_start_matches("/api/v1/")
-            .split('/')
-            .next()
-            .unwrap_or_default();
+        let (slug, ..) = crate::agency::path_parts(path);
         let agency = state
             .agency(slug)
             .filter(|agency| agency.id == token.agency_id)

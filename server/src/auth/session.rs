@@ -74,15 +74,9 @@ pub async fn load_sessions(
     next: Next,
 ) -> Response {
     let path = crate::agency::full_path(request.extensions(), request.uri());
-    let slug = crate::agency::path_segments(path).0.to_owned();
-    let (_, area) = crate::agency::path_segments(path);
+    let (slug, area, rest) = crate::agency::path_parts(path);
+    let (slug, rest) = (slug.to_owned(), rest.to_owned());
     let in_portal = area == "portal";
-    let rest = path
-        .trim_start_matches('/')
-        .splitn(3, '/')
-        .nth(2)
-        .unwrap_or_default()
-        .to_owned();
     let mut found = RequestSessions::default();
     let mut preview = None;
     if let Some(agency) = state.agency(&slug) {
