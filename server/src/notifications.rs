@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::Value;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::AnyConnection;
 
 use crate::agency::Agency;
 use crate::db::accounts::AccountKind;
@@ -37,14 +37,13 @@ pub async fn ask(plugins: &mut PluginRequest, event: &NotificationEvent) -> Vec<
 /// they are the staff who do (replacing the staff the plugin named; a client contact it named
 /// stays). The plugins are asked first; the emails are queued in a transaction of their own.
 pub async fn work_request(
-    pool: &AnyPool,
+    state: &AppState,
     plugins: &mut PluginRequest,
     agency: &Agency,
     event: &NotificationEvent,
-    max_recipients: usize,
 ) -> anyhow::Result<usize> {
     let mut notifications = ask(plugins, event).await;
-    let chosen = agency_settings::work_request_recipients(pool, agency.id).await?;
+    let chosen = agency_settings::work_request_recipients(&state.db().pool, agency.id).await?;
     if !chosen.is_empty() {
         for notification in &mut notifications {
             notification
@@ -57,7 +56,7 @@ pub async fn work_request(
             );
         }
     }
-    send(pool, agency, event, &notifications, max_recipients).await
+    send(state, agency, event, &notifications).await
 }
 
 /// Raises an account event after the change that caused it is committed: asks the agency's
@@ -68,16 +67,7 @@ pub async fn account_event(state: &AppState, agency: &Agency, event: &Notificati
         return;
     };
     let notifications = ask(&mut plugins, event).await;
-    let max_recipients = state.settings().plugins.max_recipients_per_event;
-    if let Err(err) = send(
-        &state.db().pool,
-        agency,
-        event,
-        &notifications,
-        max_recipients,
-    )
-    .await
-    {
+    if let Err(err) = send(state, agency, event, &notifications).await {
         tracing::error!(
             agency = %agency.slug, event = %event.kind,
             "the notifications of an account event could not be queued: {err:#}"
@@ -140,18 +130,19 @@ pub fn subject(kind: AccountKind, id: i64, name: &str, email: &str) -> Person {
     }
 }
 
-/// Queues `notifications` of `event` in a transaction of their own; returns how many emails.
+/// Queues `notifications` of `event` in a transaction of their own, at most
+/// `plugins.max_recipients_per_event` recipients; returns how many emails.
 async fn send(
-    pool: &AnyPool,
+    state: &AppState,
     agency: &Agency,
     event: &NotificationEvent,
     notifications: &[Notification],
-    max_recipients: usize,
 ) -> anyhow::Result<usize> {
     if notifications.is_empty() {
         return Ok(0);
     }
-    let mut tx = crate::db::begin_write(pool).await?;
+    let max_recipients = state.settings().plugins.max_recipients_per_event;
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
     let queued = queue(&mut tx, agency, event, notifications, max_recipients).await?;
     tx.commit().await?;
     Ok(queued)

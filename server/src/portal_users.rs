@@ -479,14 +479,25 @@ pub async fn create(
     Ok(Created { id, email })
 }
 
-/// A stored portal user as an account event's subject.
-fn who(user: &PortalUser) -> (i64, &str, &str, String) {
-    (
+/// Raises account event `kind` about a stored user (and their one client, if so) with
+/// `fields`, for the notification plugins; after the change is committed.
+async fn raise(
+    state: &AppState,
+    agency: &Agency,
+    kind: &str,
+    actor: &Actor<'_>,
+    (user, client): (&PortalUser, Option<&(i64, String)>),
+    fields: Vec<(&str, String)>,
+) {
+    let subject = (
         user.id,
-        &user.first_name,
-        &user.last_name,
+        user.first_name.as_str(),
+        user.last_name.as_str(),
         user.email.clone(),
-    )
+    );
+    let client = client.map(|(id, name)| (*id, name.as_str()));
+    let event = account_event(kind, actor, subject, client, fields);
+    notifications::account_event(state, agency, &event).await;
 }
 
 /// An account event about a portal user (`id`, first and last name, email) of at most one
@@ -823,17 +834,10 @@ pub async fn send_reset_link(
     .await?;
     tx.commit().await?;
     if let Some(link) = link {
-        let subject = who(&user);
         let client = one_client(state, agency, &user).await?;
-        let client = client.as_ref().map(|(id, name)| (*id, name.as_str()));
-        let event = account_event(
-            "password-reset",
-            &actor,
-            subject,
-            client,
-            link.fields("reset-url"),
-        );
-        notifications::account_event(state, agency, &event).await;
+        let fields = link.fields("reset-url");
+        let about = (&user, client.as_ref());
+        raise(state, agency, "password-reset", &actor, about, fields).await;
     }
     Ok(Sent::Queued(queued))
 }
@@ -893,16 +897,9 @@ pub async fn resend_invitation(
     .await?;
     tx.commit().await?;
     if let Some(link) = link {
-        let subject = who(&user);
-        let client = client.as_ref().map(|(id, name)| (*id, name.as_str()));
-        let event = account_event(
-            "portal-user-invited",
-            &actor,
-            subject,
-            client,
-            link.fields("invite-url"),
-        );
-        notifications::account_event(state, agency, &event).await;
+        let fields = link.fields("invite-url");
+        let about = (&user, client.as_ref());
+        raise(state, agency, "portal-user-invited", &actor, about, fields).await;
     }
     Ok(Sent::Queued(queued))
 }

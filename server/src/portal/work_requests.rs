@@ -338,9 +338,7 @@ pub async fn create(
         subject: None,
         fields,
     };
-    let max_recipients = state.settings().plugins.max_recipients_per_event;
-    if let Err(err) = notify::work_request(pool, &mut plugins, agency, &event, max_recipients).await
-    {
+    if let Err(err) = notify::work_request(&state, &mut plugins, agency, &event).await {
         tracing::error!(
             agency = %agency.slug, work_request = id,
             "the work request is saved, but its notifications could not be queued: {err:#}"
