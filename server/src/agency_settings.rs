@@ -21,6 +21,9 @@ pub const IDLE_MINUTES_RANGE: (i64, i64) = (5, 1440);
 /// Absolute time-out, in hours: from one hour to thirty days.
 pub const ABSOLUTE_HOURS_RANGE: (i64, i64) = (1, 720);
 
+/// Days a client has to decide a timesheet before it counts as overdue.
+pub const APPROVAL_DEADLINE_RANGE: (i64, i64) = (1, 60);
+
 /// Everything an admin (or a back-office system) sets at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsInput {
@@ -64,6 +67,13 @@ pub async fn validate(
         v.session_absolute_hours,
         ABSOLUTE_HOURS_RANGE,
         "a number of hours",
+    );
+    within(
+        &mut errors,
+        "approval_deadline_days",
+        v.approval_deadline_days,
+        APPROVAL_DEADLINE_RANGE,
+        "a number of days",
     );
     if errors.is_empty() && v.session_idle_minutes > v.session_absolute_hours * 60 {
         errors.add(

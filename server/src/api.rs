@@ -25,6 +25,7 @@ pub mod portal_users;
 mod settings;
 mod staff;
 mod worksites;
+mod workspace;
 
 pub fn routes() -> Router<AppState> {
     table().router
@@ -219,6 +220,7 @@ fn table() -> RouteTable {
             "/api/v1/{agency}/work-requests",
             changes::work_requests,
         )
+        .workspace()
         .feed()
 }
 

@@ -98,6 +98,30 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// Who acts on the agency's side: the audit actor (a staff member, or an API token) and the
+/// name a client sees on what they did.
+#[derive(Debug, Clone, Copy)]
+pub struct Author<'a> {
+    pub actor: Actor<'a>,
+    pub name: &'a str,
+}
+
+impl Author<'_> {
+    /// The staff member's id; `None` for an API token.
+    pub fn staff_id(&self) -> Option<i64> {
+        self.actor.id.filter(|_| self.actor.kind == "staff")
+    }
+
+    /// `(kind, id, name)` as a history line records its author: `staff`, or `system` for
+    /// an API token.
+    pub fn line(&self) -> (&str, Option<i64>, &str) {
+        match self.staff_id() {
+            Some(id) => ("staff", Some(id), self.name),
+            None => ("system", None, self.name),
+        }
+    }
+}
+
 /// An audit actor, in one line at call sites.
 pub fn audit_actor<'a>(kind: &'a str, id: Option<i64>, label: &'a str, ip: &'a str) -> Actor<'a> {
     Actor {

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod agencies;
 pub mod agency_settings;
+pub mod agency_timesheets;
 pub mod api_tokens;
 pub mod audit;
 pub mod backend;

@@ -20,7 +20,7 @@ use crate::db::portal_users::{self, NewPortalUser, PortalUserStatus};
 use crate::db::quotes::{self, NewQuote};
 use crate::db::staff_users::{self, NewStaffUser, StaffRole};
 use crate::db::timesheets::{self, NewTimesheet, TimesheetStatus};
-use crate::db::work_requests::{self, NewWorkRequest};
+use crate::db::work_requests::{self, NewUpdate, NewWorkRequest, Status};
 use crate::db::workers::{self, NewWorker};
 use crate::db::{Timestamp, is_unique_violation};
 use crate::state::AppState;
@@ -399,21 +399,25 @@ async fn seed_agency(
             needed_by: Some(&day(today + Duration::days(7))),
             workers_needed: (!demo.field_service).then_some(2),
             urgency: if index == 0 { "high" } else { "normal" },
-            status: "open",
+            status: Status::New,
         };
         let request_id = work_requests::create(&mut *conn, agency.id, &request).await?;
         if index > 0 {
+            let booked = day(today + Duration::days(5));
             work_requests::add_update(
                 conn,
                 agency.id,
                 request_id,
-                ("staff", None, demo.staff.1),
-                if demo.field_service {
-                    "Booked for Tuesday morning; the engineer will call ahead."
-                } else {
-                    "Two pickers confirmed for Saturday; Sunday to follow."
+                &NewUpdate {
+                    author: ("staff", None, demo.staff.1),
+                    body: if demo.field_service {
+                        "Booked for a morning visit; the engineer will call ahead."
+                    } else {
+                        "Two pickers confirmed for Saturday; Sunday to follow."
+                    },
+                    status: Some((Status::Scheduled, Some(&booked))),
+                    internal: false,
                 },
-                Some("in-progress"),
             )
             .await?;
         }

@@ -28,6 +28,7 @@ pub const TEMPLATES: &[&str] = &[
     "password-reset",
     "lockout",
     "work-request-created",
+    "work-request-updated",
     "timesheet-approved",
     "timesheet-rejected",
     "account-activity",
@@ -38,6 +39,7 @@ pub const TEMPLATES: &[&str] = &[
 /// passwords or sign-in links, which a plugin must never be able to forge.
 pub const NOTIFICATION_TEMPLATES: &[&str] = &[
     "work-request-created",
+    "work-request-updated",
     "timesheet-approved",
     "timesheet-rejected",
     "account-activity",
@@ -190,6 +192,17 @@ pub fn sample_variables(template: &str, base_url: &str) -> Value {
             ),
             ("needed-by", "2025-03-10".into()),
             ("manage-url", format!("{base}/manage/work-requests/31")),
+        ],
+        "work-request-updated" => vec![
+            ("work-request-id", "31".into()),
+            ("title", "Two forklift drivers for the night shift".into()),
+            ("status-label", "Scheduled".into()),
+            ("scheduled-for", "2025-03-10".into()),
+            (
+                "message",
+                "Two drivers confirmed from 22:00; they will report to gate 3.".into(),
+            ),
+            ("portal-url", format!("{base}/portal/work-requests/31")),
         ],
         "account-activity" => vec![
             ("event", "portal-user-invited".into()),

@@ -7,22 +7,72 @@ pub mod clients;
 pub mod contacts;
 mod home;
 mod import;
+mod on_site;
 pub mod outbox;
 mod plugins;
 pub mod portal_users;
 mod preview;
 pub mod settings;
 pub mod staff;
+mod timesheets;
+mod work_requests;
 
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use minijinja::context;
 
+use crate::auth::SignedIn;
+use crate::error::AppResult;
 use crate::state::AppState;
+
+/// A manage page at `status`: the layout's values (area, the nav entry `nav` marked current,
+/// the form token, who is signed in) with the page's own `extra`.
+pub(crate) fn page_with_status(
+    me: &SignedIn,
+    status: StatusCode,
+    template: &str,
+    nav: &str,
+    extra: minijinja::Value,
+) -> AppResult<Response> {
+    let base = context! {
+        area => "manage", nav, csrf_token => me.csrf_token(), user => &me.account.name,
+        is_admin => me.account.role_id == "admin",
+    };
+    let html = me.agency.render(template, context! { ..base, ..extra })?;
+    Ok((status, html).into_response())
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/manage", get(home::page))
         .route("/manage/audit", get(audit::page))
+        .route("/manage/work-requests", get(work_requests::list))
+        .route("/manage/work-requests/{id}", get(work_requests::detail))
+        .route(
+            "/manage/work-requests/{id}/reply",
+            post(work_requests::reply),
+        )
+        .route("/manage/work-requests/{id}/note", post(work_requests::note))
+        .route(
+            "/manage/work-requests/{id}/assign",
+            post(work_requests::assign),
+        )
+        .route("/manage/timesheets", get(timesheets::list))
+        .route(
+            "/manage/timesheets/locks",
+            get(timesheets::locks).post(timesheets::lock),
+        )
+        .route(
+            "/manage/timesheets/locks/{id}/unlock",
+            post(timesheets::unlock),
+        )
+        .route("/manage/timesheets/{id}", get(timesheets::detail))
+        .route("/manage/timesheets/{id}/decide", post(timesheets::decide))
+        .route("/manage/timesheets/{id}/correct", post(timesheets::correct))
+        .route("/manage/on-site", get(on_site::page))
+        .route("/manage/on-site/fire-roll", get(on_site::fire_roll))
         .route("/manage/staff", get(staff::list).post(staff::invite))
         .route("/manage/staff/{id}/role", post(staff::change_role))
         .route("/manage/staff/{id}/deactivate", post(staff::deactivate))

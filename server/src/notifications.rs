@@ -59,10 +59,11 @@ pub async fn work_request(
     send(state, agency, event, &notifications).await
 }
 
-/// Raises an account event after the change that caused it is committed: asks the agency's
-/// notification plugins and queues what they answer. Nothing here fails the caller: a plugin
-/// that fails sends nothing, and an outbox that cannot be written is logged.
-pub async fn account_event(state: &AppState, agency: &Agency, event: &NotificationEvent) {
+/// Raises an event (an account event, a work request the agency updated) after the change
+/// that caused it is committed: asks the agency's notification plugins and queues what they
+/// answer. Nothing here fails the caller: a plugin that fails sends nothing, and an outbox
+/// that cannot be written is logged.
+pub async fn raise(state: &AppState, agency: &Agency, event: &NotificationEvent) {
     let Some(mut plugins) = state.plugins().for_request(&agency.slug) else {
         return;
     };

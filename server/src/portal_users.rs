@@ -474,7 +474,7 @@ pub async fn create(
         })
     };
     if let Some(event) = event {
-        notifications::account_event(state, agency, &event).await;
+        notifications::raise(state, agency, &event).await;
     }
     Ok(Created { id, email })
 }
@@ -497,7 +497,7 @@ async fn raise(
     );
     let client = client.map(|(id, name)| (*id, name.as_str()));
     let event = account_event(kind, actor, subject, client, fields);
-    notifications::account_event(state, agency, &event).await;
+    notifications::raise(state, agency, &event).await;
 }
 
 /// An account event about a portal user (`id`, first and last name, email) of at most one

@@ -1,8 +1,9 @@
 //! `cargo xtask …`: the project's set-up and test commands.
 //!
 //! - `cargo xtask demo`    build the plugins, seed demo data, serve on 127.0.0.1:8080
-//! - `cargo xtask test`    layering, formatting and clippy, then every test: SQLite (with the
+//! - `cargo xtask test`    layering and formatting, then every test: SQLite (with the
 //!   browser tests), then PostgreSQL
+//! - `cargo xtask lint`    formatting and clippy (`-D warnings`) over the three workspaces
 //! - `cargo xtask arch`    the server's layering (see arch.rs); `--edges` lists every import
 //! - `cargo xtask plugins` build the built-in plugins into dist/plugins/
 //! - `cargo xtask bench`   every benchmark below, end to end, into BENCHMARKS.md
@@ -28,11 +29,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 const USAGE: &str =
-    "usage: cargo xtask <demo|test|arch|plugins|bench|bench-http|bench-plugins|bench-timesheets|bench-users|fuzz>
+    "usage: cargo xtask <demo|test|lint|arch|plugins|bench|bench-http|bench-plugins|bench-timesheets|bench-users|fuzz>
 
   demo      build the plugins, load demo data into data/portal.db, serve on 127.0.0.1:8080
-  test      check the layering, formatting and clippy; build the plugins and run every test
+  test      check the layering and formatting; build the plugins and run every test
             on SQLite (with Chromium), then PostgreSQL
+  lint      formatting and clippy -D warnings over the server, the plugins (wasm32-wasip2)
+            and the fuzz crate
   arch      check the server's layering: areas apart, SQL only in db/, no large import
             cycle (--edges prints every import between files)
   plugins   build the built-in plugins (wasm32-wasip2) into dist/plugins/
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Some("arch") => arch::arch(args.get(1).is_some_and(|a| a == "--edges")),
         Some("demo") => demo(),
         Some("test") => test(),
+        Some("lint") => lint(),
         Some("plugins") => plugins(),
         Some("bench") => bench::bench(),
         Some("bench-http") => bench::http(),
@@ -350,23 +354,6 @@ fn test() -> anyhow::Result<()> {
         cargo().args(["test", "--target", host_triple()?.as_str()]),
     )?;
 
-    banner("clippy: the workspace, the plugins (wasm32-wasip2) and the fuzz crate");
-    let deny = ["--", "-D", "warnings"];
-    run(cargo()
-        .args(["clippy", "--workspace", "--all-targets"])
-        .args(deny))?;
-    run_in(&root().join("plugins"), cargo().arg("clippy").args(deny))?;
-    // The fuzz crate checks against the main target folder, sharing the server's build.
-    run(cargo()
-        .args([
-            "clippy",
-            "--manifest-path",
-            "fuzz/Cargo.toml",
-            "--target-dir",
-            "target",
-        ])
-        .args(deny))?;
-
     banner("building the portal and its tests");
     run(cargo().args(["build", "--package", "portal-server", "--bin", "portal"]))?;
     run(cargo().args(["test", "--workspace", "--no-run"]))?;
@@ -390,6 +377,30 @@ fn test() -> anyhow::Result<()> {
         ));
     }
     println!("\nall test passes finished in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// Formatting and `cargo clippy -D warnings` over the three workspaces: the server's, the
+/// plugins' (for wasm32-wasip2) and the fuzz crate's. Not part of `test`: a cold clippy
+/// checks every dependency a second time, which would double a fresh machine's build.
+fn lint() -> anyhow::Result<()> {
+    lint_format()?;
+    banner("clippy: the workspace, the plugins (wasm32-wasip2) and the fuzz crate");
+    let deny = ["--", "-D", "warnings"];
+    run(cargo()
+        .args(["clippy", "--workspace", "--all-targets"])
+        .args(deny))?;
+    run_in(&root().join("plugins"), cargo().arg("clippy").args(deny))?;
+    // The fuzz crate checks against the main target folder, sharing the server's build.
+    run(cargo()
+        .args([
+            "clippy",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--target-dir",
+            "target",
+        ])
+        .args(deny))?;
     Ok(())
 }
 

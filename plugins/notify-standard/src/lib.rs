@@ -11,6 +11,9 @@
 //!   hear when a portal user is invited or created, asks for a password
 //!   reset, or is locked out after failed sign-ins; when unset, nobody.
 //!
+//! A work request the agency updates (a new status, a reply) is told to the
+//! client contact who filed it, always: it is their request.
+//!
 //! The account emails themselves (the invitation, the reset link, the
 //! lockout notice) are sent by Portal with the change; this plugin only tells
 //! the team, never with the event's single-use link. Event kinds not in
@@ -29,6 +32,8 @@ enum Audience {
     Recruiter,
     /// `account-activity-recipients`, else nobody.
     AccountTeam,
+    /// The client contact the event is about.
+    ClientContact,
 }
 
 /// One rule: event kind, audience, theme email template, and the event
@@ -62,6 +67,20 @@ const RULES: &[Rule] = &[
             "details",
             "needed-by",
             "manage-url",
+        ],
+    },
+    Rule {
+        kind: "work-request-updated",
+        audience: Audience::ClientContact,
+        template: "work-request-updated",
+        fields: &[
+            "work-request-id",
+            "title",
+            "status",
+            "status-label",
+            "scheduled-for",
+            "message",
+            "portal-url",
         ],
     },
     Rule {
@@ -122,6 +141,7 @@ impl NotificationRules for StandardRules {
                 Some(list) => staff_emails("account-activity-recipients", list)?,
                 None => return Ok(Vec::new()),
             },
+            Audience::ClientContact => vec![Recipient::ClientContact],
         };
         Ok(vec![
             Notification::new(rule.template, recipients).fields_from(&event, rule.fields),
@@ -233,6 +253,24 @@ mod tests {
             let sent = one(event("work-request-created", &[], settings));
             assert_eq!(sent.recipients, [Recipient::StaffRole("admin".into())]);
         }
+    }
+
+    #[test]
+    fn work_request_updates_go_to_the_client_contact_whatever_the_settings() {
+        let sent = one(event(
+            "work-request-updated",
+            &[
+                ("title", "Two forklift drivers"),
+                ("status-label", "Scheduled"),
+                ("scheduled-for", "2026-12-14"),
+                ("message", "Confirmed from 22:00."),
+            ],
+            &[("work-request-recipients", "ops@agency.example")],
+        ));
+        assert_eq!(sent.template, "work-request-updated");
+        assert_eq!(sent.recipients, [Recipient::ClientContact]);
+        assert_eq!(sent.variable("scheduled-for"), Some("2026-12-14"));
+        assert_eq!(sent.variable("message"), Some("Confirmed from 22:00."));
     }
 
     #[test]

@@ -121,6 +121,8 @@ pub(crate) fn openapi() -> serde_json::Value {
                 "pay_rate_cents": { "type": "integer" },
                 "status": { "enum": ["pending", "approved", "rejected"] },
                 "rejection_reason": { "type": ["string", "null"] }, "decided_by": decider,
+                "decided_by_staff": { "type": ["string", "null"], "description": "The team member's email when the agency decided for the client" },
+                "decision_note": { "type": ["string", "null"], "description": "The evidence staff gave when they decided for the client" },
                 "decided_at": { "type": ["string", "null"], "format": "date-time" },
                 "updated_at": { "type": "string", "format": "date-time" },
                 "events": { "type": "array", "items": { "type": "object", "properties": {
@@ -134,9 +136,16 @@ pub(crate) fn openapi() -> serde_json::Value {
                 "title": { "type": "string" }, "description": { "type": "string" },
                 "needed_by": { "type": ["string", "null"] }, "workers_needed": { "type": ["integer", "null"] },
                 "urgency": { "enum": ["low", "normal", "high", "urgent"] },
-                "status": { "enum": ["open", "in-progress", "done", "declined"] },
+                "status": { "enum": ["new", "acknowledged", "scheduled", "done", "declined"] },
+                "scheduled_for": { "type": ["string", "null"], "format": "date" },
+                "assigned_to": { "type": ["string", "null"], "description": "The team member's email" },
                 "updated_at": { "type": "string", "format": "date-time" },
-                "updates": { "type": "array", "items": { "type": "object" } },
+                "updates": { "type": "array", "items": { "type": "object", "properties": {
+                    "author_kind": { "enum": ["staff", "portal", "system"] },
+                    "author_name": { "type": "string" }, "body": { "type": "string" },
+                    "status": { "type": ["string", "null"] },
+                    "internal": { "type": "boolean", "description": "A note among the agency's staff, never shown to the client" },
+                    "at": { "type": "string", "format": "date-time" } } } },
             } },
         } },
     })

@@ -25,6 +25,7 @@ pub(crate) const FRAGMENTS: &[Fragment] = &[
     ("feed", super::feed::openapi),
     ("changes", super::changes::openapi),
     ("settings", super::settings::openapi),
+    ("workspace", super::workspace::openapi),
 ];
 
 /// Why fragments could not be merged.

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use super::openapi::{Success, operation, schema};
 use crate::agency_settings::{
-    ABSOLUTE_HOURS_RANGE, IDLE_MINUTES_RANGE, PASSWORD_MIN_RANGE, SettingsInput, apply, current,
+    ABSOLUTE_HOURS_RANGE, APPROVAL_DEADLINE_RANGE, IDLE_MINUTES_RANGE, PASSWORD_MIN_RANGE,
+    SettingsInput, apply, current,
 };
 use crate::auth::api_tokens::ApiClient;
 use crate::error::AppResult;
@@ -52,6 +53,10 @@ pub(crate) fn openapi() -> Value {
                         "require_mfa_portal": { "type": "boolean" },
                         "session_idle_minutes": range(IDLE_MINUTES_RANGE),
                         "session_absolute_hours": range(ABSOLUTE_HOURS_RANGE),
+                        "approval_deadline_days": {
+                            "type": "integer", "minimum": APPROVAL_DEADLINE_RANGE.0, "maximum": APPROVAL_DEADLINE_RANGE.1, "default": 3,
+                            "description": "Days a client has to decide a timesheet (from its work date) before the staff home counts it overdue"
+                        },
                         "work_request_recipients": { "type": "array", "items": { "type": "integer" }, "description": "Staff ids emailed about new work requests" }
                     }
                 }

@@ -341,7 +341,7 @@ async fn lockout(
             ("reset-url".into(), reset_url_for_event),
         ],
     );
-    notifications::account_event(state, agency, &event).await;
+    notifications::raise(state, agency, &event).await;
     Ok(())
 }
 

@@ -158,7 +158,7 @@ async fn reset_asked(
         let fields = link.fields("reset-url");
         let fields = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let event = notifications::account("password-reset", &actor, subject, None, fields);
-        notifications::account_event(state, agency, &event).await;
+        notifications::raise(state, agency, &event).await;
     }
     Ok(())
 }

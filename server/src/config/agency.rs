@@ -33,6 +33,10 @@ pub struct AgencyConfig {
     pub plugins: AgencyPlugins,
     #[serde(default)]
     pub security: AgencySecurity,
+    /// Days a client has to decide a timesheet, from its work date, before the staff home
+    /// counts it overdue (1 to 60).
+    #[serde(default = "approval_deadline_days")]
+    pub approval_deadline_days: i64,
 }
 
 /// Sign-in rules an agency chooses for its own users.
@@ -61,6 +65,10 @@ fn default_theme() -> String {
 
 fn enabled() -> bool {
     true
+}
+
+fn approval_deadline_days() -> i64 {
+    3
 }
 
 /// The agency's look beyond its theme. Image paths are relative to the configuration folder.
@@ -222,6 +230,12 @@ pub(super) fn validate(loaded: &Loaded) -> Result<(), ConfigError> {
             problems.push(format!(
                 "{}: must be between 8 and 64",
                 at("security.password_min_length")
+            ));
+        }
+        if !(1..=60).contains(&agency.approval_deadline_days) {
+            problems.push(format!(
+                "{}: must be between 1 and 60",
+                at("approval_deadline_days")
             ));
         }
         if agency.display_name.trim().is_empty() {

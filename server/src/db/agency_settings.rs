@@ -17,6 +17,7 @@ pub struct Stored {
     pub require_mfa_portal: Option<i64>,
     pub session_idle_minutes: Option<i64>,
     pub session_absolute_hours: Option<i64>,
+    pub approval_deadline_days: Option<i64>,
     pub updated_at: Option<Timestamp>,
 }
 
@@ -30,6 +31,13 @@ pub struct AgencySettings {
     pub require_mfa_portal: bool,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    /// Left out of an API request: 3.
+    #[serde(default = "default_deadline")]
+    pub approval_deadline_days: i64,
+}
+
+fn default_deadline() -> i64 {
+    3
 }
 
 impl AgencySettings {
@@ -42,6 +50,7 @@ impl AgencySettings {
             require_mfa_portal: agency.security.require_mfa_portal,
             session_idle_minutes: security.session_idle_minutes,
             session_absolute_hours: security.session_absolute_hours,
+            approval_deadline_days: agency.approval_deadline_days,
         }
     }
 
@@ -61,6 +70,9 @@ impl AgencySettings {
             session_absolute_hours: stored
                 .session_absolute_hours
                 .unwrap_or(defaults.session_absolute_hours),
+            approval_deadline_days: stored
+                .approval_deadline_days
+                .unwrap_or(defaults.approval_deadline_days),
         }
     }
 
@@ -89,7 +101,8 @@ pub fn in_force(agency: &Agency, security: &SecurityConfig, stored: &Stored) -> 
 
 /// The columns of [`Stored`], none of them named like a column of `sessions`.
 pub const STORED_COLUMNS: &str = "portal_enabled, password_min_length, require_mfa_staff, \
-     require_mfa_portal, session_idle_minutes, session_absolute_hours, updated_at";
+     require_mfa_portal, session_idle_minutes, session_absolute_hours, approval_deadline_days, \
+     updated_at";
 
 /// Whether the agency's portal is open: a saved choice, else `configured` (the agency file's
 /// `portal_enabled`). A closed portal lets no portal user in and sends no email.
@@ -128,13 +141,15 @@ pub async fn save<'e>(
     sqlx::query(
         "INSERT INTO agency_settings (agency_id, portal_enabled, password_min_length, \
          require_mfa_staff, require_mfa_portal, session_idle_minutes, session_absolute_hours, \
-         updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         approval_deadline_days, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (agency_id) DO UPDATE SET portal_enabled = excluded.portal_enabled, \
          password_min_length = excluded.password_min_length, \
          require_mfa_staff = excluded.require_mfa_staff, \
          require_mfa_portal = excluded.require_mfa_portal, \
          session_idle_minutes = excluded.session_idle_minutes, \
          session_absolute_hours = excluded.session_absolute_hours, \
+         approval_deadline_days = excluded.approval_deadline_days, \
          updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     )
     .bind(agency_id)
@@ -144,6 +159,7 @@ pub async fn save<'e>(
     .bind(Flag(values.require_mfa_portal))
     .bind(values.session_idle_minutes)
     .bind(values.session_absolute_hours)
+    .bind(values.approval_deadline_days)
     .bind(Timestamp::now())
     .bind(staff_id)
     .execute(db)

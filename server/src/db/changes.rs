@@ -23,22 +23,24 @@ impl Changes {
                  t.work_date, t.start_time, t.end_time, t.break_minutes, t.minutes_worked, \
                  t.charge_rate_cents, t.charge_amount_cents, t.pay_rate_cents, t.status, \
                  t.rejection_reason, t.decided_by, p.first_name, p.last_name, p.email, \
-                 t.decided_at, t.created_at, t.updated_at \
+                 t.decided_at, t.created_at, t.updated_at, f.email, t.decision_note \
                  FROM timesheets t \
                  JOIN workers w ON w.id = t.worker_id \
                  JOIN clients c ON c.id = t.client_id \
                  LEFT JOIN worksites s ON s.id = t.worksite_id \
-                 LEFT JOIN portal_users p ON p.id = t.decided_by",
+                 LEFT JOIN portal_users p ON p.id = t.decided_by \
+                 LEFT JOIN staff_users f ON f.id = t.decided_by_staff",
                 "t",
             ),
             Self::WorkRequests => (
                 "SELECT r.id, c.external_id, s.external_id, r.portal_user_id, p.first_name, \
                  p.last_name, p.email, r.title, r.description, r.needed_by, r.workers_needed, \
-                 r.urgency, r.status, r.created_at, r.updated_at \
+                 r.urgency, r.status, r.created_at, r.updated_at, r.scheduled_for, a.email \
                  FROM work_requests r \
                  JOIN clients c ON c.id = r.client_id \
                  LEFT JOIN worksites s ON s.id = r.worksite_id \
-                 LEFT JOIN portal_users p ON p.id = r.portal_user_id",
+                 LEFT JOIN portal_users p ON p.id = r.portal_user_id \
+                 LEFT JOIN staff_users a ON a.id = r.assigned_to",
                 "r",
             ),
         }
@@ -91,14 +93,15 @@ pub async fn timesheet_events(
     query.fetch_all(&mut *conn).await
 }
 
-/// A work request's updates, oldest first: author kind, author name, body, status, time.
+/// A work request's updates, oldest first: author kind, author name, body, status, time,
+/// whether it is an internal note.
 pub async fn work_request_updates(
     conn: &mut AnyConnection,
     agency_id: i64,
     id: i64,
 ) -> sqlx::Result<Vec<AnyRow>> {
     sqlx::query(
-        "SELECT author_kind, author_name, body, status, at FROM work_request_updates \
+        "SELECT author_kind, author_name, body, status, at, internal FROM work_request_updates \
          WHERE agency_id = $1 AND work_request_id = $2 ORDER BY at, id",
     )
     .bind(agency_id)

@@ -206,8 +206,12 @@ impl Page {
         }
     }
 
-    fn offset(self) -> i64 {
+    pub fn offset(self) -> i64 {
         i64::from(self.number - 1) * i64::from(self.size)
+    }
+
+    pub fn limit(self) -> i64 {
+        i64::from(self.size)
     }
 }
 
@@ -309,4 +313,12 @@ pub async fn resend(pool: &AnyPool, agency_id: i64, id: i64) -> sqlx::Result<Opt
     .bind(now)
     .fetch_optional(pool)
     .await
+}
+
+/// How many of the agency's emails failed for good (the staff home links to them).
+pub async fn failed_count<'e>(db: impl sqlx::AnyExecutor<'e>, agency_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE agency_id = $1 AND status = 'failed'")
+        .bind(agency_id)
+        .fetch_one(db)
+        .await
 }

@@ -1086,3 +1086,19 @@ pub async fn worksite_ids<'e>(
     .await?;
     Ok(rows.into_iter().filter_map(|(id,)| id).collect())
 }
+
+/// How many portal users were invited before `before` and have not accepted yet.
+pub async fn invited_before<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    before: Timestamp,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM portal_users WHERE agency_id = $1 AND status = 'invited' \
+         AND created_at < $2",
+    )
+    .bind(agency_id)
+    .bind(before)
+    .fetch_one(db)
+    .await
+}

@@ -7,8 +7,8 @@ use std::collections::{BinaryHeap, HashMap};
 use sqlx::{AnyConnection, AnyExecutor, AnyPool, AssertSqlSafe};
 use time::{Date, Duration};
 
-use super::Timestamp;
 use super::scope::{Arg, Conditions, Page, client_list};
+use super::{Flag, Timestamp};
 use crate::dates::{first_of_month, iso, monday_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +143,8 @@ pub async fn decide(
     Ok(!decided.is_empty())
 }
 
-/// Sets the outcome of those of the timesheets still pending, in one statement, and writes
+/// Sets the outcome of those of the timesheets still pending and not locked for payroll, in
+/// one statement, and writes
 /// it to their histories; returns the ids decided, in ascending order. One statement keeps concurrent
 /// decisions from deadlocking on PostgreSQL: each locks all its timesheets before the totals
 /// trigger locks the totals rows they count in, in key order.
@@ -162,10 +163,11 @@ pub async fn decide_many(
         .map(|n| format!("${}", n + 6))
         .collect();
     let sql = format!(
-        "UPDATE timesheets SET status = $1, rejection_reason = $2, decided_by = $3, \
-         decided_at = $4, updated_at = $4 WHERE agency_id = $5 AND id IN ({}) \
-         AND status = 'pending' RETURNING id",
-        ids.join(", ")
+        "UPDATE timesheets AS t SET status = $1, rejection_reason = $2, decided_by = $3, \
+         decided_at = $4, updated_at = $4 WHERE t.agency_id = $5 AND t.id IN ({}) \
+         AND t.status = 'pending' AND {} RETURNING id",
+        ids.join(", "),
+        not_locked!()
     );
     let mut query = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(status.as_str())
@@ -239,12 +241,37 @@ pub struct ClientTimesheet {
     pub status: String,
     pub rejection_reason: Option<String>,
     pub decided_at: Option<Timestamp>,
+    /// The evidence staff gave when they decided for the client.
+    pub decision_note: Option<String>,
+    /// Decided by the agency on the client's behalf.
+    #[sqlx(try_from = "Flag")]
+    pub decided_by_agency: bool,
+    /// In a week locked for payroll: nobody can decide or change it.
+    #[sqlx(try_from = "Flag")]
+    pub locked: bool,
 }
 
-const CLIENT_COLUMNS: &str = "t.id, t.client_id, c.name AS client_name, t.worksite_id, \
+/// The condition, on a timesheet aliased `t`, that no pay-period lock covers it (see
+/// [`super::agency_timesheets`]).
+macro_rules! not_locked {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM timesheet_locks l WHERE l.agency_id = t.agency_id \
+         AND (l.client_id IS NULL OR l.client_id = t.client_id) \
+         AND l.week_start <= t.work_date AND l.week_end >= t.work_date)"
+    };
+}
+pub(crate) use not_locked;
+
+const CLIENT_COLUMNS: &str = concat!(
+    "t.id, t.client_id, c.name AS client_name, t.worksite_id, \
      s.name AS worksite_name, t.worker_id, w.first_name || ' ' || w.last_name AS worker_name, \
      t.work_date, t.start_time, t.end_time, t.break_minutes, t.minutes_worked, \
-     t.charge_rate_cents, t.charge_amount_cents, t.status, t.rejection_reason, t.decided_at";
+     t.charge_rate_cents, t.charge_amount_cents, t.status, t.rejection_reason, t.decided_at, \
+     t.decision_note, CASE WHEN t.decided_by_staff IS NULL THEN 0 ELSE 1 END AS decided_by_agency, \
+     CASE WHEN ",
+    not_locked!(),
+    " THEN 0 ELSE 1 END AS locked"
+);
 
 const CLIENT_JOINS: &str = "FROM timesheets t JOIN clients c ON c.id = t.client_id \
      JOIN workers w ON w.id = t.worker_id LEFT JOIN worksites s ON s.id = t.worksite_id";
@@ -322,7 +349,7 @@ pub async fn list_for_clients(
 }
 
 /// The ids of every timesheet a filter matches that still waits for a decision (for
-/// "approve all shown"), at most `limit`.
+/// "approve all shown") and is not locked for payroll, at most `limit`.
 pub async fn pending_ids(
     pool: &AnyPool,
     agency_id: i64,
@@ -336,8 +363,10 @@ pub async fn pending_ids(
     };
     let conditions = filter.conditions(agency_id, client_ids);
     let sql = format!(
-        "SELECT t.id FROM timesheets t WHERE {} ORDER BY t.work_date DESC, t.id DESC LIMIT {limit}",
-        conditions.clause()
+        "SELECT t.id FROM timesheets t WHERE {} AND {} \
+         ORDER BY t.work_date DESC, t.id DESC LIMIT {limit}",
+        conditions.clause(),
+        not_locked!()
     );
     let rows: Vec<(i64,)> = conditions
         .bind(sqlx::query_as(AssertSqlSafe(sql)))

@@ -192,6 +192,8 @@ fn timesheet_json(row: &AnyRow) -> sqlx::Result<Value> {
         "decided_at": time(row, 19)?,
         "created_at": time(row, 20)?,
         "updated_at": time(row, 21)?,
+        "decided_by_staff": row.try_get::<Option<String>, _>(22)?,
+        "decision_note": row.try_get::<Option<String>, _>(23)?,
     }))
 }
 
@@ -244,6 +246,7 @@ pub async fn work_requests(
                     "body": u.try_get::<String, _>(2)?,
                     "status": u.try_get::<Option<String>, _>(3)?,
                     "at": time(u, 4)?,
+                    "internal": u.try_get::<i64, _>(5)? != 0,
                 }))
             })
             .collect::<sqlx::Result<Vec<Value>>>()?;
@@ -267,6 +270,8 @@ fn work_request_json(row: &AnyRow) -> sqlx::Result<Value> {
         "status": row.try_get::<String, _>(12)?,
         "created_at": time(row, 13)?,
         "updated_at": time(row, 14)?,
+        "scheduled_for": row.try_get::<Option<String>, _>(15)?,
+        "assigned_to": row.try_get::<Option<String>, _>(16)?,
     }))
 }
 

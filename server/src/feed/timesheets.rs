@@ -9,9 +9,10 @@ use sqlx::AnyConnection;
 
 use super::fields::{Fields, Reference};
 use super::{Checked, Entity, Outcome, Upserted, invalid};
+use crate::db::agency_timesheets;
 use crate::db::records::{self as record, Kind, Param, Record};
 use crate::db::timesheets::{NewTimesheet, charge_cents, record_event};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 #[derive(Debug)]
 pub struct Timesheets;
@@ -146,6 +147,9 @@ impl Entity for Timesheets {
         let changed = record::existing(conn, agency_id, external_id, &record)
             .await?
             .is_some_and(|(_, same)| !same);
+        if changed || stored.is_none() {
+            refuse_if_locked(conn, agency_id, stored.as_ref().map(|(id, _)| *id), &record).await?;
+        }
         let resubmitted = changed && status == "rejected";
         if changed && status == "approved" {
             return Err(invalid(
@@ -202,5 +206,42 @@ impl Entity for Timesheets {
             Value::Array(events.into_iter().map(|(_, event)| event).collect()),
         );
         Ok(Some(Value::Object(row)))
+    }
+}
+
+/// A timesheet in a week locked for payroll cannot be added or changed by the feed, neither
+/// where it was nor where the change would put it: a 409 naming the lock.
+async fn refuse_if_locked(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    stored: Option<i64>,
+    record: &Record,
+) -> AppResult<()> {
+    let value = |name: &str| record.columns.iter().find(|(column, _)| *column == name);
+    let lock = match (value("client_id"), value("work_date")) {
+        (Some((_, Param::Int(Some(client)))), Some((_, Param::Text(Some(date))))) => {
+            agency_timesheets::lock_covering(&mut *conn, agency_id, *client, date).await?
+        }
+        _ => None,
+    };
+    let lock = match (lock, stored) {
+        (Some(lock), _) => Some(lock),
+        (None, Some(id)) => match agency_timesheets::get(&mut *conn, agency_id, id).await? {
+            Some(sheet) => {
+                agency_timesheets::lock_covering(
+                    &mut *conn,
+                    agency_id,
+                    sheet.client_id,
+                    &sheet.work_date,
+                )
+                .await?
+            }
+            None => None,
+        },
+        (None, None) => None,
+    };
+    match lock {
+        Some(lock) => Err(AppError::Conflict(lock.explain())),
+        None => Ok(()),
     }
 }

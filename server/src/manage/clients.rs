@@ -4,6 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -19,7 +20,7 @@ use crate::db::contacts;
 use crate::db::outbox::Page;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
-use crate::paging::Pager;
+use crate::paging::{Pager, sort_links};
 use crate::state::AppState;
 
 pub(crate) fn staff_actor<'a>(me: &'a SignedIn, ip: &'a str) -> Actor<'a> {
@@ -44,29 +45,13 @@ pub async fn list(
         encode(&filter.search),
         status_name(filter.status)
     );
-    let sort_links: Vec<minijinja::Value> = SortColumn::ALL
-        .into_iter()
-        .map(|column| {
-            let current = column == filter.sort;
-            let dir = if current && !filter.descending {
-                "desc"
-            } else {
-                "asc"
-            };
-            let aria = match (current, filter.descending) {
-                (false, _) => "none",
-                (true, false) => "ascending",
-                (true, true) => "descending",
-            };
-            let href = format!(
-                "?{keep}sort={}&dir={dir}&size={}",
-                column.as_str(),
-                page.size
-            );
-            (column.as_str(), context! { href, aria })
-        })
-        .map(|(name, link)| context! { name, link })
-        .collect();
+    let sort_links = sort_links(
+        SortColumn::ALL.into_iter().map(SortColumn::as_str),
+        filter.sort.as_str(),
+        filter.descending,
+        &keep,
+        page.size,
+    );
     keep.push_str(&format!(
         "sort={}&dir={}&size={}&",
         filter.sort.as_str(),
@@ -107,14 +92,7 @@ pub(crate) fn page_html(
     template: &str,
     extra: minijinja::Value,
 ) -> AppResult<Response> {
-    let base = context! {
-        area => "manage", nav => "clients", csrf_token => me.csrf_token(), user => &me.account.name,
-        is_admin => me.account.role_id == "admin",
-    };
-    Ok(me
-        .agency
-        .render(template, context! { ..base, ..extra })?
-        .into_response())
+    super::page_with_status(me, StatusCode::OK, template, "clients", extra)
 }
 
 pub async fn new_form(StaffAdmin(me): StaffAdmin) -> AppResult<Response> {

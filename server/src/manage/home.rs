@@ -1,12 +1,18 @@
-//! The manage area's start page.
+//! The manage area's start page: what needs attention now, per client and in total, each
+//! figure a link to the list it counts (see [`crate::attention`]).
 
-use axum::extract::Query;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use minijinja::context;
+use minijinja::value::Serde;
 use serde::Deserialize;
 
+use super::page_with_status;
+use crate::attention;
 use crate::auth::StaffSession;
 use crate::error::AppResult;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct HomeQuery {
@@ -15,6 +21,7 @@ pub struct HomeQuery {
 }
 
 pub async fn page(
+    State(state): State<AppState>,
     StaffSession(me): StaffSession,
     Query(query): Query<HomeQuery>,
 ) -> AppResult<Response> {
@@ -22,14 +29,12 @@ pub async fn page(
         Some("preview-ended") => Some("The preview has ended."),
         _ => None,
     };
-    Ok(me
-        .agency
-        .render(
-            "manage/home.html",
-            context! {
-                area => "manage", title => "Overview", csrf_token => me.csrf_token(),
-                user => &me.account.name, is_admin => me.account.role_id == "admin", notice,
-            },
-        )?
-        .into_response())
+    let attention = attention::gather(&state, &me.agency).await?;
+    page_with_status(
+        &me,
+        StatusCode::OK,
+        "manage/home.html",
+        "home",
+        context! { title => "Overview", notice, attention => Serde(attention) },
+    )
 }

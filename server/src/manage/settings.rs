@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::agency::Agency;
 use crate::agency_settings::{
-    ABSOLUTE_HOURS_RANGE, IDLE_MINUTES_RANGE, PASSWORD_MIN_RANGE, SettingsInput, apply, current,
+    ABSOLUTE_HOURS_RANGE, APPROVAL_DEADLINE_RANGE, IDLE_MINUTES_RANGE, PASSWORD_MIN_RANGE,
+    SettingsInput, apply, current,
 };
 use crate::auth::{ClientIp, SignedIn, StaffAdmin, audit_actor};
 use crate::db::agency_settings::{self, AgencySettings, Stored};
@@ -32,6 +33,7 @@ struct FormValues {
     require_mfa_portal: bool,
     session_idle_minutes: String,
     session_absolute_hours: String,
+    approval_deadline_days: String,
     work_request_recipients: Vec<i64>,
 }
 
@@ -45,6 +47,7 @@ impl FormValues {
             require_mfa_portal: v.require_mfa_portal,
             session_idle_minutes: v.session_idle_minutes.to_string(),
             session_absolute_hours: v.session_absolute_hours.to_string(),
+            approval_deadline_days: v.approval_deadline_days.to_string(),
             work_request_recipients: input.work_request_recipients.clone(),
         }
     }
@@ -60,6 +63,7 @@ impl FormValues {
                 "password_min_length" => form.password_min_length.clone_from(value),
                 "session_idle_minutes" => form.session_idle_minutes.clone_from(value),
                 "session_absolute_hours" => form.session_absolute_hours.clone_from(value),
+                "approval_deadline_days" => form.approval_deadline_days.clone_from(value),
                 "work_request_recipients" => {
                     if let Ok(id) = value.trim().parse() {
                         form.work_request_recipients.push(id);
@@ -87,6 +91,7 @@ impl FormValues {
             require_mfa_portal: self.require_mfa_portal,
             session_idle_minutes: number("session_idle_minutes", &self.session_idle_minutes),
             session_absolute_hours: number("session_absolute_hours", &self.session_absolute_hours),
+            approval_deadline_days: number("approval_deadline_days", &self.approval_deadline_days),
         };
         if errors.is_empty() {
             Ok(SettingsInput {
@@ -119,6 +124,7 @@ fn sources(state: &AppState, agency: &Agency, stored: &Stored) -> minijinja::Val
         require_mfa_portal => from(stored.require_mfa_portal.is_some(), agency_key("security.require_mfa_portal")),
         session_idle_minutes => from(stored.session_idle_minutes.is_some(), server_key("security.session_idle_minutes")),
         session_absolute_hours => from(stored.session_absolute_hours.is_some(), server_key("security.session_absolute_hours")),
+        approval_deadline_days => from(stored.approval_deadline_days.is_some(), agency_key("approval_deadline_days")),
     }
 }
 
@@ -214,6 +220,7 @@ async fn render(
         saved_here => stored.updated_at.is_some(),
         ranges => context! {
             password => PASSWORD_MIN_RANGE, idle => IDLE_MINUTES_RANGE, absolute => ABSOLUTE_HOURS_RANGE,
+            deadline => APPROVAL_DEADLINE_RANGE,
         },
     };
     Ok(me

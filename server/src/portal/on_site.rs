@@ -5,21 +5,14 @@ use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
 use minijinja::value::Serde;
-use serde::Serialize;
 
 use super::Portal;
 use crate::db::Timestamp;
-use crate::db::clock_events::{self, OnSite};
+use crate::db::clock_events;
 use crate::error::AppResult;
+use crate::on_site::{Site, by_site};
 use crate::plugins::{Permission, PluginRequest};
 use crate::state::AppState;
-
-#[derive(Debug, Serialize)]
-struct Site {
-    client_name: String,
-    name: String,
-    people: Vec<OnSite>,
-}
 
 /// Who is on site at the clients the role's rules let the user see it for.
 async fn sites(
@@ -32,23 +25,7 @@ async fn sites(
         .await?;
     let rows = clock_events::on_site(&state.db().pool, portal.agency_id(), &portal.scope).await?;
     let total = rows.len();
-    let mut sites: Vec<Site> = Vec::new();
-    for row in rows {
-        let name = row
-            .worksite_name
-            .clone()
-            .unwrap_or_else(|| "No worksite".into());
-        match sites.last_mut() {
-            Some(site) if site.name == name && site.client_name == row.client_name => {
-                site.people.push(row)
-            }
-            _ => sites.push(Site {
-                client_name: row.client_name.clone(),
-                name,
-                people: vec![row],
-            }),
-        }
-    }
+    let sites = by_site(rows);
     Ok((portal, sites, total))
 }
 

@@ -16,9 +16,9 @@ use time::Duration;
 
 use super::gate::Gated;
 use super::{Portal, hundredths, iso, monday_of, parse_date, parse_id, today};
-use crate::db::clients;
 use crate::db::scope::Page;
 use crate::db::timesheets::{self, ClientTimesheet, Filter, TimesheetStatus};
+use crate::db::{agency_timesheets, clients};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::notifications as notify;
@@ -153,8 +153,8 @@ pub async fn list_page(
     let notice = match query.done.as_deref() {
         Some("approved") => Some("The timesheets are approved."),
         Some("approved-some") => Some(
-            "Some of the timesheets are approved; the others need someone whose role allows \
-             approving them and are still pending.",
+            "Some of the timesheets are approved; the others are locked for payroll or need \
+             someone whose role allows approving them, and are still pending.",
         ),
         Some("rejected") => Some("The timesheet is rejected; the agency has been told why."),
         _ => None,
@@ -200,8 +200,9 @@ async fn detail_page(
         .visible_one(state, plugins, Permission::ViewTimesheets, found)
         .await?;
     let history = timesheets::history(pool, portal.agency_id(), id).await?;
-    let can_approve =
-        portal.session.may(Permission::ApproveTimesheets) && sheet.status == "pending";
+    let can_approve = portal.session.may(Permission::ApproveTimesheets)
+        && sheet.status == "pending"
+        && !sheet.locked;
     portal
         .render_status(
             state,
@@ -233,6 +234,8 @@ pub struct Outcome {
     pub decided: usize,
     /// Timesheets the role's rules kept back, with the reason for the person.
     pub refused: Vec<(i64, String)>,
+    /// Timesheets in a week locked for payroll, with the lock explained.
+    pub locked: Vec<(i64, String)>,
 }
 
 /// Decides timesheets for the portal user: every id must be one of the user's clients'
@@ -260,6 +263,24 @@ pub async fn decide(
     if sheets.len() != ids.len() {
         return Err(AppError::NotFound);
     }
+    let mut outcome = Outcome::default();
+    // A week locked for payroll is decided by nobody: one timesheet is a 409 naming the lock,
+    // a batch leaves the locked ones out and says why.
+    let locked = agency_timesheets::locked_among(pool, agency.id, &ids).await?;
+    let (sheets, held): (Vec<_>, Vec<_>) = sheets
+        .into_iter()
+        .partition(|sheet| !locked.contains(&sheet.id));
+    for sheet in held {
+        let lock =
+            agency_timesheets::lock_covering(pool, agency.id, sheet.client_id, &sheet.work_date)
+                .await?
+                .map(|lock| lock.explain())
+                .unwrap_or_default();
+        if ids.len() == 1 {
+            return Err(AppError::Conflict(lock));
+        }
+        outcome.locked.push((sheet.id, lock));
+    }
     let user = portal.user_ref(state).await?;
     let role = portal
         .session
@@ -274,7 +295,6 @@ pub async fn decide(
         name: account.name.clone(),
         email: account.email.clone(),
     };
-    let mut outcome = Outcome::default();
     let mut allowed = Vec::new();
     for sheet in sheets {
         let request = AuthorizationRequest {
@@ -366,7 +386,7 @@ fn event(
         ),
         (
             "manage-url".to_owned(),
-            format!("{public}/{}/manage", agency.slug),
+            format!("{public}/{}/manage/timesheets/{}", agency.slug, sheet.id),
         ),
     ];
     if let Some(reason) = reason {
@@ -521,10 +541,15 @@ pub async fn approve_many(
     )
     .await?;
     let slug = &portal.session.user.agency.slug;
-    if !outcome.refused.is_empty() && outcome.decided == 0 {
-        return Err(refused_error(&outcome));
+    if outcome.decided == 0 {
+        if let Some((_, lock)) = outcome.locked.first() {
+            return Err(AppError::Conflict(lock.clone()));
+        }
+        if !outcome.refused.is_empty() {
+            return Err(refused_error(&outcome));
+        }
     }
-    let done = if outcome.refused.is_empty() {
+    let done = if outcome.refused.is_empty() && outcome.locked.is_empty() {
         "approved"
     } else {
         "approved-some"

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::gate::{self, Gated};
 use super::{Portal, parse_date, today};
 use crate::db::clients::{self, Worksite};
-use crate::db::work_requests::{self, NewWorkRequest, WorkRequestInfo};
+use crate::db::work_requests::{self, Audience, NewWorkRequest, Status, WorkRequestInfo};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::notifications as notify;
@@ -22,13 +22,7 @@ use crate::plugins::{
     PluginRequest, Target,
 };
 use crate::state::AppState;
-
-pub const URGENCIES: [(&str, &str); 4] = [
-    ("low", "Low"),
-    ("normal", "Normal"),
-    ("high", "High"),
-    ("urgent", "Urgent"),
-];
+use crate::work_requests::URGENCIES;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct RequestInput {
@@ -108,7 +102,7 @@ pub async fn detail(
     let request = portal
         .visible_one(&state, &mut plugins, Permission::ViewWorkRequests, found)
         .await?;
-    let updates = work_requests::updates(pool, portal.agency_id(), id).await?;
+    let updates = work_requests::updates(pool, portal.agency_id(), id, Audience::Client).await?;
     portal
         .render(
             &state,
@@ -298,7 +292,7 @@ pub async fn create(
         needed_by,
         workers_needed: checked.workers_needed,
         urgency: &input.urgency,
-        status: "open",
+        status: Status::New,
     };
     let pool = &state.db().pool;
     let mut tx = crate::db::begin_write(pool).await?;
@@ -313,7 +307,7 @@ pub async fn create(
         ("details".to_owned(), details(&new)),
         (
             "manage-url".to_owned(),
-            format!("{public}/{}/manage", agency.slug),
+            format!("{public}/{}/manage/work-requests/{id}", agency.slug),
         ),
     ];
     if let Some(date) = needed_by {

@@ -105,6 +105,7 @@ fn sample_agency(theme: &str) -> AgencyConfig {
         },
         plugins: AgencyPlugins::default(),
         security: AgencySecurity::default(),
+        approval_deadline_days: 3,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use portal_server::db::timesheets::{self, TimesheetStatus};
-use portal_server::db::work_requests::{self, NewWorkRequest};
+use portal_server::db::work_requests::{self, NewWorkRequest, Status};
 use serde_json::{Value, json};
 
 use crate::feed_support::{put, seed_references, send, set_updated_at, shift, token};
@@ -157,7 +157,7 @@ async fn work_requests_filed_in_the_portal_are_read_back() {
         needed_by: Some("2026-11-09"),
         workers_needed: Some(2),
         urgency: "high",
-        status: "open",
+        status: Status::New,
     };
     let id = work_requests::create(&app.state.db().pool, app.agency_id("acme"), &new)
         .await

@@ -13,7 +13,7 @@ use std::io::Read;
 
 use portal_server::db::accounts::{self, AccountKind};
 use portal_server::db::portal_users::{self, NewPortalUser, PortalUserStatus};
-use portal_server::db::work_requests::{self, NewWorkRequest};
+use portal_server::db::work_requests::{self, NewWorkRequest, Status};
 use portal_server::plugins::RoleScope;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -408,7 +408,7 @@ async fn add_work_requests(app: &TestApp, world: &World<'_>, a: usize, spec: &Ag
                 needed_by: None,
                 workers_needed: Some(1),
                 urgency: "normal",
-                status: "open",
+                status: Status::New,
             };
             work_requests::create(&app.state.db().pool, app.agency_id(slug), &new)
                 .await

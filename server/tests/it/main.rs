@@ -45,3 +45,4 @@ mod staff;
 mod support;
 mod themes;
 mod timesheet_totals;
+mod workspace;

@@ -21,7 +21,7 @@ async fn a_supervisor_approves_one_and_it_is_locked_with_its_history() {
     assert_eq!(status(&app, id).await, "approved");
     let after = david.get(&page).await;
     assert!(after.body.contains("David Thompson") && after.body.contains("Approved"));
-    assert!(after.body.contains("(locked)"));
+    assert!(after.body.contains("(decided; ask "));
     assert!(
         !after.body.contains("/reject\""),
         "no decision form once decided"

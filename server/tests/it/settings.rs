@@ -17,6 +17,7 @@ fn fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         ("password_min_length", "8"),
         ("session_idle_minutes", "30"),
         ("session_absolute_hours", "12"),
+        ("approval_deadline_days", "3"),
     ];
     for (key, value) in changes {
         all.retain(|(k, _)| k != key);
