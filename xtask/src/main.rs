@@ -367,7 +367,7 @@ fn test() -> anyhow::Result<()> {
         std::env::var("PORTAL_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
     if postgres_reachable(&postgres_url) {
         banner("test suite on PostgreSQL");
-        suite("postgres", &portal, None)?;
+        suite("postgres", &portal, chromedriver.as_deref())?;
     } else if ci() {
         bail!("PostgreSQL is not reachable at {postgres_url}; CI runs the suite on PostgreSQL too");
     } else {
@@ -416,8 +416,8 @@ fn lint_format() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"]))
 }
 
-/// Runs every test of the workspace against one database backend. Browser tests run in the
-/// SQLite pass only, when ChromeDriver is available.
+/// Runs every test of the workspace against one database backend, the browser tests too
+/// when ChromeDriver is available.
 fn suite(backend: &str, portal: &Path, chromedriver: Option<&Path>) -> anyhow::Result<()> {
     let mut command = cargo();
     command

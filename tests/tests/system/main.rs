@@ -16,3 +16,4 @@ mod portal_browser;
 mod scale_out;
 mod serving;
 mod users_cli;
+mod workspace_browser;
