@@ -1,8 +1,9 @@
-//! The portal's timesheet list, report pages and dashboard over a large agency: seeds
-//! `PORTAL_BENCH_TIMESHEETS` timesheets (default 1,000,000) spread over
-//! `PORTAL_BENCH_CLIENTS` clients (default 50) and a year of dates, then calls the handlers
-//! in-process through the router and prints the median server time of each page, for a
-//! client's supervisor and for a partner who sees every client.
+//! The portal's timesheet list, report pages and dashboard over a large agency, and the
+//! agency's own staff home and timesheet list: seeds `PORTAL_BENCH_TIMESHEETS` timesheets
+//! (default 1,000,000) spread over `PORTAL_BENCH_CLIENTS` clients (default 2,000, as the large
+//! data set) and a year of dates, then calls the handlers in-process through the router and
+//! prints the median server time of each page, for a client's supervisor, for a partner who
+//! sees every client, and for a member of the agency's staff.
 //!
 //! Run with `cargo xtask bench-timesheets` (release build), which measures SQLite, then
 //! PostgreSQL. The database is SQLite unless `PORTAL_TEST_DATABASE=postgres` (then
@@ -20,12 +21,14 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use portal_server::auth::session::cookie_name;
 use portal_server::auth::tokens;
 use portal_server::dates::{iso, monday_of, today};
 use portal_server::db::Timestamp;
 use portal_server::db::accounts::{self, AccountKind};
 use portal_server::db::portal_users::{self, NewPortalUser, PortalUserStatus};
 use portal_server::db::sessions::{self, NewSession};
+use portal_server::db::staff_users::{self, NewStaffUser, StaffRole};
 use portal_server::demo::large;
 use portal_server::state::AppState;
 use report::{
@@ -91,6 +94,51 @@ async fn seeded_clients(state: &AppState) -> anyhow::Result<Vec<i64>> {
     Ok(clients)
 }
 
+/// A signed-in member of the agency's staff; returns the cookie.
+async fn staff_session(state: &AppState) -> anyhow::Result<String> {
+    let pool = &state.db().pool;
+    let agency = state.agency("acme").map(|a| a.id).unwrap_or(1);
+    let email = "staff@bench.example";
+    let user = match accounts::by_email(pool, AccountKind::Staff, agency, email).await? {
+        Some(account) => account.id,
+        None => {
+            let new = NewStaffUser {
+                email,
+                name: "Bench Staff",
+                role: StaffRole::Staff,
+                password_hash: "",
+                must_change_password: false,
+            };
+            staff_users::create(pool, agency, &new).await?
+        }
+    };
+    signed_in(state, AccountKind::Staff, agency, user).await
+}
+
+/// A session for an account; returns the cookie.
+async fn signed_in(
+    state: &AppState,
+    kind: AccountKind,
+    agency: i64,
+    user: i64,
+) -> anyhow::Result<String> {
+    let token = tokens::generate();
+    let csrf = tokens::generate();
+    let new = NewSession {
+        token_hash: &tokens::hash(&token),
+        agency_id: agency,
+        kind,
+        user_id: user,
+        csrf_token: &csrf,
+        expires_at: Timestamp::now().plus_seconds(3600),
+        ip: "127.0.0.1",
+        user_agent: "bench",
+        mfa_pending: false,
+    };
+    sessions::create(&state.db().pool, &new).await?;
+    Ok(format!("{}={token}", cookie_name(kind, false)))
+}
+
 /// A signed-in portal user of `clients` (every client when `all`); returns the cookie.
 async fn session(
     state: &AppState,
@@ -118,21 +166,7 @@ async fn session(
         Some(account) => account.id,
         None => portal_users::create(&mut *pool.acquire().await?, agency, &new).await?,
     };
-    let token = tokens::generate();
-    let csrf = tokens::generate();
-    let new = NewSession {
-        token_hash: &tokens::hash(&token),
-        agency_id: agency,
-        kind: AccountKind::Portal,
-        user_id: user,
-        csrf_token: &csrf,
-        expires_at: Timestamp::now().plus_seconds(3600),
-        ip: "127.0.0.1",
-        user_agent: "bench",
-        mfa_pending: false,
-    };
-    sessions::create(pool, &new).await?;
-    Ok(format!("portal={token}"))
+    signed_in(state, AccountKind::Portal, agency, user).await
 }
 
 async fn measure(router: &axum::Router, cookie: &str, path: &str) -> anyhow::Result<Duration> {
@@ -184,13 +218,28 @@ fn pages() -> Vec<String> {
     pages
 }
 
+/// The agency's pages measured: the staff home (what needs attention over every client) and
+/// the staff timesheet list unfiltered, waiting, overdue, further on, and one client's sorted
+/// by worker.
+fn staff_pages(first_client: i64) -> Vec<String> {
+    vec![
+        "/acme/manage".into(),
+        "/acme/manage/timesheets".into(),
+        "/acme/manage/timesheets?status=pending".into(),
+        "/acme/manage/timesheets?overdue=1".into(),
+        "/acme/manage/timesheets?page=20".into(),
+        "/acme/manage/timesheets?sort=client&dir=asc".into(),
+        format!("/acme/manage/timesheets?client={first_client}&sort=worker&dir=asc"),
+    ]
+}
+
 fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         let count = env_number("PORTAL_BENCH_TIMESHEETS", 1_000_000);
-        let client_count = env_number("PORTAL_BENCH_CLIENTS", 50).max(1);
+        let client_count = env_number("PORTAL_BENCH_CLIENTS", 2_000).max(1);
         let database = BenchDatabase::open().await?;
         let state = app_state(&database).await?;
         let seed_only = std::env::var_os("PORTAL_BENCH_SEED_ONLY").is_some();
@@ -215,15 +264,17 @@ fn main() -> anyhow::Result<()> {
         )
         .await?;
         let partner = session(&state, "partner@bench.example", "partner", None).await?;
+        let staff = staff_session(&state).await?;
         let load_before = load_average();
         let mut rows = Vec::new();
         let mut over = 0;
         let mut slowest = Duration::ZERO;
-        for (who, cookie) in [
-            ("client supervisor", &supervisor),
-            ("partner (all clients)", &partner),
+        for (who, cookie, paths) in [
+            ("client supervisor", &supervisor, pages()),
+            ("partner (all clients)", &partner, pages()),
+            ("agency staff", &staff, staff_pages(clients[0])),
         ] {
-            for path in pages() {
+            for path in paths {
                 let median = measure(&router, cookie, &path).await?;
                 over += usize::from(median > TARGET);
                 slowest = slowest.max(median);

@@ -66,6 +66,15 @@ pub struct Attention {
 
 /// Reads what needs attention for the agency.
 pub async fn gather(state: &AppState, agency: &Agency) -> AppResult<Attention> {
+    read(state, agency, None).await
+}
+
+/// What needs attention for one client (its page in the manage area).
+pub async fn of_client(state: &AppState, agency: &Agency, client_id: i64) -> AppResult<Attention> {
+    read(state, agency, Some(client_id)).await
+}
+
+async fn read(state: &AppState, agency: &Agency, client: Option<i64>) -> AppResult<Attention> {
     let pool = &state.db().pool;
     let settings = agency_settings::effective(pool, agency, &state.settings().security).await?;
     let deadline_days = settings.approval_deadline_days;
@@ -77,7 +86,7 @@ pub async fn gather(state: &AppState, agency: &Agency) -> AppResult<Attention> {
         stale_invitation_days: STALE_INVITATION_DAYS,
         ..Attention::default()
     };
-    for waiting in agency_timesheets::waiting(pool, agency.id, &deadline).await? {
+    for waiting in agency_timesheets::waiting(pool, agency.id, &deadline, client).await? {
         let total = &mut attention.timesheets;
         total.pending += waiting.pending;
         total.pending_minutes += waiting.pending_minutes;
@@ -90,7 +99,7 @@ pub async fn gather(state: &AppState, agency: &Agency) -> AppResult<Attention> {
         per_client.entry(client_id).or_default().timesheets = waiting;
     }
     let mut by_urgency: BTreeMap<String, i64> = BTreeMap::new();
-    for open in work_requests::open_by_client(pool, agency.id).await? {
+    for open in work_requests::open_by_client(pool, agency.id, client).await? {
         *by_urgency.entry(open.urgency.clone()).or_default() += open.requests;
         for requests in [
             &mut attention.requests,
@@ -111,7 +120,11 @@ pub async fn gather(state: &AppState, agency: &Agency) -> AppResult<Attention> {
         .rev()
         .filter_map(|(u, _)| by_urgency.get(*u).map(|n| ((*u).to_owned(), *n)))
         .collect();
-    for person in clock_events::on_site_everywhere(pool, agency.id).await? {
+    let on_site = match client {
+        Some(client) => clock_events::on_site(pool, agency.id, &[client]).await?,
+        None => clock_events::on_site_everywhere(pool, agency.id).await?,
+    };
+    for person in on_site {
         attention.on_site += 1;
         per_client.entry(person.client_id).or_default().on_site += 1;
     }

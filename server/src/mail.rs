@@ -29,6 +29,7 @@ pub const TEMPLATES: &[&str] = &[
     "lockout",
     "work-request-created",
     "work-request-updated",
+    "work-request-comment",
     "timesheet-approved",
     "timesheet-rejected",
     "account-activity",
@@ -40,6 +41,7 @@ pub const TEMPLATES: &[&str] = &[
 pub const NOTIFICATION_TEMPLATES: &[&str] = &[
     "work-request-created",
     "work-request-updated",
+    "work-request-comment",
     "timesheet-approved",
     "timesheet-rejected",
     "account-activity",
@@ -203,6 +205,12 @@ pub fn sample_variables(template: &str, base_url: &str) -> Value {
                 "Two drivers confirmed from 22:00; they will report to gate 3.".into(),
             ),
             ("portal-url", format!("{base}/portal/work-requests/31")),
+        ],
+        "work-request-comment" => vec![
+            ("work-request-id", "31".into()),
+            ("title", "Two forklift drivers for the night shift".into()),
+            ("message", "Can they start at 21:30 instead?".into()),
+            ("manage-url", format!("{base}/manage/work-requests/31")),
         ],
         "account-activity" => vec![
             ("event", "portal-user-invited".into()),

@@ -66,6 +66,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/portal/work-requests/new", get(work_requests::new_form))
         .route("/portal/work-requests/{id}", get(work_requests::detail))
+        .route(
+            "/portal/work-requests/{id}/comment",
+            post(work_requests::comment),
+        )
         .route("/portal/users", get(users::list))
         .route(
             "/portal/users/new",

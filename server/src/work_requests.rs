@@ -1,15 +1,16 @@
-//! The agency's side of a work request, shared by the manage pages and the JSON API: a reply
-//! to the client (with or without a new status), an internal note, and the team member it is
-//! assigned to. Each is audited; a reply is told to the client who filed the request (the
-//! `work-request-updated` event, after the change is committed); a note never leaves the
-//! agency.
+//! What happens to a work request after it is filed. The agency's side, shared by the manage
+//! pages and the JSON API: a reply to the client (with or without a new status), an internal
+//! note, and the team member it is assigned to. The client's side: a comment from the portal.
+//! Each is audited and raised to the notification plugins after the change is committed — a
+//! reply as `work-request-updated` (to the client who filed it), a comment as
+//! `work-request-commented` (to the assignee, else the team); a note never leaves the agency.
 
 use serde::{Deserialize, Serialize};
 
 use crate::agency::Agency;
 use crate::auth::Author;
 use crate::dates::parse_date;
-use crate::db::audit::{self, Target};
+use crate::db::audit::{self, Actor, Target};
 use crate::db::staff_users;
 use crate::db::work_requests::{self, NewUpdate, Status, WorkRequestInfo};
 use crate::error::{AppError, AppResult};
@@ -266,6 +267,82 @@ pub async fn assign(
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// A client contact's comment on a request they may see (the portal checked): a line of its
+/// history the agency answers; told to the assignee, else as a new request is.
+pub async fn comment(
+    state: &AppState,
+    agency: &Agency,
+    commenter: (Actor<'_>, &str),
+    request: &WorkRequestInfo,
+    message: &str,
+) -> AppResult<()> {
+    let (actor, name) = commenter;
+    let mut errors = FieldErrors::default();
+    errors.required("message", "comment", message, MAX_MESSAGE);
+    errors.into_result()?;
+    let message = message.trim();
+    let mut tx = crate::db::begin_write(&state.db().pool).await?;
+    work_requests::add_update(
+        &mut tx,
+        agency.id,
+        request.id,
+        &NewUpdate {
+            author: ("portal", actor.id, name),
+            body: message,
+            status: None,
+            internal: false,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        agency.id,
+        actor,
+        "work_request.commented",
+        target(request),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    let public = state.settings().server.public_url.trim_end_matches('/');
+    let mut fields = vec![
+        ("work-request-id".to_owned(), request.id.to_string()),
+        ("title".to_owned(), request.title.clone()),
+        ("message".to_owned(), message.to_owned()),
+        (
+            "manage-url".to_owned(),
+            format!(
+                "{public}/{}/manage/work-requests/{}",
+                agency.slug, request.id
+            ),
+        ),
+    ];
+    if let Some(email) = &request.assigned_email {
+        fields.push(("assigned-to".into(), email.clone()));
+    }
+    let event = NotificationEvent {
+        kind: "work-request-commented".into(),
+        client: Some(Named {
+            id: request.client_id.to_string(),
+            name: request.client_name.clone(),
+        }),
+        worksite: request.worksite_id.map(|id| Named {
+            id: id.to_string(),
+            name: request.worksite_name.clone().unwrap_or_default(),
+        }),
+        actor: Person {
+            kind: PersonKind::PortalUser,
+            id: actor.id.map(|id| id.to_string()).unwrap_or_default(),
+            name: name.to_owned(),
+            email: actor.label.to_lowercase(),
+        },
+        subject: None,
+        fields,
+    };
+    notifications::raise(state, agency, &event).await;
     Ok(())
 }
 

@@ -12,7 +12,9 @@
 //!   reset, or is locked out after failed sign-ins; when unset, nobody.
 //!
 //! A work request the agency updates (a new status, a reply) is told to the
-//! client contact who filed it, always: it is their request.
+//! client contact who filed it, always: it is their request. A client's
+//! comment on a request goes to the team member it is assigned to, else as a
+//! new request does.
 //!
 //! The account emails themselves (the invitation, the reset link, the
 //! lockout notice) are sent by Portal with the change; this plugin only tells
@@ -34,6 +36,8 @@ enum Audience {
     AccountTeam,
     /// The client contact the event is about.
     ClientContact,
+    /// The team member in the event's `assigned-to`, else as `WorkRequestTeam`.
+    Assignee,
 }
 
 /// One rule: event kind, audience, theme email template, and the event
@@ -84,6 +88,12 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        kind: "work-request-commented",
+        audience: Audience::Assignee,
+        template: "work-request-comment",
+        fields: &["work-request-id", "title", "message", "manage-url"],
+    },
+    Rule {
         kind: "timesheet-approved",
         audience: Audience::Recruiter,
         template: "timesheet-approved",
@@ -128,10 +138,15 @@ impl NotificationRules for StandardRules {
         let Some(rule) = RULES.iter().find(|rule| rule.kind == event.kind) else {
             return Ok(Vec::new());
         };
+        let team = || match event.setting("work-request-recipients") {
+            Some(list) => staff_emails("work-request-recipients", list),
+            None => Ok(vec![Recipient::StaffRole("admin".into())]),
+        };
         let recipients = match rule.audience {
-            Audience::WorkRequestTeam => match event.setting("work-request-recipients") {
-                Some(list) => staff_emails("work-request-recipients", list)?,
-                None => vec![Recipient::StaffRole("admin".into())],
+            Audience::WorkRequestTeam => team()?,
+            Audience::Assignee => match event.field("assigned-to") {
+                Some(email) => staff_emails("assigned-to", email)?,
+                None => team()?,
             },
             Audience::Recruiter => match event.setting("recruiter-email") {
                 Some(email) => staff_emails("recruiter-email", email)?,
@@ -271,6 +286,29 @@ mod tests {
         assert_eq!(sent.recipients, [Recipient::ClientContact]);
         assert_eq!(sent.variable("scheduled-for"), Some("2026-12-14"));
         assert_eq!(sent.variable("message"), Some("Confirmed from 22:00."));
+    }
+
+    #[test]
+    fn a_client_comment_goes_to_the_assignee_else_the_team() {
+        let assigned = one(event(
+            "work-request-commented",
+            &[
+                ("message", "Can they start at 07:00?"),
+                ("assigned-to", "Sam@Agency.example"),
+            ],
+            &[("work-request-recipients", "ops@agency.example")],
+        ));
+        assert_eq!(assigned.template, "work-request-comment");
+        assert_eq!(
+            assigned.recipients,
+            [Recipient::StaffEmail("sam@agency.example".into())]
+        );
+        assert_eq!(
+            assigned.variable("message"),
+            Some("Can they start at 07:00?")
+        );
+        let nobody = one(event("work-request-commented", &[], &[]));
+        assert_eq!(nobody.recipients, [Recipient::StaffRole("admin".into())]);
     }
 
     #[test]

@@ -158,15 +158,28 @@ impl Filter {
     }
 }
 
-/// One page of the agency's timesheets and how many match, counted up to
-/// [`super::timesheets::COUNT_CAP`] + 1 as the portal's list does.
+/// One page of the agency's timesheets.
+#[derive(Debug)]
+pub struct Listing {
+    pub rows: Vec<AgencyTimesheet>,
+    /// How many match, counted up to [`super::timesheets::COUNT_CAP`] + 1.
+    pub total: i64,
+    /// The order asked for was by something other than the date over more than
+    /// [`super::timesheets::COUNT_CAP`] matches: the page is in date order instead (sorting
+    /// a million rows by client name has no answer in page time).
+    pub sorted_by_date: bool,
+}
+
+/// One page of the agency's timesheets and how many match, counted as the portal's list
+/// counts. Orders other than by date apply to at most [`super::timesheets::COUNT_CAP`]
+/// matches (see [`Listing::sorted_by_date`]).
 #[tracing::instrument(skip_all, fields(agency = agency_id))]
 pub async fn list(
     conn: &mut AnyConnection,
     agency_id: i64,
     filter: &Filter,
     page: Page,
-) -> sqlx::Result<(Vec<AgencyTimesheet>, i64)> {
+) -> sqlx::Result<Listing> {
     let conditions = filter.conditions(agency_id);
     let clause = conditions.clause();
     let total: i64 = conditions
@@ -178,18 +191,28 @@ pub async fn list(
         .await?
         .0;
     let direction = if filter.descending { "DESC" } else { "ASC" };
+    let sorted_by_date = filter.sort != Sort::WorkDate && total > super::timesheets::COUNT_CAP;
+    // By date, the order of the `timesheets_by_date` index (migration 0040); by anything
+    // else, then by date.
+    let by_date = format!("t.work_date {direction}, t.id {direction}");
+    let order = if filter.sort == Sort::WorkDate || sorted_by_date {
+        by_date
+    } else {
+        format!("{} {direction}, {by_date}", filter.sort.column())
+    };
     let rows = conditions
         .bind(sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} {JOINS} WHERE {clause} \
-             ORDER BY {} {direction}, t.work_date {direction}, t.id {direction} \
-             LIMIT {} OFFSET {}",
-            filter.sort.column(),
+            "SELECT {COLUMNS} {JOINS} WHERE {clause} ORDER BY {order} LIMIT {} OFFSET {}",
             page.limit(),
             page.offset()
         ))))
         .fetch_all(&mut *conn)
         .await?;
-    Ok((rows, total))
+    Ok(Listing {
+        rows,
+        total,
+        sorted_by_date,
+    })
 }
 
 /// One of the agency's timesheets.
@@ -444,12 +467,13 @@ pub struct Waiting {
     pub rejected: i64,
 }
 
-/// [`Waiting`] for every client with something waiting; `deadline` is the first work day
-/// that is not yet overdue.
+/// [`Waiting`] for every client with something waiting (or for one client); `deadline` is
+/// the first work day that is not yet overdue.
 pub async fn waiting<'e>(
     db: impl AnyExecutor<'e>,
     agency_id: i64,
     deadline: &str,
+    client_id: Option<i64>,
 ) -> sqlx::Result<Vec<Waiting>> {
     sqlx::query_as(
         "SELECT client_id, \
@@ -462,10 +486,12 @@ pub async fn waiting<'e>(
          CAST(SUM(CASE WHEN status = 'pending' AND work_date < $2 THEN 1 ELSE 0 END) AS BIGINT) \
            AS overdue, \
          CAST(SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS BIGINT) AS rejected \
-         FROM timesheets WHERE agency_id = $1 AND status <> 'approved' GROUP BY client_id",
+         FROM timesheets WHERE agency_id = $1 AND status <> 'approved' \
+         AND ($3 IS NULL OR client_id = $3) GROUP BY client_id",
     )
     .bind(agency_id)
     .bind(deadline)
+    .bind(client_id)
     .fetch_all(db)
     .await
 }

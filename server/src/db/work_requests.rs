@@ -119,6 +119,7 @@ pub struct WorkRequestInfo {
     pub scheduled_for: Option<String>,
     pub assigned_to: Option<i64>,
     pub assigned_name: Option<String>,
+    pub assigned_email: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -127,7 +128,7 @@ const COLUMNS: &str = "r.id, r.client_id, r.worksite_id, c.name AS client_name, 
      s.name AS worksite_name, u.first_name || ' ' || u.last_name AS requested_by, r.title, \
      r.description, r.needed_by, r.workers_needed, r.urgency, r.status, \
      r.portal_user_id, u.email AS requested_by_email, u.status AS requester_status, \
-     r.scheduled_for, r.assigned_to, a.name AS assigned_name, \
+     r.scheduled_for, r.assigned_to, a.name AS assigned_name, a.email AS assigned_email, \
      r.created_at, r.updated_at";
 
 const JOINS: &str = "FROM work_requests r JOIN clients c ON c.id = r.client_id \
@@ -368,17 +369,20 @@ pub struct OpenByClient {
     pub oldest: Timestamp,
 }
 
+/// [`OpenByClient`] for every client (or for one).
 pub async fn open_by_client<'e>(
     db: impl AnyExecutor<'e>,
     agency_id: i64,
+    client_id: Option<i64>,
 ) -> sqlx::Result<Vec<OpenByClient>> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT client_id, urgency, COUNT(*) AS requests, MIN(created_at) AS oldest \
          FROM work_requests WHERE agency_id = $1 AND status IN ({}) \
-         GROUP BY client_id, urgency",
+         AND ($2 IS NULL OR client_id = $2) GROUP BY client_id, urgency",
         open_list()
     )))
     .bind(agency_id)
+    .bind(client_id)
     .fetch_all(db)
     .await
 }

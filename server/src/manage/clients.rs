@@ -150,6 +150,7 @@ pub(crate) async fn detail(
     let kept = clients::data_kept(pool, me.agency.id, id).await?;
     let people = contacts::for_client(pool, me.agency.id, id).await?;
     let logins = clients::portal_logins(pool, me.agency.id, id).await?;
+    let attention = crate::attention::of_client(state, &me.agency, id).await?;
     let input = ClientInput {
         name: client.name.clone(),
         email: client.email.clone(),
@@ -161,6 +162,7 @@ pub(crate) async fn detail(
     let base = context! {
         title => &client.name, client => Serde(&client), worksites => Serde(&worksites),
         input => Serde(&input), kept, contacts => Serde(&people), logins => Serde(&logins),
+        attention => Serde(&attention),
     };
     page_html(me, "manage/client.html", context! { ..extra, ..base })
 }

@@ -125,7 +125,11 @@ pub async fn list(
     let page = Page::new(query.page, query.size);
     let pool = &state.db().pool;
     let mut conn = pool.acquire().await?;
-    let (rows, total) = sheets::list(&mut conn, me.agency.id, &filter, page).await?;
+    let sheets::Listing {
+        rows,
+        total,
+        sorted_by_date,
+    } = sheets::list(&mut conn, me.agency.id, &filter, page).await?;
     let client_choices = clients::list(&mut *conn, me.agency.id).await?;
     // Worksites and workers to choose from once a client is chosen: a list of every worker
     // of every client would be thousands long.
@@ -168,7 +172,7 @@ pub async fn list(
             sort_links, query => Serde(&query), deadline,
             clients => Serde(&client_choices), worksites => Serde(&worksites),
             workers => Serde(&workers), overdue => filter.before.is_some(),
-            week_start => filter.from, week_end => filter.to,
+            week_start => filter.from, week_end => filter.to, sorted_by_date,
         },
     )
 }

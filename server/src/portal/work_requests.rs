@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::gate::{self, Gated};
 use super::{Portal, parse_date, today};
+use crate::auth::{ClientIp, audit_actor};
 use crate::db::clients::{self, Worksite};
 use crate::db::work_requests::{self, Audience, NewWorkRequest, Status, WorkRequestInfo};
 use crate::error::{AppError, AppResult};
@@ -90,30 +91,111 @@ pub async fn list(
         .await
 }
 
+/// A request the user may see (by client and by the role's rules), or 404.
+async fn visible(
+    state: &AppState,
+    portal: &Portal,
+    plugins: &mut PluginRequest,
+    id: i64,
+) -> AppResult<WorkRequestInfo> {
+    portal.require(Permission::ViewWorkRequests)?;
+    let pool = &state.db().pool;
+    let found = work_requests::get_for_clients(pool, portal.agency_id(), &portal.scope, id).await?;
+    portal
+        .visible_one(state, plugins, Permission::ViewWorkRequests, found)
+        .await
+}
+
+async fn detail_page(
+    state: &AppState,
+    portal: &Portal,
+    request: WorkRequestInfo,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> AppResult<Response> {
+    let pool = &state.db().pool;
+    let updates =
+        work_requests::updates(pool, portal.agency_id(), request.id, Audience::Client).await?;
+    portal
+        .render_status(
+            state,
+            status,
+            "portal/work_request.html",
+            "work-requests",
+            context! {
+                title => request.title.clone(), request => Serde(request),
+                updates => Serde(updates), ..extra
+            },
+        )
+        .await
+}
+
 pub async fn detail(
     State(state): State<AppState>,
     portal: Portal,
     mut plugins: PluginRequest,
     Path((_, id)): Path<(String, i64)>,
+    Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    portal.require(Permission::ViewWorkRequests)?;
-    let pool = &state.db().pool;
-    let found = work_requests::get_for_clients(pool, portal.agency_id(), &portal.scope, id).await?;
-    let request = portal
-        .visible_one(&state, &mut plugins, Permission::ViewWorkRequests, found)
-        .await?;
-    let updates = work_requests::updates(pool, portal.agency_id(), id, Audience::Client).await?;
-    portal
-        .render(
-            &state,
-            "portal/work_request.html",
-            "work-requests",
-            context! {
-                title => request.title.clone(), request => Serde(request),
-                updates => Serde(updates),
-            },
-        )
-        .await
+    let request = visible(&state, &portal, &mut plugins, id).await?;
+    let notice = (query.done.as_deref() == Some("commented"))
+        .then_some("Your comment is sent to the agency.");
+    detail_page(
+        &state,
+        &portal,
+        request,
+        StatusCode::OK,
+        context! { notice },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /{agency}/portal/work-requests/{id}/comment`: the client's comment for the agency.
+pub async fn comment(
+    State(state): State<AppState>,
+    portal: Portal,
+    mut plugins: PluginRequest,
+    ClientIp(ip): ClientIp,
+    Path((_, id)): Path<(String, i64)>,
+    Form(form): Form<CommentForm>,
+) -> AppResult<Response> {
+    let request = visible(&state, &portal, &mut plugins, id).await?;
+    let account = &portal.session.user.account;
+    let actor = audit_actor("portal", Some(account.id), &account.email, &ip);
+    let agency = &portal.session.user.agency;
+    match crate::work_requests::comment(
+        &state,
+        agency,
+        (actor, &account.name),
+        &request,
+        &form.message,
+    )
+    .await
+    {
+        Ok(()) => Ok(crate::redirect::to(&format!(
+            "/{}/portal/work-requests/{id}?done=commented",
+            agency.slug
+        ))
+        .into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let extra = context! { errors => Serde(errors), message => &form.message };
+            detail_page(
+                &state,
+                &portal,
+                request,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                extra,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
 }
 
 async fn worksites(state: &AppState, portal: &Portal) -> AppResult<Vec<Worksite>> {

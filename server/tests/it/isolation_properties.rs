@@ -4,7 +4,8 @@
 //! text marked with a sentinel naming its agency and client — no response to any of a random
 //! sequence of requests, across the portal's pages and the API, with ids taken from anywhere
 //! (other clients, other agencies), contains a sentinel its requester may not see, or a pay
-//! rate.
+//! rate — and no portal response ever carries a staff member's internal note on a work
+//! request.
 //!
 //! `PROPTEST_CASES` sets how many worlds are tried (default 8; each a fresh database).
 
@@ -13,7 +14,7 @@ use std::io::Read;
 
 use portal_server::db::accounts::{self, AccountKind};
 use portal_server::db::portal_users::{self, NewPortalUser, PortalUserStatus};
-use portal_server::db::work_requests::{self, NewWorkRequest, Status};
+use portal_server::db::work_requests::{self, NewUpdate, NewWorkRequest, Status};
 use portal_server::plugins::RoleScope;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -33,6 +34,9 @@ const PAY_RATE_WRITTEN: [&str; 6] = [
     "790123.44",
     "790,123.44",
 ];
+
+/// The internal note every work request carries: no portal user may ever read it.
+const INTERNAL_MARK: &str = "Qx9internalZ";
 
 /// The text marking agency `a`'s client `c`'s rows: `Sx0y1Z` cannot be read inside `Sx0y10Z`.
 fn client_mark(a: usize, c: usize) -> String {
@@ -213,6 +217,11 @@ async fn check_world(specs: &[AgencySpec], requests: &[RequestSpec]) -> Result<(
             );
         }
         if allowed.is_some() {
+            prop_assert!(
+                !text.contains(INTERNAL_MARK),
+                "{label} ({}) showed an internal note",
+                response.status
+            );
             for written in PAY_RATE_WRITTEN {
                 prop_assert!(
                     !text.contains(written),
@@ -410,9 +419,19 @@ async fn add_work_requests(app: &TestApp, world: &World<'_>, a: usize, spec: &Ag
                 urgency: "normal",
                 status: Status::New,
             };
-            work_requests::create(&app.state.db().pool, app.agency_id(slug), &new)
+            let mut conn = app.state.db().pool.acquire().await.expect("connection");
+            let id = work_requests::create(&mut *conn, app.agency_id(slug), &new)
                 .await
                 .expect("work request");
+            let note = NewUpdate {
+                author: ("staff", None, "Agency staff"),
+                body: &format!("Internal {INTERNAL_MARK} {title}"),
+                status: None,
+                internal: true,
+            };
+            work_requests::add_update(&mut conn, app.agency_id(slug), id, &note)
+                .await
+                .expect("internal note");
         }
     }
 }
@@ -598,7 +617,7 @@ async fn send_request(
         } else {
             &world.slugs[a]
         };
-        let path = match spec.page % 6 {
+        let path = match spec.page % 10 {
             0 => format!("/api/v1/{slug}/timesheets?updated_since=0"),
             1 => format!(
                 "/api/v1/{slug}/timesheets/by-external-id/{}",
@@ -610,6 +629,10 @@ async fn send_request(
             ),
             3 => format!("/api/v1/{slug}/clients/{}", pick("clients").id),
             4 => format!("/api/v1/{slug}/portal-users/{}", pick("portal_users").id),
+            6 => format!("/api/v1/{slug}/timesheets/{}", pick("timesheets").id),
+            7 => format!("/api/v1/{slug}/work-requests/{}", pick("work_requests").id),
+            8 => format!("/api/v1/{slug}/attention"),
+            9 => format!("/api/v1/{slug}/on-site"),
             _ => format!("/api/v1/{slug}/clients?q=S"),
         };
         let (response, _) = send(app, "GET", &path, &world.tokens[a], None).await;

@@ -679,6 +679,40 @@ async fn a_work_request_moves_through_its_lifecycle_and_the_client_follows_every
         .await;
     assert!(mine.body.contains(&format!("{page}\"")));
 
+    // The client answers in the portal; the assignee hears of it with a link to the request.
+    let portal_page = format!("/acme/portal/work-requests/{id}");
+    let comment = format!("{portal_page}/comment");
+    let empty = david
+        .submit(&portal_page, &comment, &[("message", "  ")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Enter the comment."), "{}", empty.body);
+    let question = "Can they start at 07:00 instead?";
+    let sent = david
+        .submit(&portal_page, &comment, &[("message", question)])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert!(staff.get(&page).await.body.contains(question));
+    let told = app.outbox_for(STAFF).await;
+    let (_, _, body) = told
+        .iter()
+        .find(|(template, _, _)| template == "work-request-comment")
+        .expect("the assignee is told");
+    assert!(body.contains(question) && body.contains(&page), "{body}");
+    // A request the client may not see takes no comment.
+    let other_client = scalar(
+        &app,
+        "SELECT MIN(r.id) FROM work_requests r JOIN clients c ON c.id = r.client_id \
+         WHERE r.agency_id = $1 AND c.name <> 'Northwind Manufacturing'",
+        agency,
+    )
+    .await;
+    let foreign = format!("/acme/portal/work-requests/{other_client}/comment");
+    let refused = david
+        .submit(&portal_page, &foreign, &[("message", "hello")])
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+
     // Done over the API; the changes feed carries the new status and the notes flagged.
     let token = token(&app, "acme").await;
     let (done, body) = send(
@@ -710,6 +744,7 @@ async fn a_work_request_moves_through_its_lifecycle_and_the_client_follows_every
         "work_request.replied",
         "work_request.noted",
         "work_request.assigned",
+        "work_request.commented",
     ] {
         assert!(audit.contains(&action.to_owned()), "{action}");
     }
