@@ -107,7 +107,16 @@ pub fn machine() -> String {
             "[year]-[month]-[day] [hour]:[minute] UTC"
         ))
         .unwrap_or_default();
-    format!("{cores} cores ({cpu}), {date}")
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map_or_else(
+            || "commit unknown".to_owned(),
+            |out| format!("commit {}", String::from_utf8_lossy(&out.stdout).trim()),
+        );
+    format!("{cores} cores ({cpu}), {date}, {commit}")
 }
 
 /// The one-minute load average: above the number of cores, something else was running.
