@@ -279,6 +279,16 @@ async fn a_client_contact_signs_in_with_the_keyboard_and_out_again() {
         "portal-home-acme-390x844.png",
         &client.screenshot().await.expect("screenshot"),
     );
+    // On a phone the menu opens from its button, with Enter like any button.
+    let toggle = client
+        .find(Locator::Css(".nav-toggle"))
+        .await
+        .expect("menu button");
+    toggle.send_keys("\u{E007}").await.expect("Enter");
+    assert_eq!(
+        toggle.attr("aria-expanded").await.expect("attr").as_deref(),
+        Some("true")
+    );
     submit(&client, ".site-nav button").await;
     assert_eq!(
         client.current_url().await.expect("url").path(),
@@ -373,6 +383,9 @@ async fn an_admin_sees_the_email_outbox_and_the_branding_preview() {
             .goto(&server.url("/acme/manage/outbox"))
             .await
             .expect("goto");
+        if size.0 < 640 {
+            click(&client, ".nav-toggle").await;
+        }
         let current = client
             .find(Locator::Css(".site-nav a[aria-current=page]"))
             .await

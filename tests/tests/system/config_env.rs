@@ -252,6 +252,12 @@ fn cases(scratch: &std::path::Path) -> Vec<Case> {
             "[]".into(),
         ),
         agency(
+            "agencies.acme.approval_deadline_days",
+            "approval_deadline_days",
+            "5",
+            "5".into(),
+        ),
+        agency(
             "agencies.acme.security.password_min_length",
             "security.password_min_length",
             "12",
