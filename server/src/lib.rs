@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod dates;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod downloads;
 pub mod email;
 pub mod error;

@@ -5,6 +5,7 @@ mod audit;
 pub mod branding;
 pub mod clients;
 pub mod contacts;
+mod documents;
 mod home;
 mod import;
 mod on_site;
@@ -101,6 +102,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/manage/clients/{id}/worksites/{worksite}/delete",
             post(clients::remove_worksite),
+        )
+        .route("/manage/clients/{id}/documents", post(documents::add))
+        .route(
+            "/manage/clients/{id}/documents/{document}",
+            get(documents::download),
+        )
+        .route(
+            "/manage/clients/{id}/documents/{document}/withdraw",
+            post(documents::remove),
         )
         .route("/manage/clients/{id}/contacts", post(contacts::add))
         .route(

@@ -65,7 +65,13 @@ impl super::RouteTable {
                 note,
             )
             .at(post, "/api/v1/{agency}/work-requests/{id}/assign", assign)
-            .at(get, "/api/v1/{agency}/on-site", on_site)
+            .at(get.clone(), "/api/v1/{agency}/on-site", on_site)
+            .at(get, "/api/v1/{agency}/clients/{id}/documents", documents)
+            .at(
+                Method::DELETE,
+                "/api/v1/{agency}/clients/{id}/documents/{document}",
+                withdraw_document,
+            )
     }
 }
 
@@ -229,6 +235,31 @@ pub async fn assign(
     request_json(&state, &client, id).await
 }
 
+/// `GET /api/v1/{agency}/clients/{id}/documents`: what is shared with a client (without the
+/// files; the feed's document routes put and fetch those).
+pub async fn documents(
+    State(state): State<AppState>,
+    client: ApiClient,
+    Path((_, id)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    let pool = &state.db().pool;
+    crate::db::clients::get(pool, client.agency.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let shared = crate::db::documents::list_for_clients(pool, client.agency.id, &[id]).await?;
+    Ok(Json(json!({ "documents": shared })).into_response())
+}
+
+/// `DELETE /api/v1/{agency}/clients/{id}/documents/{document}`: withdraws a shared file.
+pub async fn withdraw_document(
+    State(state): State<AppState>,
+    client: ApiClient,
+    Path((_, id, document)): Path<(String, i64, i64)>,
+) -> AppResult<Response> {
+    crate::documents::withdraw(&state, &client.agency, client.actor(), id, document).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /api/v1/{agency}/on-site`.
 pub async fn on_site(State(state): State<AppState>, client: ApiClient) -> AppResult<Response> {
     let rows = clock_events::on_site_everywhere(&state.db().pool, client.agency.id).await?;
@@ -304,6 +335,18 @@ pub(crate) fn openapi() -> Value {
                 "post": operation("Assign the request to a team member, or to nobody", "workspace", id,
                     Some(json!({ "type": "object", "required": ["assigned_to"], "properties": { "assigned_to": nullable("integer") } })),
                     Success::json(200, "The request", schema("AgencyWorkRequest")), &[404, 422]),
+            },
+            "/api/v1/{agency}/clients/{id}/documents": {
+                "get": operation("The documents shared with a client, newest first (without their files)", "workspace", id, None,
+                    Success::json(200, "The documents", json!({ "type": "object", "properties": {
+                        "documents": { "type": "array", "items": { "type": "object", "properties": {
+                            "id": { "type": "integer" }, "title": { "type": "string" }, "file_name": { "type": "string" },
+                            "mime_type": { "type": "string" }, "size_bytes": { "type": "integer" },
+                            "created_at": { "type": "string", "format": "date-time" } } } } } })), &[404]),
+            },
+            "/api/v1/{agency}/clients/{id}/documents/{document}": {
+                "delete": operation("Withdraw a document from the client's portal", "workspace", &["agency", "id", "document"], None,
+                    Success::empty(204, "Withdrawn"), &[404]),
             },
             "/api/v1/{agency}/on-site": {
                 "get": operation("Who is clocked in now at every client, per worksite", "workspace", &["agency"], None,

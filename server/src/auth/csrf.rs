@@ -17,7 +17,8 @@ use crate::state::AppState;
 const ANONYMOUS_COOKIE: &str = "csrf";
 /// The form field (or `x-csrf-token` header) holding the token.
 pub const FIELD: &str = "csrf_token";
-/// Forms larger than this are not read for a token (uploads carry it in the header).
+/// Forms larger than this are not read for a token (uploads carry it in the header, or in a
+/// `multipart/form-data` form's field, read within the server's body limit).
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 /// Refuses unsafe requests without a valid token.
@@ -43,13 +44,26 @@ pub async fn verify_csrf(State(state): State<AppState>, request: Request, next: 
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let is_form = parts
+    let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default()
+        .to_owned();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let is_upload = content_type.starts_with("multipart/form-data");
     let (submitted, body) = match (header_token, is_form) {
         (Some(token), _) => (Some(token), body),
+        (None, false) if is_upload => {
+            let limit = state.settings().server.max_body_bytes;
+            match axum::body::to_bytes(body, limit).await {
+                Ok(bytes) => (
+                    multipart_token(&content_type, &bytes).await,
+                    Body::from(bytes),
+                ),
+                Err(_) => return AppError::TooLarge.into_response(),
+            }
+        }
         (None, true) => match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
             Ok(bytes) => {
                 let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
@@ -72,6 +86,20 @@ pub async fn verify_csrf(State(state): State<AppState>, request: Request, next: 
         return AppError::Forbidden.into_response();
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// The `csrf_token` field of a `multipart/form-data` body (the page puts it first; the parts
+/// before it are skipped, not kept).
+async fn multipart_token(content_type: &str, bytes: &axum::body::Bytes) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = Body::from(bytes.clone()).into_data_stream();
+    let mut form = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(FIELD) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// The tokens of the sessions that apply to a request: the area's session under `/portal`

@@ -13,6 +13,23 @@ use crate::error::AppResult;
 /// The largest document accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
+/// The accepted types with the file extensions that name them (for browsers that send none).
+pub const ACCEPTED: &[(&str, &[&str])] = &[
+    ("application/pdf", &["pdf"]),
+    ("image/png", &["png"]),
+    ("image/jpeg", &["jpg", "jpeg"]),
+    ("text/plain", &["txt"]),
+    ("text/csv", &["csv"]),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &["docx"],
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &["xlsx"],
+    ),
+];
+
 /// Accepted types and how their content starts (`None`: UTF-8 text).
 const TYPES: &[(&str, Option<&[u8]>)] = &[
     ("application/pdf", Some(b"%PDF-")),
@@ -39,38 +56,58 @@ const SHOWN: &[(&str, Kind)] = &[
     ("created_at", Kind::Time),
 ];
 
-/// Checks a file's size and that its bytes match its type; problems are reported on `field`.
-pub fn check_content(mime_type: &str, content: &[u8], max: usize, field: &str) -> AppResult<()> {
+/// What is wrong with a file's content, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentProblem {
+    Empty,
+    TooLarge,
+    UnknownType,
+    /// The bytes do not start as a file of the type claimed.
+    NotOfItsType,
+}
+
+/// Checks a file's size and that its bytes match its type.
+pub fn content_problem(mime_type: &str, content: &[u8], max: usize) -> Option<ContentProblem> {
     if content.is_empty() {
-        return Err(invalid(field, "The file is empty."));
+        return Some(ContentProblem::Empty);
     }
     if content.len() > max {
-        return Err(invalid(
-            field,
-            format!(
-                "The file is {} bytes; at most {max} bytes are accepted.",
-                content.len()
-            ),
-        ));
+        return Some(ContentProblem::TooLarge);
     }
     let Some((_, magic)) = TYPES.iter().find(|(name, _)| *name == mime_type) else {
-        let names: Vec<&str> = TYPES.iter().map(|(name, _)| *name).collect();
-        return Err(invalid(
-            "content_type",
-            format!("Send one of these types: {}.", names.join(", ")),
-        ));
+        return Some(ContentProblem::UnknownType);
     };
     let looks_right = match magic {
         Some(magic) => content.starts_with(magic),
         None => std::str::from_utf8(content).is_ok(),
     };
-    if !looks_right {
-        return Err(invalid(
+    (!looks_right).then_some(ContentProblem::NotOfItsType)
+}
+
+/// [`content_problem`] as the API answers it; problems are reported on `field`.
+pub fn check_content(mime_type: &str, content: &[u8], max: usize, field: &str) -> AppResult<()> {
+    match content_problem(mime_type, content, max) {
+        None => Ok(()),
+        Some(ContentProblem::Empty) => Err(invalid(field, "The file is empty.")),
+        Some(ContentProblem::TooLarge) => Err(invalid(
+            field,
+            format!(
+                "The file is {} bytes; at most {max} bytes are accepted.",
+                content.len()
+            ),
+        )),
+        Some(ContentProblem::UnknownType) => {
+            let names: Vec<&str> = TYPES.iter().map(|(name, _)| *name).collect();
+            Err(invalid(
+                "content_type",
+                format!("Send one of these types: {}.", names.join(", ")),
+            ))
+        }
+        Some(ContentProblem::NotOfItsType) => Err(invalid(
             field,
             format!("The file's content is not {mime_type}."),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// Stores or replaces a document; unchanged when the same file and details come again.

@@ -142,6 +142,17 @@ pub(crate) async fn detail(
     id: i64,
     extra: minijinja::Value,
 ) -> AppResult<Response> {
+    detail_with_status(state, me, id, StatusCode::OK, extra).await
+}
+
+/// The client's page at `status` (422 for a refused form on it).
+pub(crate) async fn detail_with_status(
+    state: &AppState,
+    me: &SignedIn,
+    id: i64,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> AppResult<Response> {
     let pool = &state.db().pool;
     let client = clients::get(pool, me.agency.id, id)
         .await?
@@ -151,6 +162,7 @@ pub(crate) async fn detail(
     let people = contacts::for_client(pool, me.agency.id, id).await?;
     let logins = clients::portal_logins(pool, me.agency.id, id).await?;
     let attention = crate::attention::of_client(state, &me.agency, id).await?;
+    let shared = crate::db::documents::list_for_clients(pool, me.agency.id, &[id]).await?;
     let input = ClientInput {
         name: client.name.clone(),
         email: client.email.clone(),
@@ -162,9 +174,15 @@ pub(crate) async fn detail(
     let base = context! {
         title => &client.name, client => Serde(&client), worksites => Serde(&worksites),
         input => Serde(&input), kept, contacts => Serde(&people), logins => Serde(&logins),
-        attention => Serde(&attention),
+        attention => Serde(&attention), shared => Serde(&shared),
     };
-    page_html(me, "manage/client.html", context! { ..extra, ..base })
+    super::page_with_status(
+        me,
+        status,
+        "manage/client.html",
+        "clients",
+        context! { ..extra, ..base },
+    )
 }
 
 pub async fn show(
@@ -184,6 +202,10 @@ pub async fn show(
         Some("contact-added") => Some("Contact added."),
         Some("contact-saved") => Some("Contact saved."),
         Some("contact-removed") => Some("Contact removed."),
+        Some("document-shared") => {
+            Some("The document is shared: the client's portal shows it now.")
+        }
+        Some("document-withdrawn") => Some("The document is withdrawn from the client's portal."),
         _ => None,
     };
     detail(&state, &me, id, context! { notice }).await

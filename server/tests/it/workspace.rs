@@ -856,3 +856,177 @@ async fn each_agency_sees_only_its_own_workspace() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("Northwind"));
 }
+
+#[tokio::test]
+async fn staff_share_a_document_with_a_client_and_withdraw_it() {
+    let app = demo_app().await;
+    let northwind = client_id(&app, "acme", "Northwind Manufacturing").await;
+    let page = format!("/acme/manage/clients/{northwind}");
+    let action = format!("{page}/documents");
+    let mut staff = signed_in_staff(&app, "acme", STAFF).await;
+    let form_token = crate::support::csrf_token(&staff.get(&page).await.body);
+    let pdf: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    let big = vec![b'a'; 10 * 1024 * 1024 + 1];
+    // Each refusal names the field and keeps nothing.
+    for (title, file, message) in [
+        ("", ("rota.pdf", "application/pdf", pdf), "Enter the title."),
+        (
+            "Rota",
+            (
+                "setup.exe",
+                "application/x-msdownload",
+                b"MZ\x90\x00".as_slice(),
+            ),
+            "Share a PDF",
+        ),
+        (
+            "Rota",
+            (
+                "rota.pdf",
+                "application/pdf",
+                b"<html>not a pdf</html>".as_slice(),
+            ),
+            "is not the kind of file its name says",
+        ),
+        (
+            "Rota",
+            ("notes.txt", "text/plain", big.as_slice()),
+            "The file is 10.0 MB; files of at most 10 MB are shared.",
+        ),
+        (
+            "Rota",
+            ("empty.pdf", "application/pdf", b"".as_slice()),
+            "The file is empty.",
+        ),
+    ] {
+        let refused = staff
+            .post_multipart(
+                &action,
+                &[("csrf_token", &form_token), ("title", title)],
+                &[("file", file.0, file.1, file.2)],
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{message}"
+        );
+        assert!(
+            refused.body.contains(message),
+            "{message}: {}",
+            refused.body
+        );
+    }
+    // Without the form token the upload is refused before it is read.
+    let forged = staff
+        .post_multipart(
+            &action,
+            &[("title", "Rota")],
+            &[("file", "rota.pdf", "application/pdf", pdf)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let count = || {
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM documents WHERE client_id = $1",
+            northwind,
+        )
+    };
+    let before = count().await;
+
+    // A browser that names no type: the name's extension tells.
+    let shared = staff
+        .post_multipart(
+            &action,
+            &[("csrf_token", &form_token), ("title", "December rota")],
+            &[(
+                "file",
+                "C:\\fakepath\\rota-dec.pdf",
+                "application/octet-stream",
+                pdf,
+            )],
+        )
+        .await;
+    assert_eq!(shared.status, StatusCode::SEE_OTHER, "{}", shared.body);
+    assert_eq!(count().await, before + 1);
+    let id = scalar(
+        &app,
+        "SELECT MAX(id) FROM documents WHERE client_id = $1",
+        northwind,
+    )
+    .await;
+    assert_eq!(
+        text(
+            &app,
+            "SELECT file_name || ' ' || mime_type FROM documents WHERE id = $1",
+            id
+        )
+        .await
+        .as_deref(),
+        Some("rota-dec.pdf application/pdf")
+    );
+    assert!(staff.get(&page).await.body.contains("December rota"));
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"document.shared".to_owned())
+    );
+
+    // The client's portal user sees and downloads it; another client's does not.
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    assert!(
+        david
+            .get("/acme/portal/documents")
+            .await
+            .body
+            .contains("December rota")
+    );
+    let file = david
+        .get(&format!("/acme/portal/documents/{id}/download"))
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body.as_bytes(), pdf);
+    let mut other = signed_in_staff(&app, "brightfix", "admin@brightfix.example").await;
+    let foreign = other
+        .get(&format!(
+            "/brightfix/manage/clients/{northwind}/documents/{id}"
+        ))
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+
+    // The API lists it; another agency's token does not reach it.
+    let api_token = token(&app, "acme").await;
+    let listed = format!("/api/v1/acme/clients/{northwind}/documents");
+    let (answer, body) = send(&app, "GET", &listed, &api_token, None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        body["documents"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["id"] == id))
+    );
+    let foreign_token = crate::api_clients::token(&app, "brightfix").await;
+    let (answer, _) = send(
+        &app,
+        "DELETE",
+        &format!("/api/v1/brightfix/clients/{northwind}/documents/{id}"),
+        &foreign_token,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+
+    // Withdrawn: gone from the portal at once.
+    let withdraw = format!("{page}/documents/{id}/withdraw");
+    let gone = staff.submit(&page, &withdraw, &[]).await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    let after = david
+        .get(&format!("/acme/portal/documents/{id}/download"))
+        .await;
+    assert_eq!(after.status, StatusCode::NOT_FOUND);
+    assert!(
+        app.audit_actions("acme")
+            .await
+            .contains(&"document.withdrawn".to_owned())
+    );
+}

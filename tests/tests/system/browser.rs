@@ -457,6 +457,7 @@ async fn every_page_fits_a_phone() {
                 "/acme/manage/on-site",
                 "/acme/manage/on-site/fire-roll",
                 "/acme/manage/clients",
+                "/acme/manage/clients/1",
                 "/acme/manage/portal-users",
                 "/acme/manage/staff",
                 "/acme/manage/audit",

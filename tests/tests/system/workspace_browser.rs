@@ -98,6 +98,33 @@ async fn a_staff_member_works_through_what_clients_did_and_the_client_sees_the_a
     assert!(locks.contains("The week is locked") && locks.contains("Every client"));
     shot(&client, "locks", "1280x900").await;
 
+    // Share a document with Northwind from its page: the file picker takes a real file.
+    let pdf = std::env::temp_dir().join(format!("portal-rota-{}.pdf", std::process::id()));
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+    )
+    .expect("pdf");
+    client
+        .goto(&server.url("/acme/manage/clients"))
+        .await
+        .expect("goto");
+    follow(&client, Locator::LinkText("Northwind Manufacturing")).await;
+    fill(&client, "#document-title", "December rota").await;
+    client
+        .find(Locator::Css("#document-file"))
+        .await
+        .expect("file input")
+        .send_keys(&pdf.to_string_lossy())
+        .await
+        .expect("choose file");
+    submit(&client, "form[action$='/documents'] button[type=submit]").await;
+    let shared = page_text(&client).await;
+    assert!(shared.contains("The document is shared"), "shared");
+    assert!(shared.contains("December rota") && shared.contains("waiting for the client"));
+    shot(&client, "client-page", "1280x900").await;
+    let _ = std::fs::remove_file(&pdf);
+
     // A work request: scheduled, with a reply, and a note for the team.
     client
         .goto(&server.url("/acme/manage/work-requests"))
@@ -154,6 +181,15 @@ async fn a_staff_member_works_through_what_clients_did_and_the_client_sees_the_a
         "an internal note reached the client"
     );
     shot(&client, "client-sees-reply", "1280x900").await;
+    client
+        .goto(&server.url("/acme/portal/documents"))
+        .await
+        .expect("goto");
+    let documents = page_text(&client).await;
+    assert!(
+        documents.contains("December rota"),
+        "the client sees the document"
+    );
     client.close().await.expect("close");
 
     // On a phone: the menu folds behind its button and opens to every area.
