@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
             post(work_requests::assign),
         )
         .route("/manage/timesheets", get(timesheets::list))
+        .route("/manage/timesheets/export", get(timesheets::export))
         .route(
             "/manage/timesheets/locks",
             get(timesheets::locks).post(timesheets::lock),

@@ -180,16 +180,9 @@ pub async fn list(
     filter: &Filter,
     page: Page,
 ) -> sqlx::Result<Listing> {
+    let total = count(conn, agency_id, filter).await?;
     let conditions = filter.conditions(agency_id);
     let clause = conditions.clause();
-    let total: i64 = conditions
-        .bind(sqlx::query_as::<_, (i64,)>(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM timesheets t WHERE {clause} LIMIT {}) capped",
-            super::timesheets::COUNT_CAP + 1
-        ))))
-        .fetch_one(&mut *conn)
-        .await?
-        .0;
     let direction = if filter.descending { "DESC" } else { "ASC" };
     let sorted_by_date = filter.sort != Sort::WorkDate && total > super::timesheets::COUNT_CAP;
     // By date, the order of the `timesheets_by_date` index (migration 0040); by anything
@@ -213,6 +206,38 @@ pub async fn list(
         total,
         sorted_by_date,
     })
+}
+
+/// How many of the agency's timesheets a filter matches, counted up to
+/// [`super::timesheets::COUNT_CAP`] + 1.
+pub async fn count(conn: &mut AnyConnection, agency_id: i64, filter: &Filter) -> sqlx::Result<i64> {
+    let conditions = filter.conditions(agency_id);
+    let total: (i64,) = conditions
+        .bind(sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM timesheets t WHERE {} LIMIT {}) capped",
+            conditions.clause(),
+            super::timesheets::COUNT_CAP + 1
+        ))))
+        .fetch_one(conn)
+        .await?;
+    Ok(total.0)
+}
+
+/// Every timesheet a filter matches, newest work first, at most `limit` (an export).
+pub async fn all_matching(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    filter: &Filter,
+    limit: i64,
+) -> sqlx::Result<Vec<AgencyTimesheet>> {
+    let conditions = filter.conditions(agency_id);
+    conditions
+        .bind(sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} {JOINS} WHERE {} ORDER BY t.work_date DESC, t.id DESC LIMIT {limit}",
+            conditions.clause()
+        ))))
+        .fetch_all(conn)
+        .await
 }
 
 /// One of the agency's timesheets.

@@ -22,6 +22,7 @@ use crate::db::timesheets::{self, TimesheetStatus};
 use crate::db::{agency_settings, clients};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Pager, sort_links};
+use crate::plugins::{Column, ColumnType, PluginRequest, RowBatch};
 use crate::state::AppState;
 use crate::timesheets::{self as operations, CorrectionInput, DecisionInput, LockInput};
 
@@ -53,6 +54,9 @@ pub struct ListQuery {
     pub page: Option<u32>,
     #[serde(default)]
     pub size: Option<u32>,
+    /// The export format (`…/export` only).
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 fn id(text: &Option<String>) -> Option<i64> {
@@ -160,6 +164,15 @@ pub async fn list(
         .iter()
         .map(sheets::AgencyTimesheet::margin_cents)
         .collect();
+    let formats: Vec<(String, String)> = state
+        .plugins()
+        .agency(&me.agency.slug)
+        .map(|set| {
+            set.formats()
+                .map(|f| (f.id.clone(), f.label.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     page_with_status(
         &me,
         StatusCode::OK,
@@ -172,9 +185,97 @@ pub async fn list(
             sort_links, query => Serde(&query), deadline,
             clients => Serde(&client_choices), worksites => Serde(&worksites),
             workers => Serde(&workers), overdue => filter.before.is_some(),
-            week_start => filter.from, week_end => filter.to, sorted_by_date,
+            week_start => filter.from, week_end => filter.to, sorted_by_date, formats,
         },
     )
+}
+
+/// `GET /{agency}/manage/timesheets/export?format=…&<the list's filters>`: the list, pay and
+/// margin included, in one of the agency's export formats — at most
+/// [`timesheets::COUNT_CAP`] timesheets, newest first; a larger list is refused with a
+/// message to narrow it.
+pub async fn export(
+    State(state): State<AppState>,
+    StaffSession(me): StaffSession,
+    plugins: PluginRequest,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let deadline = deadline(&state, &me).await?;
+    let filter = query.filter(&deadline);
+    let mut conn = state.db().pool.acquire().await?;
+    if sheets::count(&mut conn, me.agency.id, &filter).await? > timesheets::COUNT_CAP {
+        return Err(AppError::BadRequest(format!(
+            "More than {} timesheets match; choose a client, week or status to export fewer.",
+            timesheets::COUNT_CAP
+        )));
+    }
+    let rows =
+        sheets::all_matching(&mut conn, me.agency.id, &filter, timesheets::COUNT_CAP).await?;
+    drop(conn);
+    let money = || ColumnType::Decimal(2);
+    let columns = vec![
+        Column::new("date", "Date", ColumnType::Date),
+        Column::new("client", "Client", ColumnType::Text),
+        Column::new("worksite", "Worksite", ColumnType::Text),
+        Column::new("worker", "Worker", ColumnType::Text),
+        Column::new("start", "Start", ColumnType::Text),
+        Column::new("end", "End", ColumnType::Text),
+        Column::new("break", "Break (minutes)", ColumnType::Integer),
+        Column::new("hours", "Hours", ColumnType::Decimal(2)),
+        Column::new("charge_rate", "Charge rate", money()),
+        Column::new("charge", "Charge", money()),
+        Column::new("pay_rate", "Pay rate", money()),
+        Column::new("pay", "Pay", money()),
+        Column::new("margin", "Margin", money()),
+        Column::new("status", "Status", ColumnType::Text),
+        Column::new("decided_by", "Decided by", ColumnType::Text),
+        Column::new("reference", "Reference", ColumnType::Text),
+    ];
+    let width = columns.len();
+    let format = query.format.clone().unwrap_or_default();
+    let title = format!("Timesheets of {}", me.agency.config.display_name);
+    let (found, export) = plugins
+        .export(&format, &title, columns)
+        .ok_or(AppError::NotFound)?;
+    let mut batch = RowBatch::with_capacity(rows.len(), width, 12);
+    for t in &rows {
+        let decided = t
+            .decided_by_staff_name
+            .as_ref()
+            .map(|name| format!("{name} (for the client)"))
+            .or_else(|| t.decided_by_name.clone());
+        for cell in [
+            Some(t.work_date.clone()),
+            Some(t.client_name.clone()),
+            t.worksite_name.clone(),
+            Some(t.worker_name.clone()),
+            Some(t.start_time.clone()),
+            Some(t.end_time.clone()),
+            Some(t.break_minutes.to_string()),
+            Some(((t.minutes_worked * 100 + 30) / 60).to_string()),
+            Some(t.charge_rate_cents.to_string()),
+            Some(t.charge_amount_cents.to_string()),
+            Some(t.pay_rate_cents.to_string()),
+            Some(t.pay_amount_cents.to_string()),
+            Some(t.margin_cents().to_string()),
+            Some(t.status.clone()),
+            decided,
+            t.external_id.clone(),
+        ] {
+            batch.push(cell.as_deref());
+        }
+    }
+    let sender = export.rows;
+    tokio::spawn(async move {
+        // A failed export reports itself on the byte stream; nothing to do here.
+        let _ = sender.send(batch).await;
+    });
+    let file_name = format!("timesheets-{}.{}", iso(today()), found.extension);
+    Ok(crate::downloads::download(
+        &file_name,
+        &found.mime_type,
+        axum::body::Body::from_stream(export.bytes),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

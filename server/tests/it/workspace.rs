@@ -1030,3 +1030,53 @@ async fn staff_share_a_document_with_a_client_and_withdraw_it() {
             .contains(&"document.withdrawn".to_owned())
     );
 }
+
+#[tokio::test]
+async fn staff_export_the_list_they_see_with_pay_and_margin() {
+    let app = demo_app().await;
+    let northwind = client_id(&app, "acme", "Northwind Manufacturing").await;
+    let mut staff = signed_in_staff(&app, "acme", STAFF).await;
+    let list = staff
+        .get(&format!("/acme/manage/timesheets?client={northwind}"))
+        .await;
+    assert!(
+        list.body.contains("/acme/manage/timesheets/export"),
+        "an export form"
+    );
+    let csv = staff
+        .get(&format!(
+            "/acme/manage/timesheets/export?format=csv&client={northwind}"
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    let mut lines = csv.body.lines();
+    let header = lines.next().unwrap_or_default();
+    for column in [
+        "Date",
+        "Client",
+        "Worker",
+        "Hours",
+        "Pay rate",
+        "Margin",
+        "Decided by",
+    ] {
+        assert!(header.contains(column), "{column} in {header}");
+    }
+    let rows: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
+    let expected = scalar(
+        &app,
+        "SELECT COUNT(*) FROM timesheets WHERE client_id = $1",
+        northwind,
+    )
+    .await;
+    assert_eq!(rows.len() as i64, expected);
+    assert!(rows.iter().all(|r| r.contains("Northwind Manufacturing")));
+    // A format the agency does not have is a 404; the portal's users never reach it.
+    let unknown = staff.get("/acme/manage/timesheets/export?format=pdf").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let mut david = signed_in(&app, "acme", "david@northwind.example").await;
+    let refused = david.get("/acme/manage/timesheets/export?format=csv").await;
+    assert!(!refused.status.is_success(), "{}", refused.status);
+    assert!(!refused.body.contains("Pay rate"));
+}
