@@ -112,6 +112,26 @@ impl Author<'_> {
         self.actor.id.filter(|_| self.actor.kind == "staff")
     }
 
+    /// The author as an event names its actor: the staff member (their sign-in email), or
+    /// the system for an API token.
+    pub fn person(&self) -> crate::plugins::Person {
+        use crate::plugins::{Person, PersonKind};
+        match self.staff_id() {
+            Some(id) => Person {
+                kind: PersonKind::Staff,
+                id: id.to_string(),
+                name: self.name.to_owned(),
+                email: self.actor.label.to_lowercase(),
+            },
+            None => Person {
+                kind: PersonKind::System,
+                id: String::new(),
+                name: self.name.to_owned(),
+                email: String::new(),
+            },
+        }
+    }
+
     /// `(kind, id, name)` as a history line records its author: `staff`, or `system` for
     /// an API token.
     pub fn line(&self) -> (&str, Option<i64>, &str) {

@@ -14,7 +14,77 @@ use crate::db::clients;
 use crate::db::timesheets::{NewTimesheet, TimesheetStatus};
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
+use crate::notifications;
+use crate::plugins::{Named, NotificationEvent, Person, PersonKind};
 use crate::state::AppState;
+
+/// What a decision event (`timesheet-approved`, `timesheet-rejected`) says of a timesheet.
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    pub id: i64,
+    pub client: (i64, &'a str),
+    pub worksite: Option<(i64, &'a str)>,
+    pub worker_name: &'a str,
+    pub work_date: &'a str,
+    pub minutes_worked: i64,
+}
+
+/// The Sunday ending the week of a `YYYY-MM-DD` date.
+pub fn week_ending(date: &str) -> String {
+    parse_date(date)
+        .map(|d| iso(monday_of(d) + time::Duration::days(6)))
+        .unwrap_or_else(|| date.to_owned())
+}
+
+/// The event a decision raises to the notification plugins: the portal's, or staff's for
+/// the client (then `on-behalf` is `true`).
+pub fn decision_event(
+    state: &AppState,
+    agency: &Agency,
+    sheet: &Decided<'_>,
+    actor: &Person,
+    status: TimesheetStatus,
+    reason: Option<&str>,
+) -> NotificationEvent {
+    let kind = match status {
+        TimesheetStatus::Rejected => "timesheet-rejected",
+        _ => "timesheet-approved",
+    };
+    let public = state.settings().server.public_url.trim_end_matches('/');
+    let mut fields = vec![
+        ("timesheet-id".to_owned(), sheet.id.to_string()),
+        ("worker-name".to_owned(), sheet.worker_name.to_owned()),
+        ("week-ending".to_owned(), week_ending(sheet.work_date)),
+        (
+            "hours".to_owned(),
+            ((sheet.minutes_worked * 100 + 30) / 60).to_string(),
+        ),
+        (
+            "manage-url".to_owned(),
+            format!("{public}/{}/manage/timesheets/{}", agency.slug, sheet.id),
+        ),
+    ];
+    if let Some(reason) = reason {
+        fields.push(("reason".into(), reason.to_owned()));
+    }
+    if actor.kind != PersonKind::PortalUser {
+        fields.push(("on-behalf".into(), "true".into()));
+    }
+    NotificationEvent {
+        kind: kind.into(),
+        client: Some(Named {
+            id: sheet.client.0.to_string(),
+            name: sheet.client.1.to_owned(),
+        }),
+        worksite: sheet.worksite.map(|(id, name)| Named {
+            id: id.to_string(),
+            name: name.to_owned(),
+        }),
+        actor: actor.clone(),
+        subject: None,
+        fields,
+    }
+}
 
 /// The longest note or reason, in characters.
 pub const MAX_NOTE: usize = 1000;
@@ -119,7 +189,22 @@ pub async fn decide_for_client(
     )
     .await?;
     tx.commit().await?;
-    find(state, agency, id).await
+    let decided = find(state, agency, id).await?;
+    let actor = author.person();
+    let sheet = Decided {
+        id: decided.id,
+        client: (decided.client_id, &decided.client_name),
+        worksite: decided
+            .worksite_id
+            .map(|id| (id, decided.worksite_name.as_deref().unwrap_or_default())),
+        worker_name: &decided.worker_name,
+        work_date: &decided.work_date,
+        minutes_worked: decided.minutes_worked,
+    };
+    let reason = (status == TimesheetStatus::Rejected).then_some(note);
+    let event = decision_event(state, agency, &sheet, &actor, status, reason);
+    notifications::raise(state, agency, &event).await;
+    Ok(decided)
 }
 
 /// New hours for a rejected timesheet, as typed.

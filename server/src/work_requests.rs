@@ -397,19 +397,7 @@ fn updated_event(
         }
         _ => None,
     };
-    let actor = Person {
-        kind: if author.staff_id().is_some() {
-            PersonKind::Staff
-        } else {
-            PersonKind::System
-        },
-        id: author
-            .staff_id()
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        name: author.name.to_owned(),
-        email: String::new(),
-    };
+    let actor = author.person();
     NotificationEvent {
         kind: "work-request-updated".into(),
         client: Some(Named {

@@ -23,10 +23,10 @@ use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::notifications as notify;
 use crate::plugins::{
-    AuthorizationRequest, Decision, Named, NotificationEvent, Permission, Person, PersonKind,
-    PluginRequest, Target,
+    AuthorizationRequest, Decision, Permission, Person, PersonKind, PluginRequest, Target,
 };
 use crate::state::AppState;
+use crate::timesheets::{Decided, decision_event};
 
 /// Most timesheets one "approve all shown" decides at once.
 const MOST_AT_ONCE: i64 = 500;
@@ -306,7 +306,7 @@ pub async fn decide(
         };
         match plugins.authorize(&request).await {
             Decision::Allow => {
-                let event = event(state, agency, &sheet, &actor, status, reason);
+                let event = decision_event(state, agency, &decided(&sheet), &actor, status, reason);
                 let notifications = notify::ask(plugins, &event).await;
                 allowed.push((sheet, event, notifications));
             }
@@ -344,7 +344,10 @@ fn target(sheet: &ClientTimesheet) -> Target {
         ("hours".into(), hundredths(sheet.minutes_worked).to_string()),
         ("status".into(), sheet.status.clone()),
         ("worker-id".into(), sheet.worker_id.to_string()),
-        ("week-ending".into(), week_ending(&sheet.work_date)),
+        (
+            "week-ending".into(),
+            crate::timesheets::week_ending(&sheet.work_date),
+        ),
     ];
     if let Some(site) = sheet.worksite_id {
         attributes.push(("worksite-id".into(), site.to_string()));
@@ -356,55 +359,17 @@ fn target(sheet: &ClientTimesheet) -> Target {
     }
 }
 
-/// The Sunday ending the week of a `YYYY-MM-DD` date.
-fn week_ending(date: &str) -> String {
-    parse_date(date)
-        .map(|d| iso(monday_of(d) + Duration::days(6)))
-        .unwrap_or_else(|| date.to_owned())
-}
-
-fn event(
-    state: &AppState,
-    agency: &crate::agency::Agency,
-    sheet: &ClientTimesheet,
-    actor: &Person,
-    status: TimesheetStatus,
-    reason: Option<&str>,
-) -> NotificationEvent {
-    let kind = match status {
-        TimesheetStatus::Rejected => "timesheet-rejected",
-        _ => "timesheet-approved",
-    };
-    let public = state.settings().server.public_url.trim_end_matches('/');
-    let mut fields = vec![
-        ("timesheet-id".to_owned(), sheet.id.to_string()),
-        ("worker-name".to_owned(), sheet.worker_name.clone()),
-        ("week-ending".to_owned(), week_ending(&sheet.work_date)),
-        (
-            "hours".to_owned(),
-            hundredths(sheet.minutes_worked).to_string(),
-        ),
-        (
-            "manage-url".to_owned(),
-            format!("{public}/{}/manage/timesheets/{}", agency.slug, sheet.id),
-        ),
-    ];
-    if let Some(reason) = reason {
-        fields.push(("reason".into(), reason.to_owned()));
-    }
-    NotificationEvent {
-        kind: kind.into(),
-        client: Some(Named {
-            id: sheet.client_id.to_string(),
-            name: sheet.client_name.clone(),
-        }),
-        worksite: sheet.worksite_id.map(|id| Named {
-            id: id.to_string(),
-            name: sheet.worksite_name.clone().unwrap_or_default(),
-        }),
-        actor: actor.clone(),
-        subject: None,
-        fields,
+/// What a decision event says of a portal timesheet.
+fn decided(sheet: &ClientTimesheet) -> Decided<'_> {
+    Decided {
+        id: sheet.id,
+        client: (sheet.client_id, &sheet.client_name),
+        worksite: sheet
+            .worksite_id
+            .map(|id| (id, sheet.worksite_name.as_deref().unwrap_or_default())),
+        worker_name: &sheet.worker_name,
+        work_date: &sheet.work_date,
+        minutes_worked: sheet.minutes_worked,
     }
 }
 

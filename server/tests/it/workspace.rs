@@ -185,6 +185,13 @@ async fn staff_decide_for_the_client_only_with_evidence_and_everyone_sees_it_so(
             .await
             .contains(&"timesheet.decided_for_client".to_owned())
     );
+    // The recruiter hears of it as of any approval.
+    let told = app.outbox_for("recruiter@acme-staffing.example").await;
+    assert!(
+        told.iter()
+            .any(|(template, _, _)| template == "timesheet-approved"),
+        "{told:?}"
+    );
 
     // The client sees who decided and why; the back office reads it from the feed.
     let mut david = signed_in(&app, "acme", "david@northwind.example").await;
