@@ -163,6 +163,10 @@ pub(crate) async fn detail_with_status(
     let logins = clients::portal_logins(pool, me.agency.id, id).await?;
     let attention = crate::attention::of_client(state, &me.agency, id).await?;
     let shared = crate::db::documents::list_for_clients(pool, me.agency.id, &[id]).await?;
+    // What the client's portal shows of its invoices, jobs and quotes.
+    let invoices = crate::db::invoices::list_for_clients(pool, me.agency.id, &[id], 20).await?;
+    let jobs = crate::db::jobs::list_for_clients(pool, me.agency.id, &[id]).await?;
+    let quotes = crate::db::quotes::list_for_clients(pool, me.agency.id, &[id]).await?;
     let input = ClientInput {
         name: client.name.clone(),
         email: client.email.clone(),
@@ -175,6 +179,8 @@ pub(crate) async fn detail_with_status(
         title => &client.name, client => Serde(&client), worksites => Serde(&worksites),
         input => Serde(&input), kept, contacts => Serde(&people), logins => Serde(&logins),
         attention => Serde(&attention), shared => Serde(&shared),
+        invoices => Serde(&invoices), jobs => Serde(&jobs), quotes => Serde(&quotes),
+        today => crate::dates::iso(crate::dates::today()),
     };
     super::page_with_status(
         me,

@@ -973,7 +973,16 @@ async fn staff_share_a_document_with_a_client_and_withdraw_it() {
         .as_deref(),
         Some("rota-dec.pdf application/pdf")
     );
-    assert!(staff.get(&page).await.body.contains("December rota"));
+    let client_page = staff.get(&page).await;
+    assert!(client_page.body.contains("December rota"));
+    // The page also shows what the client sees of its invoices.
+    let invoice: Option<String> = text(
+        &app,
+        "SELECT MIN(number) FROM invoices WHERE client_id = $1 AND status <> 'void'",
+        northwind,
+    )
+    .await;
+    assert!(client_page.body.contains(&invoice.unwrap_or_default()));
     assert!(
         app.audit_actions("acme")
             .await
