@@ -24,9 +24,33 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
 
-use crate::auth::SignedIn;
-use crate::error::AppResult;
+use crate::auth::{Author, SignedIn};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// The signed-in staff member as the author of an action: audited, and named to clients.
+pub(crate) fn author<'a>(me: &'a SignedIn, ip: &'a str) -> Author<'a> {
+    Author {
+        actor: clients::staff_actor(me, ip),
+        name: &me.account.name,
+    }
+}
+
+/// What a refused form shows with its page again: the form's `errors` (422) or the conflict
+/// as `problem` (409), over the form's own values; any other error stands.
+pub(crate) fn refusal(
+    err: AppError,
+    form: minijinja::Value,
+) -> Result<(StatusCode, minijinja::Value), AppError> {
+    match err {
+        AppError::Invalid(errors) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            context! { errors => minijinja::value::Serde(errors), ..form },
+        )),
+        AppError::Conflict(problem) => Ok((StatusCode::CONFLICT, context! { problem, ..form })),
+        other => Err(other),
+    }
+}
 
 /// A manage page at `status`: the layout's values (area, the nav entry `nav` marked current,
 /// the form token, who is signed in) with the page's own `extra`.

@@ -12,9 +12,8 @@ use minijinja::value::Serde;
 use serde::Deserialize;
 use time::Duration;
 
-use super::clients::staff_actor;
-use super::page_with_status;
-use crate::auth::{Author, ClientIp, SignedIn, StaffAdmin, StaffSession};
+use super::{author, page_with_status, refusal};
+use crate::auth::{ClientIp, SignedIn, StaffAdmin, StaffSession};
 use crate::dates::{iso, monday_of, parse_date, today};
 use crate::db::agency_timesheets::{self as sheets, Filter, Sort};
 use crate::db::outbox::Page;
@@ -328,13 +327,6 @@ pub async fn detail(
     detail_page(&state, &me, id, StatusCode::OK, context! { notice }).await
 }
 
-fn author<'a>(me: &'a SignedIn, ip: &'a str) -> Author<'a> {
-    Author {
-        actor: staff_actor(me, ip),
-        name: &me.account.name,
-    }
-}
-
 /// A refused form shows the page again with its errors (422) or the conflict (409).
 async fn refused(
     state: &AppState,
@@ -343,23 +335,8 @@ async fn refused(
     err: AppError,
     form: minijinja::Value,
 ) -> AppResult<Response> {
-    match err {
-        AppError::Invalid(errors) => {
-            let extra = context! { errors => Serde(errors), ..form };
-            detail_page(state, me, id, StatusCode::UNPROCESSABLE_ENTITY, extra).await
-        }
-        AppError::Conflict(problem) => {
-            detail_page(
-                state,
-                me,
-                id,
-                StatusCode::CONFLICT,
-                context! { problem, ..form },
-            )
-            .await
-        }
-        other => Err(other),
-    }
+    let (status, extra) = refusal(err, form)?;
+    detail_page(state, me, id, status, extra).await
 }
 
 fn back(me: &SignedIn, id: i64, done: &str) -> Response {
@@ -463,20 +440,10 @@ pub async fn lock(
             me.agency.slug
         ))
         .into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let extra = context! { errors => Serde(errors), ..form };
-            locks_page(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, extra).await
+        Err(err) => {
+            let (status, extra) = refusal(err, form)?;
+            locks_page(&state, &me, status, extra).await
         }
-        Err(AppError::Conflict(problem)) => {
-            locks_page(
-                &state,
-                &me,
-                StatusCode::CONFLICT,
-                context! { problem, ..form },
-            )
-            .await
-        }
-        Err(other) => Err(other),
     }
 }
 

@@ -11,9 +11,8 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Deserialize;
 
-use super::clients::staff_actor;
-use super::page_with_status;
-use crate::auth::{Author, ClientIp, SignedIn, StaffSession};
+use super::{author, page_with_status, refusal};
+use crate::auth::{ClientIp, SignedIn, StaffSession};
 use crate::db::outbox::Page;
 use crate::db::work_requests::{self, Audience, StaffFilter, Status};
 use crate::db::{clients, staff_users};
@@ -146,13 +145,6 @@ pub async fn detail(
     detail_page(&state, &me, id, StatusCode::OK, context! { notice }).await
 }
 
-fn author<'a>(me: &'a SignedIn, ip: &'a str) -> Author<'a> {
-    Author {
-        actor: staff_actor(me, ip),
-        name: &me.account.name,
-    }
-}
-
 fn back(me: &SignedIn, id: i64, done: &str) -> Response {
     crate::redirect::to(&format!(
         "/{}/manage/work-requests/{id}?done={done}",
@@ -169,23 +161,8 @@ async fn refused(
     err: AppError,
     form: minijinja::Value,
 ) -> AppResult<Response> {
-    match err {
-        AppError::Invalid(errors) => {
-            let extra = context! { errors => Serde(errors), ..form };
-            detail_page(state, me, id, StatusCode::UNPROCESSABLE_ENTITY, extra).await
-        }
-        AppError::Conflict(problem) => {
-            detail_page(
-                state,
-                me,
-                id,
-                StatusCode::CONFLICT,
-                context! { problem, ..form },
-            )
-            .await
-        }
-        other => Err(other),
-    }
+    let (status, extra) = refusal(err, form)?;
+    detail_page(state, me, id, status, extra).await
 }
 
 /// `POST /{agency}/manage/work-requests/{id}/reply`.
