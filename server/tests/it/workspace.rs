@@ -1096,3 +1096,104 @@ async fn staff_export_the_list_they_see_with_pay_and_margin() {
     assert!(!refused.status.is_success(), "{}", refused.status);
     assert!(!refused.body.contains("Pay rate"));
 }
+
+#[tokio::test]
+async fn a_large_agency_lists_in_date_order_beyond_ten_thousand_and_the_home_lists_the_neediest() {
+    use portal_server::db::staff_users::StaffRole;
+    use portal_server::demo::large;
+    let app = TestApp::spawn().await;
+    let agency = app.agency_id("acme");
+    let db = app.state.db();
+    let clients = large::clients_with_sites(db, agency, 30, |n| format!("Client {n:02}"))
+        .await
+        .expect("clients");
+    let first_worker = large::workers_named(db, agency, 20).await.expect("workers");
+    let sheets = large::Timesheets {
+        count: 10_050,
+        days: 28,
+        first_worker,
+        workers: 20,
+    };
+    large::timesheets(db, agency, &clients, &sheets, || {})
+        .await
+        .expect("timesheets");
+    // One invitation nobody accepted for eight days, one sent today.
+    for (email, days) in [("old@client.example", 8), ("new@client.example", 0)] {
+        let user = app
+            .portal_user("acme", email, None, clients[0].id, false)
+            .await;
+        sqlx::query("UPDATE portal_users SET status = 'invited', created_at = $1 WHERE id = $2")
+            .bind(time::OffsetDateTime::now_utc().unix_timestamp() - days * 86_400)
+            .bind(user)
+            .execute(&db.pool)
+            .await
+            .expect("invited");
+    }
+    app.staff(
+        "acme",
+        "lead@acme.example",
+        crate::clients::PASSWORD,
+        StaffRole::Admin,
+    )
+    .await;
+    let mut staff = app.browser();
+    staff
+        .sign_in(
+            "acme",
+            "manage",
+            "lead@acme.example",
+            crate::clients::PASSWORD,
+        )
+        .await;
+
+    // Over every client: more than 10,000 match, so the order stays by date and says so.
+    let all = staff
+        .get("/acme/manage/timesheets?sort=client&dir=asc")
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.body
+            .contains("Sorting by client takes a list of at most 10000"),
+        "{}",
+        all.body
+    );
+    assert!(all.body.contains("More than 10000 timesheets match"));
+    assert!(
+        all.body
+            .contains("Narrow the list to at most 10000 timesheets to export it.")
+    );
+    let refused = staff.get("/acme/manage/timesheets/export?format=csv").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    // The last week waits for approval: a few thousand, sorted by client as asked.
+    let pending = staff
+        .get("/acme/manage/timesheets?status=pending&sort=client&dir=asc")
+        .await;
+    assert!(!pending.body.contains("Sorting by client takes"));
+    let first_row = pending
+        .body
+        .find("data-label=\"Client\">")
+        .unwrap_or_default();
+    assert!(
+        pending.body[first_row..].starts_with("data-label=\"Client\">Client 00<"),
+        "{}",
+        &pending.body[first_row..first_row + 80]
+    );
+
+    // The home lists the 25 clients most in need and counts the rest.
+    let home = staff.get("/acme/manage").await;
+    assert_eq!(
+        home.body
+            .matches("<th scope=\"row\" data-label=\"Client\">")
+            .count(),
+        25
+    );
+    assert!(
+        home.body.contains("5 more clients have something waiting"),
+        "{}",
+        home.body
+    );
+    let token = token(&app, "acme").await;
+    let (_, attention) = send(&app, "GET", "/api/v1/acme/attention", &token, None).await;
+    assert_eq!(attention["clients_waiting"], 30);
+    assert_eq!(attention["stale_invitations"], 1);
+}
