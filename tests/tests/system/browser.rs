@@ -36,17 +36,28 @@ impl Driver {
     }
 
     pub(crate) async fn client(&self, width: u32, height: u32) -> Client {
+        self.client_with(width, height, &[]).await
+    }
+
+    /// A browser of this size with Chromium arguments of its own (script off, say).
+    pub(crate) async fn client_with(&self, width: u32, height: u32, extra: &[&str]) -> Client {
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--disable-quic".into(),
+            format!("--window-size={width},{height}"),
+        ];
+        args.extend(extra.iter().map(|arg| (*arg).to_owned()));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--disable-quic",
-                    format!("--window-size={width},{height}"),
-                ],
-            }),
+            serde_json::json!({ "args": args }),
         );
         for _ in 0..50 {
             // ChromeDriver speaks plain HTTP on loopback: no TLS stack needed.

@@ -234,3 +234,44 @@ async fn a_staff_member_works_through_what_clients_did_and_the_client_sees_the_a
     shot(&phone, "on-site", "390x844").await;
     phone.close().await.expect("close");
 }
+
+/// Without script the phone's menu stays open (nothing folds it), so every area is reachable.
+#[tokio::test]
+async fn without_script_the_phone_menu_stays_open() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let installation = Installation::with_demo_data().await;
+    let server = installation.serve().await;
+    let phone = driver
+        .client_with(390, 844, &["--blink-settings=scriptEnabled=false"])
+        .await;
+    sign_in(
+        &phone,
+        &server.url("/acme/manage/login"),
+        "recruiter@acme-staffing.example",
+        PASSWORD,
+    )
+    .await;
+    wait_for_path(&phone, "/acme/manage").await;
+    let nav = phone
+        .find(Locator::Css("#site-nav"))
+        .await
+        .expect("navigation");
+    assert!(
+        nav.is_displayed().await.expect("displayed"),
+        "the menu is open"
+    );
+    let toggle = phone
+        .find(Locator::Css(".nav-toggle"))
+        .await
+        .expect("toggle");
+    assert!(
+        !toggle.is_displayed().await.expect("displayed"),
+        "no button that could not work"
+    );
+    follow(&phone, Locator::LinkText("Timesheets")).await;
+    wait_for_path(&phone, "/acme/manage/timesheets").await;
+    shot(&phone, "no-script-menu", "390x844").await;
+    phone.close().await.expect("close");
+}
