@@ -30,6 +30,7 @@ pub const TEMPLATES: &[&str] = &[
     "work-request-created",
     "work-request-updated",
     "work-request-comment",
+    "work-request-assigned",
     "timesheet-approved",
     "timesheet-rejected",
     "account-activity",
@@ -42,6 +43,7 @@ pub const NOTIFICATION_TEMPLATES: &[&str] = &[
     "work-request-created",
     "work-request-updated",
     "work-request-comment",
+    "work-request-assigned",
     "timesheet-approved",
     "timesheet-rejected",
     "account-activity",
@@ -205,6 +207,11 @@ pub fn sample_variables(template: &str, base_url: &str) -> Value {
                 "Two drivers confirmed from 22:00; they will report to gate 3.".into(),
             ),
             ("portal-url", format!("{base}/portal/work-requests/31")),
+        ],
+        "work-request-assigned" => vec![
+            ("work-request-id", "31".into()),
+            ("title", "Two forklift drivers for the night shift".into()),
+            ("manage-url", format!("{base}/manage/work-requests/31")),
         ],
         "work-request-comment" => vec![
             ("work-request-id", "31".into()),

@@ -243,6 +243,12 @@ pub async fn assign(
     } else {
         format!("Assigned to {name}.")
     };
+    let assignee_email = match member {
+        Some(member) => staff_users::get(pool, agency.id, member)
+            .await?
+            .map(|m| m.email),
+        None => None,
+    };
     let mut tx = crate::db::begin_write(pool).await?;
     work_requests::assign(&mut tx, agency.id, id, member).await?;
     work_requests::add_update(
@@ -267,6 +273,33 @@ pub async fn assign(
     )
     .await?;
     tx.commit().await?;
+    // The assignee hears of it, unless they took it themselves.
+    if let Some(email) = assignee_email.filter(|_| member != author.staff_id()) {
+        let public = state.settings().server.public_url.trim_end_matches('/');
+        let event = NotificationEvent {
+            kind: "work-request-assigned".into(),
+            client: Some(Named {
+                id: request.client_id.to_string(),
+                name: request.client_name.clone(),
+            }),
+            worksite: None,
+            actor: author.person(),
+            subject: None,
+            fields: vec![
+                ("work-request-id".into(), request.id.to_string()),
+                ("title".into(), request.title.clone()),
+                (
+                    "manage-url".into(),
+                    format!(
+                        "{public}/{}/manage/work-requests/{}",
+                        agency.slug, request.id
+                    ),
+                ),
+                ("assigned-to".into(), email),
+            ],
+        };
+        notifications::raise(state, agency, &event).await;
+    }
     Ok(())
 }
 

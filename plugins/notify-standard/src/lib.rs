@@ -14,7 +14,7 @@
 //! A work request the agency updates (a new status, a reply) is told to the
 //! client contact who filed it, always: it is their request. A client's
 //! comment on a request goes to the team member it is assigned to, else as a
-//! new request does.
+//! new request does; a request assigned to someone is told to them.
 //!
 //! The account emails themselves (the invitation, the reset link, the
 //! lockout notice) are sent by Portal with the change; this plugin only tells
@@ -92,6 +92,12 @@ const RULES: &[Rule] = &[
         audience: Audience::Assignee,
         template: "work-request-comment",
         fields: &["work-request-id", "title", "message", "manage-url"],
+    },
+    Rule {
+        kind: "work-request-assigned",
+        audience: Audience::Assignee,
+        template: "work-request-assigned",
+        fields: &["work-request-id", "title", "manage-url"],
     },
     Rule {
         kind: "timesheet-approved",

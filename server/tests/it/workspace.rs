@@ -677,10 +677,40 @@ async fn a_work_request_moves_through_its_lifecycle_and_the_client_follows_every
         .submit(&page, &assign, &[("assigned_to", &outsider.to_string())])
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let assigned = staff
+    let mut admin = signed_in_staff(&app, "acme", ADMIN).await;
+    let assigned = admin
         .submit(&page, &assign, &[("assigned_to", &jamie.to_string())])
         .await;
     assert_eq!(assigned.status, StatusCode::SEE_OTHER);
+    // The assignee is told, with the link; nobody is told when they take it themselves.
+    let told = app.outbox_for(STAFF).await;
+    let (_, subject, body) = told
+        .iter()
+        .find(|(template, _, _)| template == "work-request-assigned")
+        .expect("the assignee is told");
+    assert!(
+        subject.starts_with("Assigned to you:") && body.contains(&page),
+        "{body}"
+    );
+    let admin_id = scalar(
+        &app,
+        "SELECT id FROM staff_users WHERE agency_id = $1 AND email = 'admin@acme-staffing.example'",
+        agency,
+    )
+    .await;
+    admin
+        .submit(&page, &assign, &[("assigned_to", &admin_id.to_string())])
+        .await;
+    assert!(
+        app.outbox_for(ADMIN)
+            .await
+            .iter()
+            .all(|(template, _, _)| template != "work-request-assigned"),
+        "no email for taking a request oneself"
+    );
+    admin
+        .submit(&page, &assign, &[("assigned_to", &jamie.to_string())])
+        .await;
     let mine = staff
         .get(&format!("/acme/manage/work-requests?assigned={jamie}"))
         .await;
