@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
             post(work_requests::reply),
         )
         .route("/manage/work-requests/{id}/note", post(work_requests::note))
+        .route("/manage/work-requests/{id}/job", post(work_requests::job))
         .route(
             "/manage/work-requests/{id}/assign",
             post(work_requests::assign),

@@ -11,6 +11,7 @@ use crate::agency::Agency;
 use crate::auth::Author;
 use crate::dates::parse_date;
 use crate::db::audit::{self, Actor, Target};
+use crate::db::jobs::{self, NewJob};
 use crate::db::staff_users;
 use crate::db::work_requests::{self, NewUpdate, Status, WorkRequestInfo};
 use crate::error::{AppError, AppResult};
@@ -301,6 +302,91 @@ pub async fn assign(
         notifications::raise(state, agency, &event).await;
     }
     Ok(())
+}
+
+/// A job made from a request: its number and the day it is scheduled for.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct JobInput {
+    #[serde(default)]
+    pub number: String,
+    /// `YYYY-MM-DD`
+    #[serde(default)]
+    pub scheduled_on: String,
+}
+
+/// Turns request `id` into a field-service job of its client (the request's title,
+/// description and worksite, scheduled for the day given): the client sees the job under
+/// Jobs, and the request moves to `scheduled` with a reply saying so (emailed as any reply).
+/// Returns the job's id.
+pub async fn make_job(
+    state: &AppState,
+    agency: &Agency,
+    author: Author<'_>,
+    id: i64,
+    input: &JobInput,
+) -> AppResult<i64> {
+    let request = find(state, agency, id).await?;
+    let pool = &state.db().pool;
+    let mut errors = FieldErrors::default();
+    let number = input.number.trim();
+    errors.required("number", "job number", number, 50);
+    if !number.is_empty() && jobs::number_taken(pool, agency.id, number).await? {
+        errors.add("number", "Another job already has this number.");
+    }
+    let on = input.scheduled_on.trim();
+    if parse_date(on).is_none() {
+        errors.add("scheduled_on", "Enter the day of the job, like 2026-12-01.");
+    }
+    errors.into_result()?;
+    let message = format!("Job {number} is scheduled for {on}; it is under Jobs in the portal.");
+    let mut tx = crate::db::begin_write(pool).await?;
+    let job = jobs::create(
+        &mut *tx,
+        agency.id,
+        &NewJob {
+            client_id: request.client_id,
+            worksite_id: request.worksite_id,
+            number,
+            title: &request.title,
+            description: &request.description,
+            status: "scheduled",
+            scheduled_on: Some(on),
+        },
+    )
+    .await?;
+    work_requests::add_update(
+        &mut tx,
+        agency.id,
+        id,
+        &NewUpdate {
+            author: author.line(),
+            body: &message,
+            status: Some((Status::Scheduled, Some(on))),
+            internal: false,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        agency.id,
+        author.actor,
+        "work_request.job_created",
+        target(&request),
+        &format!("job {number}, {on}"),
+    )
+    .await?;
+    tx.commit().await?;
+    let updated = find(state, agency, id).await?;
+    let event = updated_event(
+        state,
+        agency,
+        &author,
+        &updated,
+        Some(Status::Scheduled),
+        &message,
+    );
+    notifications::raise(state, agency, &event).await;
+    Ok(job)
 }
 
 /// A client contact's comment on a request they may see (the portal checked): a line of its

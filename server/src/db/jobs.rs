@@ -39,6 +39,21 @@ pub async fn create<'e>(
     .await
 }
 
+/// Whether one of the agency's jobs already has this number.
+pub async fn number_taken<'e>(
+    db: impl AnyExecutor<'e>,
+    agency_id: i64,
+    number: &str,
+) -> sqlx::Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE agency_id = $1 AND number = $2 LIMIT 1")
+            .bind(agency_id)
+            .bind(number)
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct JobInfo {
     pub id: i64,

@@ -19,7 +19,7 @@ use crate::db::{clients, staff_users};
 use crate::error::{AppError, AppResult};
 use crate::paging::Pager;
 use crate::state::AppState;
-use crate::work_requests::{self as requests, CHOICES, ReplyInput, URGENCIES, label};
+use crate::work_requests::{self as requests, CHOICES, JobInput, ReplyInput, URGENCIES, label};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -140,6 +140,9 @@ pub async fn detail(
         Some("replied") => Some("Your reply is posted; the client was told by email."),
         Some("noted") => Some("The note is saved. Only the agency's staff see it."),
         Some("assigned") => Some("The assignment is saved."),
+        Some("job") => {
+            Some("The job is created and the client told: it is under Jobs in the portal.")
+        }
         _ => None,
     };
     detail_page(&state, &me, id, StatusCode::OK, context! { notice }).await
@@ -196,6 +199,20 @@ pub async fn note(
     match requests::note(&state, &me.agency, author(&me, &ip), id, &input.note).await {
         Ok(()) => Ok(back(&me, id, "noted")),
         Err(err) => refused(&state, &me, id, err, context! { note => &input.note }).await,
+    }
+}
+
+/// `POST /{agency}/manage/work-requests/{id}/job`: the request becomes a scheduled job.
+pub async fn job(
+    State(state): State<AppState>,
+    StaffSession(me): StaffSession,
+    ClientIp(ip): ClientIp,
+    Path((_, id)): Path<(String, i64)>,
+    Form(input): Form<JobInput>,
+) -> AppResult<Response> {
+    match requests::make_job(&state, &me.agency, author(&me, &ip), id, &input).await {
+        Ok(_) => Ok(back(&me, id, "job")),
+        Err(err) => refused(&state, &me, id, err, context! { job => Serde(&input) }).await,
     }
 }
 

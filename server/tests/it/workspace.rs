@@ -1227,3 +1227,83 @@ async fn a_large_agency_lists_in_date_order_beyond_ten_thousand_and_the_home_lis
     assert_eq!(attention["clients_waiting"], 30);
     assert_eq!(attention["stale_invitations"], 1);
 }
+
+#[tokio::test]
+async fn a_field_service_request_becomes_a_job_the_client_sees() {
+    let app = demo_app().await;
+    let agency = app.agency_id("brightfix");
+    let id = scalar(
+        &app,
+        "SELECT MIN(r.id) FROM work_requests r JOIN portal_users u ON u.id = r.portal_user_id \
+         WHERE r.agency_id = $1 AND u.email = 'laura@oakridge.example'",
+        agency,
+    )
+    .await;
+    let page = format!("/brightfix/manage/work-requests/{id}");
+    let action = format!("{page}/job");
+    let mut staff = signed_in_staff(&app, "brightfix", "admin@brightfix.example").await;
+    let taken: String = text(
+        &app,
+        "SELECT MIN(number) FROM jobs WHERE agency_id = $1",
+        agency,
+    )
+    .await
+    .unwrap_or_default();
+    for (fields, message) in [
+        (
+            [("number", ""), ("scheduled_on", "2027-01-12")],
+            "Enter the job number.",
+        ),
+        (
+            [("number", taken.as_str()), ("scheduled_on", "2027-01-12")],
+            "Another job already has this number.",
+        ),
+        (
+            [("number", "JOB-9001"), ("scheduled_on", "soon")],
+            "Enter the day of the job",
+        ),
+    ] {
+        let refused = staff.submit(&page, &action, &fields).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{message}"
+        );
+        assert!(refused.body.contains(message), "{message}");
+    }
+    let made = staff
+        .submit(
+            &page,
+            &action,
+            &[("number", "JOB-9001"), ("scheduled_on", "2027-01-12")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    assert_eq!(
+        text(
+            &app,
+            "SELECT status || ' ' || scheduled_for FROM work_requests WHERE id = $1",
+            id
+        )
+        .await
+        .as_deref(),
+        Some("scheduled 2027-01-12")
+    );
+    let mut laura = signed_in(&app, "brightfix", "laura@oakridge.example").await;
+    let jobs = laura.get("/brightfix/portal/jobs").await;
+    assert!(jobs.body.contains("JOB-9001"), "{}", jobs.body);
+    let request = laura
+        .get(&format!("/brightfix/portal/work-requests/{id}"))
+        .await;
+    assert!(
+        request
+            .body
+            .contains("Job JOB-9001 is scheduled for 2027-01-12")
+    );
+    let mail = app.outbox_for("laura@oakridge.example").await;
+    assert!(
+        mail.iter()
+            .any(|(template, _, body)| template == "work-request-updated"
+                && body.contains("JOB-9001"))
+    );
+}
