@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::on_site::by_site;
 use crate::state::AppState;
 use crate::timesheets::{self as operations, CorrectionInput, DecisionInput, LockInput};
-use crate::work_requests::{self as requests, ReplyInput};
+use crate::work_requests::{self as requests, JobInput, ReplyInput};
 
 impl super::RouteTable {
     /// The workspace's routes.
@@ -64,6 +64,7 @@ impl super::RouteTable {
                 "/api/v1/{agency}/work-requests/{id}/notes",
                 note,
             )
+            .at(post.clone(), "/api/v1/{agency}/work-requests/{id}/job", job)
             .at(post, "/api/v1/{agency}/work-requests/{id}/assign", assign)
             .at(get.clone(), "/api/v1/{agency}/on-site", on_site)
             .at(get, "/api/v1/{agency}/clients/{id}/documents", documents)
@@ -211,6 +212,17 @@ pub async fn note(
     request_json(&state, &client, id).await
 }
 
+/// `POST /api/v1/{agency}/work-requests/{id}/job`: the request becomes a scheduled job.
+pub async fn job(
+    State(state): State<AppState>,
+    client: ApiClient,
+    Path((_, id)): Path<(String, i64)>,
+    Json(input): Json<JobInput>,
+) -> AppResult<Response> {
+    let job = requests::make_job(&state, &client.agency, author(&client), id, &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "job_id": job }))).into_response())
+}
+
 #[derive(Debug, Deserialize)]
 pub struct AssignInput {
     /// A team member's id; `null` for nobody.
@@ -330,6 +342,14 @@ pub(crate) fn openapi() -> Value {
                 "post": operation("Add an internal note (never shown to the client)", "workspace", id,
                     Some(json!({ "type": "object", "required": ["note"], "properties": { "note": text("At most 4000 characters") } })),
                     Success::json(200, "The request", schema("AgencyWorkRequest")), &[404, 422]),
+            },
+            "/api/v1/{agency}/work-requests/{id}/job": {
+                "post": operation("Make the request a scheduled field-service job the client sees (the request moves to scheduled, the client is told)", "workspace", id,
+                    Some(json!({ "type": "object", "required": ["number", "scheduled_on"], "properties": {
+                        "number": text("The job's number, unique in the agency; at most 50 characters"),
+                        "scheduled_on": text("YYYY-MM-DD"),
+                    } })),
+                    Success::json(201, "The job's id", json!({ "type": "object", "properties": { "job_id": { "type": "integer" } } })), &[404, 422]),
             },
             "/api/v1/{agency}/work-requests/{id}/assign": {
                 "post": operation("Assign the request to a team member, or to nobody", "workspace", id,

@@ -1300,6 +1300,32 @@ async fn a_field_service_request_becomes_a_job_the_client_sees() {
             .body
             .contains("Job JOB-9001 is scheduled for 2027-01-12")
     );
+    // Over the API as well, with the same checks.
+    let token = token(&app, "brightfix").await;
+    let path = format!("/api/v1/brightfix/work-requests/{id}/job");
+    let (dup, problem) = send(
+        &app,
+        "POST",
+        &path,
+        &token,
+        Some(json!({ "number": "JOB-9001", "scheduled_on": "2027-01-13" })),
+    )
+    .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"]["number"],
+        "Another job already has this number."
+    );
+    let (made, body) = send(
+        &app,
+        "POST",
+        &path,
+        &token,
+        Some(json!({ "number": "JOB-9002", "scheduled_on": "2027-01-13" })),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert!(body["job_id"].as_i64().is_some());
     let mail = app.outbox_for("laura@oakridge.example").await;
     assert!(
         mail.iter()
