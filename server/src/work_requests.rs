@@ -6,6 +6,7 @@
 //! `work-request-commented` (to the assignee, else the team); a note never leaves the agency.
 
 use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
 
 use crate::agency::Agency;
 use crate::auth::Author;
@@ -141,29 +142,21 @@ pub async fn reply(
     let message = input.message.trim();
     let pool = &state.db().pool;
     let mut tx = crate::db::begin_write(pool).await?;
-    work_requests::add_update(
+    let detail = match status {
+        Some(status) => format!("{} → {}", request.status, status.as_str()),
+        None => "replied".to_owned(),
+    };
+    log(
         &mut tx,
         agency.id,
-        id,
+        &request,
         &NewUpdate {
             author: author.line(),
             body: message,
             status: status.map(|s| (s, scheduled_for.as_deref())),
             internal: false,
         },
-    )
-    .await?;
-    let detail = match status {
-        Some(status) => format!("{} → {}", request.status, status.as_str()),
-        None => "replied".to_owned(),
-    };
-    audit::record(
-        &mut *tx,
-        agency.id,
-        author.actor,
-        "work_request.replied",
-        target(&request),
-        &detail,
+        (author.actor, "work_request.replied", &detail),
     )
     .await?;
     tx.commit().await?;
@@ -186,25 +179,17 @@ pub async fn note(
     errors.required("note", "note", body, MAX_MESSAGE);
     errors.into_result()?;
     let mut tx = crate::db::begin_write(&state.db().pool).await?;
-    work_requests::add_update(
+    log(
         &mut tx,
         agency.id,
-        id,
+        &request,
         &NewUpdate {
             author: author.line(),
             body: body.trim(),
             status: None,
             internal: true,
         },
-    )
-    .await?;
-    audit::record(
-        &mut *tx,
-        agency.id,
-        author.actor,
-        "work_request.noted",
-        target(&request),
-        "",
+        (author.actor, "work_request.noted", ""),
     )
     .await?;
     tx.commit().await?;
@@ -252,25 +237,17 @@ pub async fn assign(
     };
     let mut tx = crate::db::begin_write(pool).await?;
     work_requests::assign(&mut tx, agency.id, id, member).await?;
-    work_requests::add_update(
+    log(
         &mut tx,
         agency.id,
-        id,
+        &request,
         &NewUpdate {
             author: author.line(),
             body: &line,
             status: None,
             internal: true,
         },
-    )
-    .await?;
-    audit::record(
-        &mut *tx,
-        agency.id,
-        author.actor,
-        "work_request.assigned",
-        target(&request),
-        &line,
+        (author.actor, "work_request.assigned", &line),
     )
     .await?;
     tx.commit().await?;
@@ -354,25 +331,21 @@ pub async fn make_job(
         },
     )
     .await?;
-    work_requests::add_update(
+    log(
         &mut tx,
         agency.id,
-        id,
+        &request,
         &NewUpdate {
             author: author.line(),
             body: &message,
             status: Some((Status::Scheduled, Some(on))),
             internal: false,
         },
-    )
-    .await?;
-    audit::record(
-        &mut *tx,
-        agency.id,
-        author.actor,
-        "work_request.job_created",
-        target(&request),
-        &format!("job {number}, {on}"),
+        (
+            author.actor,
+            "work_request.job_created",
+            &format!("job {number}, {on}"),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -404,25 +377,17 @@ pub async fn comment(
     errors.into_result()?;
     let message = message.trim();
     let mut tx = crate::db::begin_write(&state.db().pool).await?;
-    work_requests::add_update(
+    log(
         &mut tx,
         agency.id,
-        request.id,
+        request,
         &NewUpdate {
             author: ("portal", actor.id, name),
             body: message,
             status: None,
             internal: false,
         },
-    )
-    .await?;
-    audit::record(
-        &mut *tx,
-        agency.id,
-        actor,
-        "work_request.commented",
-        target(request),
-        "",
+        (actor, "work_request.commented", ""),
     )
     .await?;
     tx.commit().await?;
@@ -463,6 +428,27 @@ pub async fn comment(
     };
     notifications::raise(state, agency, &event).await;
     Ok(())
+}
+
+/// Writes a line of `request`'s history and its audit entry (`actor`, `action`, `detail`), in
+/// the caller's transaction.
+async fn log(
+    conn: &mut AnyConnection,
+    agency_id: i64,
+    request: &WorkRequestInfo,
+    update: &NewUpdate<'_>,
+    (actor, action, detail): (Actor<'_>, &str, &str),
+) -> sqlx::Result<()> {
+    work_requests::add_update(&mut *conn, agency_id, request.id, update).await?;
+    audit::record(
+        &mut *conn,
+        agency_id,
+        actor,
+        action,
+        target(request),
+        detail,
+    )
+    .await
 }
 
 fn target(request: &WorkRequestInfo) -> Target<'_> {
